@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import { HcdError } from '../shared/errors.js';
+import { registerSample } from './commands/sample.js';
+import { registerDemo } from './commands/demo.js';
+
+/** Every command registers itself here; a command that does not exist yet is simply absent. */
+export function buildProgram(): Command {
+  const program = new Command('hcd')
+    .description('Hierarchical Collaborative Downscaling for video streaming')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  registerSample(program);
+  registerDemo(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exitCode = e.exitCode;
+      return;
+    }
+    if (e instanceof HcdError) {
+      process.stderr.write(`hcd: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+      return;
+    }
+    throw e;
+  }
+}
