@@ -1,0 +1,17 @@
+/**
+ * The contract between the encoder's master playlist and the player.
+ *
+ *   #EXT-X-SESSION-DATA:DATA-ID="org.hcd-stream.upscaler",URI="upscaler/manifest.json"
+ *   #EXT-X-STREAM-INF:BANDWIDTH=..,AVERAGE-BANDWIDTH=..,RESOLUTION=320x180,CODECS="avc1.64000d",
+ *       FRAME-RATE=24.000,X-UPSCALE=2,X-HCD-MODEL="hcd-x2"
+ *   lr-150k/index.m3u8
+ *   #EXT-X-STREAM-INF:...,RESOLUTION=640x360,...          (a source rendition: no X-UPSCALE)
+ *   src-800k/index.m3u8
+ *
+ * URI is relative to the master playlist and points to an UpscalerManifest (src/shared/manifest.ts).
+ * A variant with X-UPSCALE is an LR rendition: the player upscales it by that factor with the
+ * session's model. Variants without it are drawn as they are.
+ */
+export const SESSION_DATA_ID = 'org.hcd-stream.upscaler';
+export const ATTR_UPSCALE = 'X-UPSCALE';
+export const ATTR_MODEL = 'X-HCD-MODEL';
