@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'out/', 'models/cache/', 'samples/*.mp4', '.cache/'] },
+  { ignores: ['node_modules/', 'dist/', 'out/', 'models/cache/', 'samples/*.mp4', '.cache/', '.devrun/', '.gl/', '.whl/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

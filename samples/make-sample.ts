@@ -48,7 +48,7 @@ export async function makeSample(out = SAMPLE_PATH, opts: SampleOptions = {}): P
       '-f', 'lavfi', '-i', sampleGraph(o),
       '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${o.seconds}`,
       '-map', '0:v', '-map', '1:a',
-      '-frames:v', String(Math.round(o.seconds * o.fps)),
+      '-t', String(o.seconds),
       '-c:v', 'libx264', '-preset', 'medium', '-crf', '6', '-threads', '1',
       '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv',
       '-c:a', 'aac', '-b:a', '64k',

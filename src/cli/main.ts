@@ -1,7 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { HcdError } from '../shared/errors.js';
 import { registerSample } from './commands/sample.js';
+import { registerCompare } from './commands/compare.js';
 import { registerDemo } from './commands/demo.js';
+import { registerEncode } from './commands/encode.js';
+import { registerServe } from './commands/serve.js';
+import { registerImage } from './commands/image.js';
+import { registerEval } from './commands/eval.js';
+import { registerModels } from './commands/models.js';
+import { registerTrain } from './commands/train.js';
 
 /** Every command registers itself here; a command that does not exist yet is simply absent. */
 export function buildProgram(): Command {
@@ -11,7 +18,14 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerSample(program);
+  registerCompare(program);
   registerDemo(program);
+  registerEncode(program);
+  registerServe(program);
+  registerImage(program);
+  registerEval(program);
+  registerModels(program);
+  registerTrain(program);
   return program;
 }
 

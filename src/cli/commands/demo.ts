@@ -1,16 +1,92 @@
+import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ensureSample } from '../../../samples/make-sample.js';
-import { probe } from '../../encoder/ffmpeg.js';
+import { encodeVideo } from '../../encoder/pipeline/encode.js';
+import { defaultModelId } from '../../encoder/pipeline/pair.js';
+import { buildPlayer } from '../../player/build.js';
+import { startServer } from '../../server/app.js';
+import { HcdError } from '../../shared/errors.js';
+import { createProgress } from '../progress.js';
+import { parseBitrates } from './encode.js';
 
+interface DemoFlags {
+  port: string;
+  host: string;
+  out: string;
+  model?: string;
+  seconds?: string;
+  hcdIters: string;
+  renditions: string;
+  sourceRenditions: string;
+  serve: boolean;
+  json?: boolean;
+}
+
+/**
+ * The README's main command: build the player, make the sample if it is missing, encode it with
+ * the default model and HCD settings sized for a few minutes on a 2-core CPU, serve it and print
+ * the URL. A second run reuses the finished encode (it resumes the same job).
+ */
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('the main job on the bundled sample (or INPUT): make, encode and serve it')
+    .description('the main job on the bundled sample (or INPUT): build the player, encode with HCD, serve with the demo page')
     .argument('[input]', 'a video file; the bundled sample if omitted')
-    .action(async (input: string | undefined) => {
+    .option('--out <dir>', 'where encoded outputs go (one folder per input)', 'out/demo')
+    .option('--model <id>', 'rescaling pair (default hcd-x2 if trained, else rdn-x2)')
+    .option('--seconds <n>', 'encode only the first N seconds (default: all of the sample, 10 s of another input)')
+    .option('--hcd-iters <hr,lr>', 'HCD iterations per frame', '2,2')
+    .option('--renditions <list>', 'LR rendition bitrates', '150k,300k,600k')
+    .option('--source-renditions <list>', 'source-resolution rendition bitrates', '800k')
+    .option('--port <n>', 'port to serve on (0 picks a free one)', '8080')
+    .option('--host <host>', 'address to serve on', '127.0.0.1')
+    .option('--no-serve', 'encode only, do not start the server')
+    .option('--json', 'JSON-lines progress')
+    .action(async (input: string | undefined, f: DemoFlags) => {
+      const progress = createProgress({ json: !!f.json });
+      progress.note('building the player bundle');
+      await buildPlayer();
       const file = input ?? (await ensureSample());
-      const info = await probe(file, { countFrames: true });
-      const v = info.streams.find((s) => s.codec_type === 'video');
-      process.stdout.write(`${file}: ${v?.width}x${v?.height}, ${v?.nb_read_frames} frames, ${v?.codec_name}\n`);
+      const seconds = f.seconds !== undefined ? Number(f.seconds) : input ? 10 : undefined;
+      const m = /^(\d+),(\d+)$/.exec(f.hcdIters);
+      if (!m) throw new HcdError(`bad --hcd-iters '${f.hcdIters}': use HR,LR, e.g. 2,2`);
+      const outRoot = resolve(f.out);
+      const outdir = join(outRoot, basename(file, extname(file)).replace(/[^\w.-]+/g, '_'));
+      const model = f.model ?? defaultModelId();
+      progress.note(`encoding ${file} with ${model}, HCD ${f.hcdIters} into ${outdir}`);
+      const opts = {
+        input: file,
+        outdir,
+        model,
+        seconds,
+        segment: 2,
+        renditions: parseBitrates(f.renditions),
+        sourceRenditions: parseBitrates(f.sourceRenditions),
+        codecAware: false,
+        hcdIters: [Number(m[1]), Number(m[2])] as [number, number],
+        resume: true,
+        force: false,
+      };
+      const hooks = { onFrame: progress.frame.bind(progress), onWarning: (w: string) => progress.note(`warning: ${w}`) };
+      try {
+        await encodeVideo(opts, hooks).catch(async (e: unknown) => {
+          // the demo folder is ours: an earlier demo with other settings is simply replaced
+          if (e instanceof HcdError && /different job|not empty/.test(e.message)) return encodeVideo({ ...opts, resume: false, force: true }, hooks);
+          throw e;
+        });
+      } finally {
+        progress.stop();
+      }
+      if (!f.serve) {
+        process.stdout.write(`${join(outdir, 'master.m3u8')}\n`);
+        return;
+      }
+      const server = await startServer({ root: outRoot, port: Number(f.port), host: f.host });
+      process.stdout.write(`demo ready: open ${server.url}  (Ctrl-C to stop)\n`);
+      await new Promise<void>((done) => {
+        const stop = () => void server.close().then(done);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
     });
 }

@@ -12,8 +12,17 @@ export interface DecodeOptions {
    * decodes them that way, so reading them back must use the same matrix.
    */
   matrix?: 'bt709' | 'bt601';
+  /** The source's YUV range: 'tv' (limited, the default and what we write) or 'pc' (full, as in yuvj420p). */
+  range?: 'tv' | 'pc';
   /** An ffmpeg filter applied before the RGB conversion (for example a crop). */
   filter?: string;
+  /** Stop at the first decoding error (`-xerror`) instead of skipping damaged data. */
+  strict?: boolean;
+  /**
+   * Every decoded frame exactly once (`-vsync passthrough`). The default constant-rate output
+   * duplicates a frame when another stream starts earlier, as AAC's priming frame does in HLS.
+   */
+  passthrough?: boolean;
 }
 
 /**
@@ -26,11 +35,14 @@ export async function* readFrames(input: string, opts: DecodeOptions): AsyncGene
   const filters: string[] = [];
   if (opts.filter) filters.push(opts.filter);
   filters.push(
-    `scale=${opts.width}:${opts.height}:flags=bicubic+accurate_rnd+full_chroma_int:in_color_matrix=${matrix}:in_range=tv`,
+    `scale=${opts.width}:${opts.height}:flags=bicubic+accurate_rnd+full_chroma_int:in_color_matrix=${matrix}:in_range=${opts.range ?? 'tv'}`,
     'format=rgb24',
   );
   const cmd = fluent(input).noAudio().videoFilters(filters.join(',')).outputOptions(['-f', 'rawvideo', '-pix_fmt', 'rgb24']);
   if (opts.seconds !== undefined) cmd.duration(opts.seconds);
+  // a truncated or damaged file otherwise decodes "successfully" to fewer frames
+  if (opts.strict) cmd.outputOptions(['-xerror']);
+  if (opts.passthrough) cmd.outputOptions(['-vsync', 'passthrough']);
 
   let failure: Error | undefined;
   cmd.on('error', (err: Error) => {
@@ -38,15 +50,23 @@ export async function* readFrames(input: string, opts: DecodeOptions): AsyncGene
     if (!/SIGKILL|SIGTERM/.test(err.message)) failure = err;
   });
   const stream = cmd.pipe() as Readable;
-  let pending: Buffer = Buffer.alloc(0);
+  // pipe chunks (64 KB) are collected and joined once per frame: joining on every chunk would
+  // copy a 1080p frame ~100 times over
+  let parts: Buffer[] = [];
+  let have = 0;
   let finished = false;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      parts.push(chunk);
+      have += chunk.length;
+      if (have < frameBytes) continue;
+      let pending = Buffer.concat(parts, have);
       while (pending.length >= frameBytes) {
         yield new Uint8Array(pending.buffer.slice(pending.byteOffset, pending.byteOffset + frameBytes));
         pending = pending.subarray(frameBytes);
       }
+      parts = pending.length ? [pending] : [];
+      have = pending.length;
     }
     finished = true;
   } finally {

@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { encodeModel, type ModelProto } from './proto.js';
 
@@ -14,10 +17,25 @@ export interface SessionOptions {
 
 const warned = new Set<string>();
 
+const require = createRequire(import.meta.url);
+
+/**
+ * Whether onnxruntime-node can load the provider at all. CUDA is listed even when its libraries
+ * were never installed (`.npmrc` skips that download); trying it then prints a native error, so
+ * look for the provider library first.
+ */
 function providerAvailable(ep: ExecutionProvider): boolean {
   if (ep === 'cpu') return true;
   const b = ort.listSupportedBackends().find((x) => x.name === ep);
-  return !!b;
+  if (!b) return false;
+  if (b.bundled) return true;
+  try {
+    const binDir = dirname(require.resolve('onnxruntime-node/package.json'));
+    const arch = join(binDir, 'bin', 'napi-v6', process.platform, process.arch);
+    return existsSync(join(arch, `libonnxruntime_providers_${ep}.so`));
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -9,8 +9,9 @@ export interface TensorData {
 }
 
 function viewOf<T>(raw: Uint8Array, Ctor: { new (b: ArrayBuffer, o: number, n: number): T; BYTES_PER_ELEMENT: number }): T {
-  // copy: raw may be unaligned inside the protobuf buffer
-  const copy = raw.slice();
+  // copy: raw may be unaligned inside the protobuf buffer. Not raw.slice(): protobufjs gives Node
+  // Buffers, whose slice() is a view into the shared pool, so .buffer at offset 0 is wrong memory.
+  const copy = new Uint8Array(raw);
   return new Ctor(copy.buffer, 0, copy.byteLength / Ctor.BYTES_PER_ELEMENT);
 }
 

@@ -1,0 +1,154 @@
+/**
+ * `npm run bench:player`: milliseconds per upscaled frame in the browser player, headless
+ * Chromium, WASM backend with threads (the page is cross-origin isolated), for LR 320x180 -> 640x360
+ * and 480x270 -> 960x540. Measured through the real plugin (HcdUpscaler.attach on a playing
+ * <video>): WebCodecs frame grab, shared/yuv.ts conversion, onnxruntime-web, canvas draw.
+ * Uses models/hcd-x2/ when it has been trained, else a stand-in of the upscaler budget.
+ * The last two lines are `player_ms_320x180=<ms>` and `player_ms_480x270=<ms>` (medians).
+ */
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildPlayer } from '../src/player/build.js';
+import { PairManifest, parseManifest, type UpscalerManifest } from '../src/shared/manifest.js';
+import { makeSample } from '../samples/make-sample.js';
+import { chromiumMissing, launchChromium, playerMounts, ROOT, serveStatic } from '../test/helpers/browser.js';
+import { encodeLevel } from '../test/player/fixture.js';
+import { buildStandInX2 } from '../test/player/models.js';
+
+const SIZES: [number, number][] = [
+  [320, 180],
+  [480, 270],
+];
+const SECONDS_PER_SIZE = Number(process.env.BENCH_SECONDS ?? 8);
+
+const PAGE = `<!doctype html><html><head><meta charset="utf-8"></head><body>
+<video id="v" muted playsinline loop></video><canvas id="c"></canvas>
+<script type="module">
+import { HcdUpscaler } from '/player/hcd-player.js';
+window.bench = async (src) => {
+  const video = document.getElementById('v');
+  const canvas = document.getElementById('c');
+  const up = HcdUpscaler.attach(video, { modelUrl: '/upscaler/manifest.json', canvas, backend: 'wasm', adaptive: false, wasmPaths: '/ort/' });
+  const fallbacks = [];
+  up.on('fallback', (f) => { fallbacks.push(f.reason); console.log('fallback: ' + f.reason); });
+  video.src = src;
+  await video.play();
+  await up.ready;
+  window.up = up;
+  return { fallbacks, isolated: crossOriginIsolated, threads: navigator.hardwareConcurrency };
+};
+window.ready = true;
+</script></body></html>`;
+
+/** The upscaler to measure, written into `site/upscaler/`; returns what it is. */
+function writeModel(site: string): string {
+  const dir = join(site, 'upscaler');
+  mkdirSync(dir, { recursive: true });
+  const pairDir = join(ROOT, 'models/hcd-x2');
+  const pairManifest = join(pairDir, 'manifest.json');
+  let m: UpscalerManifest;
+  let what: string;
+  if (existsSync(pairManifest)) {
+    const pair = parseManifest(PairManifest, JSON.parse(readFileSync(pairManifest, 'utf8')), pairManifest);
+    if (pair.scale !== 2) throw new Error(`models/hcd-x2 has scale ${pair.scale}, the benchmark sizes are x2`);
+    copyFileSync(join(pairDir, pair.upscaler.file), join(dir, 'u.onnx'));
+    m = {
+      id: pair.id,
+      scale: pair.scale,
+      model: 'u.onnx',
+      input: pair.upscaler.input,
+      output: pair.upscaler.output,
+      range: pair.upscaler.range,
+      colour: 'bt709-limited',
+      params: pair.upscaler.params,
+      macsPerPixel: pair.upscaler.macsPerPixel,
+      receptiveRadius: 8,
+    };
+    what = `models/hcd-x2 upscaler (${pair.upscaler.params} params)`;
+  } else {
+    const s = buildStandInX2();
+    writeFileSync(join(dir, 'u.onnx'), s.bytes);
+    m = {
+      id: 'stand-in-x2',
+      scale: 2,
+      model: 'u.onnx',
+      input: 'lr',
+      output: 'hr',
+      range: '0-1',
+      colour: 'bt709-limited',
+      params: s.params,
+      macsPerPixel: s.macsPerPixel,
+      receptiveRadius: s.radius,
+    };
+    what = `stand-in x2 upscaler (models/hcd-x2 not trained yet): FSRCNN-class, ${s.params} params, ${s.macsPerPixel} MACs per output pixel`;
+  }
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m, null, 2));
+  return what;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function main(): Promise<void> {
+  const missing = chromiumMissing();
+  if (missing) throw new Error(missing);
+  const dir = mkdtempSync(join(tmpdir(), 'hcd-bench-player-'));
+  const server = { close: async () => undefined } as { close(): Promise<void> };
+  try {
+    const site = join(dir, 'site');
+    mkdirSync(site, { recursive: true });
+    const sample = await makeSample(join(dir, 'sample.mp4'), { seconds: 4, width: 960, height: 540, fps: 24 });
+    for (const [w, h] of SIZES) await encodeLevel(sample, join(site, `${w}x${h}.mp4`), w, h);
+    const what = writeModel(site);
+    writeFileSync(join(site, 'index.html'), PAGE);
+    await buildPlayer(join(dir, 'player'));
+    const srv = await serveStatic(playerMounts(join(dir, 'player'), site));
+    server.close = srv.close;
+    const browser = await launchChromium();
+    console.log(`model: ${what}`);
+    const results: Record<string, number> = {};
+    try {
+      for (const [w, h] of SIZES) {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        if (process.env.BENCH_DEBUG) page.on('console', (m) => console.log('console:', m.text()));
+        await page.goto(`${srv.url}/index.html`);
+        await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+        const info = await page.evaluate((src) => (window as unknown as { bench(s: string): Promise<{ fallbacks: string[]; isolated: boolean; threads: number }> }).bench(src), `/${w}x${h}.mp4`);
+        if (info.fallbacks.length) throw new Error(`the player fell back: ${info.fallbacks.join('; ')}`);
+        await new Promise((r) => setTimeout(r, SECONDS_PER_SIZE * 1000));
+        const r = await page.evaluate(() => {
+          const up = (window as unknown as { up: { recentRunMs: number[]; stats: { backend: string; droppedFrames: number; upscaledFrames: number } } }).up;
+          return { runs: [...up.recentRunMs], stats: up.stats };
+        });
+        if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+        const runs = r.runs.slice(3); // the first runs include shader/kernel warm-up
+        if (runs.length < 5) throw new Error(`only ${r.runs.length} frames upscaled at ${w}x${h} in ${SECONDS_PER_SIZE}s`);
+        const ms = median(runs);
+        results[`${w}x${h}`] = ms;
+        console.log(
+          `${w}x${h} -> ${2 * w}x${2 * h}: median ${ms.toFixed(1)} ms/frame over ${runs.length} frames ` +
+            `(min ${Math.min(...runs).toFixed(1)}, max ${Math.max(...runs).toFixed(1)}), backend ${r.stats.backend}, ` +
+            `cross-origin isolated ${info.isolated}, ${info.threads} cores, ${r.stats.droppedFrames} frames arrived while busy`,
+        );
+        await page.close();
+      }
+    } finally {
+      await browser.close();
+    }
+    console.log(`player_ms_320x180=${results['320x180'].toFixed(1)}`);
+    console.log(`player_ms_480x270=${results['480x270'].toFixed(1)}`);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: Error) => {
+  console.error(`bench:player failed: ${e.message}`);
+  process.exit(1);
+});

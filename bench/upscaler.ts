@@ -1,0 +1,71 @@
+/**
+ * The learned pair's upscaler: CPU speed (onnxruntime-node, as a stand-in for the browser) and,
+ * with --quality, the acceptance measurements of the pair on Set5/Set14 (lossless and through
+ * x264 at CRF 23/28/33 against bicubic and bicubic+RDN).
+ *
+ *   node --import tsx bench/upscaler.ts [--pair hcd-x2] [--threads 4] [--runs 5] [--quality] [--sets Set5,Set14] [--data DIR] [--json]
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createSession, ort } from '../src/encoder/onnx/session.js';
+import { modelStats, resolvePair } from '../src/encoder/pairs/index.js';
+import { evaluatePairOnSet } from '../src/encoder/train/evaluate.js';
+
+const { values } = parseArgs({
+  options: {
+    pair: { type: 'string', default: 'hcd-x2' },
+    threads: { type: 'string', default: '4' },
+    runs: { type: 'string', default: '5' },
+    quality: { type: 'boolean', default: false },
+    sets: { type: 'string', default: 'Set5,Set14' },
+    data: { type: 'string', default: '/work/shared/data/eval' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+const pair = await resolvePair(values.pair);
+const s = pair.manifest.scale;
+const threads = Number(values.threads);
+const runs = Number(values.runs);
+const sess = await createSession(pair.upscaler, { threads });
+const report: Record<string, unknown> = { pair: pair.id, scale: s, threads };
+const sizes: [number, number][] = [
+  [1920, 1080],
+  [640, 360],
+];
+for (const [W, H] of sizes) {
+  const w = W / s;
+  const h = H / s;
+  const x = new ort.Tensor('float32', new Float32Array(3 * w * h).fill(0.5), [1, 3, h, w]);
+  await sess.run({ x }); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await sess.run({ x });
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const { macs, params } = modelStats(pair.upscaler, [h, w]);
+  const key = `${w}x${h}->${W}x${H}`;
+  report[key] = { median_ms: Math.round(times[Math.floor(runs / 2)] * 10) / 10, gmac: Math.round(macs / 1e7) / 100, params };
+  if (!values.json) console.log(`${pair.id} U ${key}: ${report[key] && (report[key] as { median_ms: number }).median_ms} ms median of ${runs} (${threads} threads), ${(macs / 1e9).toFixed(2)} GMAC, ${params} params`);
+}
+await sess.release();
+
+if (values.quality) {
+  if (!existsSync(values.data)) {
+    console.log(`quality skipped: ${values.data} not found`);
+  } else {
+    for (const set of values.sets.split(',')) {
+      const r = await evaluatePairOnSet(values.pair, join(values.data, set), { threads });
+      report[set] = r;
+      if (values.json) continue;
+      console.log(`${pair.id} ${set} (${r.images} images): lossless Y-PSNR ${r.losslessPsnrY.toFixed(2)} dB, LR vs bicubic ${r.lrPsnr.toFixed(2)} dB`);
+      for (const [k, pts] of Object.entries(r.codec))
+        console.log(`  x264 ${k.padEnd(16)} ${pts.map((p) => `crf${p.crf}: ${p.bytes} B ${p.psnrY.toFixed(2)} dB`).join(' | ')}`);
+      console.log(`  BD-PSNR of the pair at equal bytes: ${Object.entries(r.bdPsnr).map(([k, v]) => `vs ${k} ${v === null ? 'n/a' : `${v > 0 ? '+' : ''}${v} dB`}`).join(', ')}`);
+    }
+  }
+}
+if (values.json) console.log(JSON.stringify(report));

@@ -1,0 +1,108 @@
+import type { Command } from 'commander';
+import { HcdError } from '../../shared/errors.js';
+import type { ExecutionProvider } from '../../encoder/onnx/session.js';
+import { encodeVideo } from '../../encoder/pipeline/encode.js';
+import { defaultModelId } from '../../encoder/pipeline/pair.js';
+import { createProgress } from '../progress.js';
+
+const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'];
+
+/** "150k", "1.5M", "800000" -> bits/s. */
+export function parseBitrate(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(s.trim());
+  if (!m) throw new HcdError(`bad bitrate '${s}': use e.g. 150k, 1.5M or 800000`);
+  const v = Number(m[1]) * (m[2].toLowerCase() === 'k' ? 1e3 : m[2].toLowerCase() === 'm' ? 1e6 : 1);
+  if (!(v >= 1000)) throw new HcdError(`bitrate '${s}' is too low`);
+  return Math.round(v);
+}
+
+export function parseBitrates(s: string): number[] {
+  return s.trim() === '' ? [] : s.split(',').map(parseBitrate);
+}
+
+function parseIters(s: string): [number, number] {
+  const m = /^(\d+),(\d+)$/.exec(s.trim());
+  if (!m) throw new HcdError(`bad --hcd-iters '${s}': use HR,LR, e.g. 10,10`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+interface EncodeFlags {
+  output: string;
+  model?: string;
+  seconds?: string;
+  renditions: string;
+  sourceRenditions: string;
+  codecAware?: boolean;
+  hcdIters?: string;
+  ep: string;
+  segment: string;
+  preset: string;
+  json?: boolean;
+  resume?: boolean;
+  force?: boolean;
+}
+
+export function registerEncode(program: Command): void {
+  program
+    .command('encode')
+    .description('encode a video into an HLS ladder of LR renditions (plus source-size ones) with the rescaling pair\'s upscaler alongside')
+    .argument('<input>', 'video file')
+    .requiredOption('-o, --output <dir>', 'output folder (master.m3u8, one folder per rendition, upscaler/)')
+    .option('--model <id>', 'rescaling pair: built-in id, folder under models/, or a path (default hcd-x2 if trained, else rdn-x2)')
+    .option('--seconds <n>', 'encode only the first N seconds')
+    .option('--renditions <list>', 'LR rendition video bitrates', '150k,300k,600k')
+    .option('--source-renditions <list>', 'source-resolution rendition bitrates, for players without the upscaler ("" for none)', '800k,1600k')
+    .option('--codec-aware', 'optimize LR frames per rendition (HCD)')
+    .option('--hcd-iters <hr,lr>', 'run HCD with this many HR and LR iterations (absent or 0,0: the pair\'s plain downscaler)')
+    .option('--ep <ep>', 'onnxruntime execution provider: cpu, cuda or webgpu (falls back to cpu)', 'cpu')
+    .option('--segment <s>', 'segment length in seconds (one closed GOP, one resumable chunk)', '4')
+    .option('--preset <p>', 'x264 preset', 'medium')
+    .option('--json', 'JSON-lines progress on stdout, summary last')
+    .option('--resume', 'continue an interrupted encode of the same job')
+    .option('--force', 'replace whatever OUTDIR holds')
+    .action(async (input: string, f: EncodeFlags) => {
+      if (!['cpu', 'cuda', 'webgpu'].includes(f.ep)) throw new HcdError(`bad --ep '${f.ep}': use cpu, cuda or webgpu`);
+      if (!X264_PRESETS.includes(f.preset)) throw new HcdError(`bad --preset '${f.preset}': use one of ${X264_PRESETS.join(', ')}`);
+      const seconds = f.seconds === undefined ? undefined : Number(f.seconds);
+      const segment = Number(f.segment);
+      const progress = createProgress({ json: !!f.json });
+      const abort = new AbortController();
+      const onSignal = () => abort.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        const summary = await encodeVideo(
+          {
+            input,
+            outdir: f.output,
+            model: f.model ?? defaultModelId(),
+            seconds,
+            segment,
+            renditions: parseBitrates(f.renditions),
+            sourceRenditions: parseBitrates(f.sourceRenditions),
+            codecAware: !!f.codecAware,
+            hcdIters: f.hcdIters ? parseIters(f.hcdIters) : undefined,
+            ep: f.ep as ExecutionProvider,
+            preset: f.preset,
+            resume: !!f.resume,
+            force: !!f.force,
+            signal: abort.signal,
+          },
+          { onFrame: (p) => progress.frame(p), onWarning: (m) => progress.note(`warning: ${m}`) },
+        );
+        progress.stop();
+        const st = summary.stages;
+        progress.note(
+          `encoded ${summary.encodedFrames} of ${summary.frames} frames at ${summary.fps.toFixed(1)} fps in ${st.total_s.toFixed(1)} s ` +
+            `(decode ${st.decode_s.toFixed(1)} s, rescale ${st.rescale_s.toFixed(1)} s, encode ${st.encode_s.toFixed(1)} s)`,
+        );
+        for (const r of summary.renditions) progress.note(`  ${r.playlist}  ${r.resolution}  ${Math.round(r.averageBandwidth / 1000)} kb/s avg, ${Math.round(r.bandwidth / 1000)} kb/s peak  ${r.codecs}`);
+        if (f.json) progress.summary(summary);
+        else process.stdout.write(`${f.output}/master.m3u8\n`);
+      } finally {
+        progress.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

@@ -1,0 +1,203 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { HcdError } from '../../shared/errors.js';
+import { loadCheckpoint } from '../../encoder/train/checkpoint.js';
+import { loadImages, splitImages, validationCrops } from '../../encoder/train/data.js';
+import { exportPair } from '../../encoder/train/export.js';
+import { defaultArch } from '../../encoder/train/nets.js';
+import { paramCount } from '../../encoder/train/params.js';
+import type { TrainState } from '../../encoder/train/checkpoint.js';
+import { defaultConfig, initialState, train, type StepInfo, type TrainConfig } from '../../encoder/train/trainer.js';
+import { savePair } from '../../encoder/pairs/folder.js';
+
+interface TrainCliOptions {
+  scale: string;
+  data: string[];
+  output: string;
+  steps?: string;
+  batch?: string;
+  crop?: string;
+  seed?: string;
+  lambda?: string;
+  guide?: string;
+  lr?: string;
+  valEvery?: string;
+  checkpointEvery?: string;
+  checkpoint?: string;
+  upChannels?: string;
+  upLayers?: string;
+  downChannels?: string;
+  downLayers?: string;
+  threads?: string;
+  resume?: boolean;
+  exportOnly?: boolean;
+  json?: boolean;
+}
+
+function int(v: string | undefined, name: string, min: number, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new HcdError(`--${name} must be an integer ≥ ${min}, got '${v}'`);
+  return n;
+}
+
+function num(v: string | undefined, name: string, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new HcdError(`--${name} must be a non-negative number, got '${v}'`);
+  return n;
+}
+
+function configFrom(o: TrainCliOptions): TrainConfig {
+  const scale = int(o.scale, 'scale', 2, 2);
+  if (scale !== 2 && scale !== 4) throw new HcdError(`--scale must be 2 or 4, got ${scale}`);
+  const arch = defaultArch(scale);
+  arch.upChannels = int(o.upChannels, 'up-channels', 4, arch.upChannels);
+  arch.upHidden = int(o.upLayers, 'up-layers', 0, arch.upHidden);
+  arch.downChannels = int(o.downChannels, 'down-channels', 4, arch.downChannels);
+  arch.downHidden = int(o.downLayers, 'down-layers', 0, arch.downHidden);
+  const base = defaultConfig(scale, arch);
+  const cfg: TrainConfig = {
+    ...base,
+    steps: int(o.steps, 'steps', 1, base.steps),
+    batch: int(o.batch, 'batch', 1, base.batch),
+    crop: int(o.crop, 'crop', 8, base.crop),
+    seed: int(o.seed, 'seed', 0, base.seed),
+    lambda: num(o.lambda, 'lambda', base.lambda),
+    guide: guideFrom(o.guide),
+    valEvery: int(o.valEvery, 'val-every', 0, base.valEvery),
+    checkpointEvery: int(o.checkpointEvery, 'checkpoint-every', 1, base.checkpointEvery),
+    adam: { ...base.adam, lr: num(o.lr, 'lr', base.adam.lr) },
+  };
+  // the codec proxy works on 8x8 blocks of the LR crop
+  if (cfg.crop % (8 * scale) !== 0) throw new HcdError(`--crop must be a multiple of ${8 * scale} at scale ${scale}, got ${cfg.crop}`);
+  return cfg;
+}
+
+function guideFrom(v: string | undefined): 'l1' | 'l2' {
+  if (v === undefined || v === 'l2') return 'l2';
+  if (v === 'l1') return 'l1';
+  throw new HcdError(`--guide must be l1 or l2, got '${v}'`);
+}
+
+const note = (s: string) => process.stderr.write(`${s}\n`);
+const json = (v: object) => process.stdout.write(`${JSON.stringify(v)}\n`);
+const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+
+async function runTraining(o: TrainCliOptions, cfg: TrainConfig, state: TrainState, ckpt: string, threads: number | undefined): Promise<void> {
+    await mkdir(dirname(ckpt), { recursive: true });
+    const imgs = await loadImages(o.data.map((d) => resolve(d)), cfg.crop);
+    const { train: trainSet, val } = splitImages(imgs, 10);
+    const valCrop = 128 - (128 % (8 * cfg.scale));
+    const valCrops = validationCrops(val, valCrop, 4);
+    const info = {
+      event: 'start',
+      train_images: trainSet.length,
+      val_images: val.length,
+      val_crops: valCrops.length,
+      params_down: paramCount(state.params, 'down.'),
+      params_up: paramCount(state.params, 'up.'),
+      from_step: state.step,
+      steps: cfg.steps,
+      checkpoint: ckpt,
+    };
+    if (o.json) json(info);
+    else note(`training x${cfg.scale}: ${trainSet.length} images (+${val.length} held out), D ${info.params_down} params, U ${info.params_up} params, from step ${state.step} of ${cfg.steps}`);
+    const tty = !o.json && process.stderr.isTTY === true;
+    const bar = tty
+      ? new cliProgress.SingleBar(
+          { stream: process.stderr, format: 'train [{bar}] {value}/{total} | loss {loss} | PSNR {psnr} dB | val {val} dB | LR {lrp} dB | ETA {eta_formatted}', hideCursor: true },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+    bar?.start(cfg.steps, state.step, { loss: '-', psnr: '-', val: '-', lrp: '-' });
+    let lastVal = { psnr: NaN, lrPsnr: NaN };
+    let lastJson = 0;
+    const startStep = state.step;
+    const t0 = Date.now();
+    const onStep = (s: StepInfo) => {
+      const eta = ((Date.now() - t0) / 1000 / (s.step - startStep)) * (s.of - s.step);
+      if (bar) bar.update(s.step, { loss: fmt(s.loss, 4), psnr: fmt(s.psnr), val: fmt(lastVal.psnr), lrp: fmt(lastVal.lrPsnr) });
+      else if (o.json && (Date.now() - lastJson > 1000 || s.step === s.of)) {
+        lastJson = Date.now();
+        json({ event: 'step', step: s.step, of: s.of, loss: s.loss, psnr: s.psnr, lr_guide: s.lrGuide, lr: s.lr, ms_per_step: Math.round(s.msPerStep), eta_s: Math.round(eta) });
+      }
+    };
+    const onValidate = (v: { step: number; psnr: number; lrPsnr: number }) => {
+      lastVal = v;
+      if (o.json) json({ event: 'val', ...v });
+      else if (!bar) note(`step ${v.step}: validation PSNR ${fmt(v.psnr)} dB, LR vs bicubic ${fmt(v.lrPsnr)} dB`);
+    };
+    try {
+      await train(cfg, { train: trainSet, valCrops, valCrop }, state, { checkpoint: ckpt, threads, hooks: { onStep, onValidate } });
+    } finally {
+      bar?.stop();
+    }
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description('train a codec-robust rescaling pair (learned D and tiny U) with the built-in ONNX gradient engine')
+    .requiredOption('--scale <s>', 'scale factor: 2 or 4')
+    .requiredOption('--data <dirs...>', 'training image folders (searched recursively); every 10th image is held out for validation')
+    .requiredOption('-o, --output <dir>', 'pair folder to write at the end, e.g. models/hcd-x2')
+    .option('--steps <n>', 'optimizer steps (default 2000)')
+    .option('--batch <n>', 'crops per step (default 16)')
+    .option('--crop <p>', 'HR crop side, a multiple of 8*scale (default 64)')
+    .option('--seed <k>', 'random seed: weights, crops, flips, codec qualities (default 1)')
+    .option('--lambda <w>', 'weight of the LR guidance loss (default 10)')
+    .option('--guide <kind>', 'LR guidance penalty: l2 (default) or l1')
+    .option('--lr <rate>', 'peak Adam learning rate (default 0.002, cosine decay)')
+    .option('--val-every <k>', 'validation PSNR every k steps, 0 = never (default 100)')
+    .option('--checkpoint-every <k>', 'checkpoint every k steps (default 100)')
+    .option('--checkpoint <file>', 'checkpoint file (default .cache/train/<output name>/checkpoint.json)')
+    .option('--up-channels <n>', 'upscaler width (default 16)')
+    .option('--up-layers <n>', 'upscaler hidden 3x3 convs (default 3)')
+    .option('--down-channels <n>', 'downscaler width (default 48)')
+    .option('--down-layers <n>', 'downscaler hidden 3x3 convs (default 5)')
+    .option('--threads <n>', 'onnxruntime intra-op threads (default: every core)')
+    .option('--resume', 'continue from the checkpoint (its settings win)')
+    .option('--export-only', 'write the pair from the checkpoint as it is, without training')
+    .option('--json', 'JSON lines on stdout instead of a progress bar')
+    .action(async (o: TrainCliOptions) => {
+      const out = resolve(o.output);
+      const ckpt = resolve(o.checkpoint ?? join('.cache', 'train', basename(out), 'checkpoint.json'));
+      const threads = o.threads === undefined ? undefined : int(o.threads, 'threads', 1, 1);
+      let cfg = configFrom(o);
+      let state;
+      if (o.resume || o.exportOnly) {
+        if (!existsSync(ckpt)) throw new HcdError(`${o.resume ? '--resume' : '--export-only'}: no checkpoint at ${ckpt}`);
+        const loaded = await loadCheckpoint(ckpt);
+        cfg = loaded.config as TrainConfig;
+        state = loaded.state;
+      } else {
+        if (existsSync(ckpt)) throw new HcdError(`checkpoint ${ckpt} exists: pass --resume to continue it, or delete it to start over`);
+        state = initialState(cfg);
+      }
+      if (!o.exportOnly) await runTraining(o, cfg, state, ckpt, threads);
+      const pair = exportPair(state.params, cfg.arch, basename(out), {
+        recipe: `hcd train: L1(U(C(Q(D(x)))), x) + lambda*${(cfg.guide ?? 'l1').toUpperCase()}(D(x), bicubic_down(x)); Q = 8-bit rounding (straight-through), C = DCT-quantization JPEG proxy at random quality`,
+        guide: cfg.guide ?? 'l1',
+        learned: true,
+        trainer: 'src/encoder/train (onnxruntime-node + src/encoder/autodiff)',
+        data: o.data.map((d) => basename(resolve(d))),
+        seed: cfg.seed,
+        steps: state.step,
+        scheduledSteps: cfg.steps,
+        batch: cfg.batch,
+        crop: cfg.crop,
+        lambda: cfg.lambda,
+        codec: { losslessProb: cfg.losslessProb, jpegQuality: [cfg.qualityMin, cfg.qualityMax] },
+        adam: cfg.adam,
+        validation: state.history.at(-1) ?? null,
+      });
+      await savePair(pair, out);
+      const summary = { event: 'done', output: out, steps: state.step, validation: state.history.at(-1) ?? null, params_down: pair.manifest.downscaler.params, params_up: pair.manifest.upscaler.params };
+      if (o.json) json(summary);
+      else note(`wrote ${out} (validation ${fmt(summary.validation?.psnr ?? NaN)} dB, LR ${fmt(summary.validation?.lrPsnr ?? NaN)} dB)`);
+    });
+}

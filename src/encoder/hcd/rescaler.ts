@@ -1,0 +1,71 @@
+import { HcdError } from '../../shared/errors.js';
+import { imageToTensor, tensorToImage, type RgbImage } from '../../shared/image.js';
+import type { FrameRescaler, RescaleContext, RescalerOptions } from '../pipeline/rescaler.js';
+import { Hcd, type WarmState } from './hcd.js';
+import type { HcdPair } from './nets.js';
+import type { HcdOptions } from './options.js';
+
+export interface HcdRescalerOptions extends RescalerOptions {
+  /** Everything else of the method (eps, alpha, rule, tile, seed...). */
+  hcdOptions?: Partial<HcdOptions>;
+  /** Iterations for frames after the first of a scene, which start from the previous frame's perturbation. */
+  warmIters?: { hrIters: number; lrIters: number };
+}
+
+/**
+ * HCD for video frames. Consecutive frames of a scene are nearly the same picture, so each
+ * frame's perturbations start from the previous frame's instead of a random point and need
+ * fewer iterations; at a scene cut (and the first frame of a chunk) the state is dropped.
+ */
+export class HcdRescaler implements FrameRescaler {
+  private warm: WarmState = { hr: new Map(), lr: new Map() };
+  private warmSize = '';
+  /** Last frame's result summary, for logs and tests. */
+  last?: { lrPsnr: number; hrLoss: number[]; lrLoss: number[]; warm: boolean; seconds: number };
+
+  private constructor(
+    private readonly hcd: Hcd,
+    private readonly warmIters?: { hrIters: number; lrIters: number },
+  ) {}
+
+  get scale(): number {
+    return this.hcd.scale;
+  }
+
+  static async create(pair: HcdPair, opts: HcdRescalerOptions = {}): Promise<HcdRescaler> {
+    // the encoder's `threads` is the total for this rescaler: split it between the lanes
+    const lanes = opts.hcdOptions?.lanes ?? (opts.threads ? Math.min(2, opts.threads) : undefined);
+    const threads = opts.hcdOptions?.threads ?? (opts.threads ? Math.max(1, Math.floor(opts.threads / (lanes ?? 1))) : undefined);
+    const hcd = await Hcd.create(
+      pair,
+      { ...opts.hcdOptions, hrIters: opts.hcd?.hrIters ?? opts.hcdOptions?.hrIters, lrIters: opts.hcd?.lrIters ?? opts.hcdOptions?.lrIters, lanes, threads },
+      opts.ep,
+    );
+    return new HcdRescaler(hcd, opts.warmIters);
+  }
+
+  async process(frame: RgbImage, ctx: RescaleContext): Promise<RgbImage> {
+    const s = this.scale;
+    const { width: w, height: h } = frame;
+    if (w % s || h % s) throw new HcdError(`frame ${w}x${h} is not divisible by the model's scale ${s}`);
+    const size = `${w}x${h}`;
+    const cold = ctx.sceneCut || size !== this.warmSize || this.warm.hr.size + this.warm.lr.size === 0;
+    if (cold) this.warm = { hr: new Map(), lr: new Map() };
+    this.warmSize = size;
+    const r = await this.hcd.run(
+      { data: imageToTensor(frame), width: w, height: h },
+      { warm: this.warm, ...(cold || !this.warmIters ? {} : this.warmIters) },
+    );
+    this.last = { lrPsnr: r.lrPsnr, hrLoss: r.hr.losses, lrLoss: r.lrStage.losses, warm: !cold, seconds: r.seconds };
+    return tensorToImage(r.lr.data, r.lr.width, r.lr.height);
+  }
+
+  async close(): Promise<void> {
+    await this.hcd.close();
+  }
+}
+
+/** The factory src/encoder/pipeline/rescaler.ts looks for. */
+export async function createHcdRescaler(pair: HcdPair, opts: HcdRescalerOptions): Promise<FrameRescaler> {
+  return HcdRescaler.create(pair, opts);
+}

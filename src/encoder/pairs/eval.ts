@@ -1,0 +1,70 @@
+import { readFile } from 'node:fs/promises';
+import { PNG } from 'pngjs';
+import type { RgbImage } from '../../shared/image.js';
+import { imageToTensor, tensorToImage } from '../../shared/image.js';
+import { createSession, ort } from '../onnx/session.js';
+import type { RescalingPair } from './types.js';
+
+/**
+ * Measuring a pair the way SR papers do: HR cropped to a multiple of the scale, D, rounded to
+ * 8 bits (as the rendition stores it), U, rounded, then PSNR on MATLAB's BT.601 luma with
+ * `scale` border pixels shaved.
+ */
+export async function readPng(path: string): Promise<RgbImage> {
+  const png = PNG.sync.read(await readFile(path));
+  const n = png.width * png.height;
+  const data = new Uint8Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    data[3 * i] = png.data[4 * i];
+    data[3 * i + 1] = png.data[4 * i + 1];
+    data[3 * i + 2] = png.data[4 * i + 2];
+  }
+  return { width: png.width, height: png.height, data };
+}
+
+export function cropTo(img: RgbImage, multiple: number): RgbImage {
+  const width = img.width - (img.width % multiple);
+  const height = img.height - (img.height % multiple);
+  const data = new Uint8Array(3 * width * height);
+  for (let y = 0; y < height; y++) data.set(img.data.subarray(3 * y * img.width, 3 * (y * img.width + width)), 3 * y * width);
+  return { width, height, data };
+}
+
+/** PSNR of MATLAB rgb2ycbcr's Y channel (16-235), `shave` pixels off every border. */
+export function yPsnr(a: RgbImage, b: RgbImage, shave: number): number {
+  if (a.width !== b.width || a.height !== b.height) throw new Error(`sizes differ: ${a.width}x${a.height} vs ${b.width}x${b.height}`);
+  let se = 0;
+  let n = 0;
+  for (let y = shave; y < a.height - shave; y++)
+    for (let x = shave; x < a.width - shave; x++) {
+      const i = 3 * (y * a.width + x);
+      const ya = (65.481 * a.data[i] + 128.553 * a.data[i + 1] + 24.966 * a.data[i + 2]) / 255;
+      const yb = (65.481 * b.data[i] + 128.553 * b.data[i + 1] + 24.966 * b.data[i + 2]) / 255;
+      se += (ya - yb) ** 2;
+      n++;
+    }
+  return 10 * Math.log10((255 * 255) / (se / n));
+}
+
+/** Runs one canonical network on an 8-bit image and rounds the result back to 8 bits. */
+export async function runNetwork(session: ort.InferenceSession, img: RgbImage, scale: number, up: boolean): Promise<RgbImage> {
+  const x = new ort.Tensor('float32', imageToTensor(img), [1, 3, img.height, img.width]);
+  const r = await session.run({ x });
+  const y = r.y;
+  const [, , h, w] = y.dims;
+  const eh = up ? img.height * scale : img.height / scale;
+  if (h !== eh || w !== (up ? img.width * scale : img.width / scale)) throw new Error(`network gave ${w}x${h}, expected ${up ? 'x' : '/'}${scale}`);
+  return tensorToImage(y.data as Float32Array, w, h);
+}
+
+export interface PairRunner {
+  down(img: RgbImage): Promise<RgbImage>;
+  up(img: RgbImage): Promise<RgbImage>;
+}
+
+export async function pairRunner(pair: RescalingPair, threads?: number): Promise<PairRunner> {
+  const d = await createSession(pair.downscaler, { threads });
+  const u = await createSession(pair.upscaler, { threads });
+  const s = pair.manifest.scale;
+  return { down: (img) => runNetwork(d, img, s, false), up: (img) => runNetwork(u, img, s, true) };
+}

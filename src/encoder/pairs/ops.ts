@@ -1,0 +1,27 @@
+import type { ModelProto } from '../onnx/proto.js';
+
+/**
+ * The ops a pair may use: the gradient engine differentiates exactly these, and they run on
+ * onnxruntime-web's WebGPU and WASM backends.
+ */
+export const ALLOWED_OPS: ReadonlySet<string> = new Set([
+  'Conv', 'ConvTranspose', 'Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Tanh', 'Clip', 'Add', 'Sub', 'Mul', 'Div',
+  'Concat', 'Split', 'Slice', 'Reshape', 'Transpose', 'DepthToSpace', 'SpaceToDepth', 'Pad', 'Resize',
+  'Identity', 'Constant', 'Round',
+]);
+
+/** Problems that would break the gradient engine or the browser: ops outside the set, Convs without explicit attributes. */
+export function graphProblems(model: ModelProto): string[] {
+  const problems = new Set<string>();
+  for (const n of model.graph?.node ?? []) {
+    const op = n.opType ?? '';
+    if (n.domain && n.domain !== 'ai.onnx') problems.add(`op ${n.domain}.${op} is outside the default domain`);
+    else if (!ALLOWED_OPS.has(op)) problems.add(`op ${op} is not in the supported set`);
+    if (op === 'Conv' || op === 'ConvTranspose') {
+      const names = new Set((n.attribute ?? []).map((a) => a.name));
+      const missing = ['kernel_shape', 'strides', 'pads', 'dilations'].filter((a) => !names.has(a));
+      if (missing.length) problems.add(`${op} '${n.name}' lacks explicit ${missing.join('/')} (WebGPU needs them)`);
+    }
+  }
+  return [...problems];
+}

@@ -1,0 +1,19 @@
+import type { PairManifest } from '../../shared/manifest.js';
+import type { ModelProto } from '../onnx/proto.js';
+
+/**
+ * A frozen rescaling pair in canonical form. Both networks take and give NCHW RGB float in 0-1
+ * with symbolic spatial dims, input 'x' and output 'y'; the downscaler's output is neither
+ * quantized nor clamped (the encoder rounds it to 8 bits as the rendition stores it).
+ */
+export interface RescalingPair {
+  id: string;
+  /** Describes the canonical networks (input 'x', output 'y', range '0-1'). */
+  manifest: PairManifest;
+  /** Folder it was loaded from, if any. */
+  dir?: string;
+  /** 'x' [1,3,H,W] -> 'y' [1,3,H/s,W/s]. */
+  downscaler: ModelProto;
+  /** 'x' [1,3,h,w] -> 'y' [1,3,h*s,w*s]. */
+  upscaler: ModelProto;
+}

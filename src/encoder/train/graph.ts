@@ -1,0 +1,50 @@
+import { buildGradientModel } from '../autodiff/index.js';
+import { attr, GraphBuilder } from '../onnx/builder.js';
+import type { ModelProto } from '../onnx/proto.js';
+import { addCodecProxy } from './codec.js';
+import { addBicubicDown, addDownscaler, addUpscaler, type PairArch } from './nets.js';
+import type { Params } from './params.js';
+
+/**
+ * The training objective as one ONNX graph over a batch of HR crops 'x' [N,3,P,P] and codec
+ * quantizer steps 'steps' [N,192,1,1]:
+ *
+ *   lr   = D(x)
+ *   q    = round(clip(lr, 0, 1) * 255) / 255          (8-bit rendition, straight-through)
+ *   c    = C(q; steps)                               (DCT-quantization codec proxy)
+ *   loss = mean|U(c) - x| + lambda * mean(|lr - bicubic_down(x)|  or  (lr - bicubic_down(x))²)
+ *
+ * Outputs: 'objective', 'rec_mse' (for a training PSNR) and 'lr_guide' (the guidance term).
+ */
+export interface ObjectiveOptions {
+  /** No rounding anywhere (8-bit or codec), so finite differences can check the gradients. */
+  smooth?: boolean;
+  /** Guidance penalty: L1 pins D to bicubic (every deviation costs the same), L2 lets small ones through. */
+  guide?: 'l1' | 'l2';
+}
+
+export function buildObjective(p: Params, arch: PairArch, lambda: number, opts: ObjectiveOptions = {}): ModelProto {
+  const g = new GraphBuilder('hcd_train');
+  const x = g.input('x', ['N', 3, 'P', 'P']);
+  const steps = g.input('steps', ['N', 192, 1, 1]);
+  const lr = addDownscaler(g, p, arch, x);
+  const clipped = g.op('Clip', [lr, g.constF([0], [], 'zero'), g.constF([1], [], 'one')]);
+  const c255 = g.constF([255], [], 'c255');
+  const coded = opts.smooth ? clipped : addCodecProxy(g, g.op('Div', [g.op('Round', [g.op('Mul', [clipped, c255])]), c255]), steps);
+  const up = addUpscaler(g, p, arch, coded);
+  const diff = g.op('Sub', [up, x]);
+  const rec = g.op('ReduceMean', [g.op('Abs', [diff])], { keepdims: attr.int(0) });
+  g.op('ReduceMean', [g.op('Mul', [diff, diff])], { keepdims: attr.int(0) }, 'rec_mse');
+  const dev = g.op('Sub', [lr, addBicubicDown(g, arch.scale, x)]);
+  const guide = g.op('ReduceMean', [opts.guide === 'l2' ? g.op('Mul', [dev, dev]) : g.op('Abs', [dev])], { keepdims: attr.int(0) }, 'lr_guide');
+  g.op('Add', [rec, g.op('Mul', [guide, g.constF([lambda], [], 'lambda')])], {}, 'objective');
+  g.output('objective', []);
+  g.output('rec_mse', []);
+  g.output('lr_guide', []);
+  return g.toModel({ docString: 'hcd-stream training objective' });
+}
+
+/** The objective plus dL/dw for every parameter: feeds x, steps and every weight by name. */
+export function buildTrainingModel(p: Params, arch: PairArch, lambda: number, opts: ObjectiveOptions = {}): ModelProto {
+  return buildGradientModel(buildObjective(p, arch, lambda, opts), { wrt: [...p.keys()], loss: { kind: 'scalar', output: 'objective' }, keepOutputs: true });
+}

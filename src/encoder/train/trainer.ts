@@ -1,0 +1,196 @@
+import { attr, GraphBuilder } from '../onnx/builder.js';
+import { createSession, ort } from '../onnx/session.js';
+import { adamStep, DEFAULT_ADAM, learningRate, newSlot, type AdamConfig } from './adam.js';
+import { saveCheckpoint, type TrainState, type ValRecord } from './checkpoint.js';
+import { jpegSteps, losslessSteps } from './codec.js';
+import { sampleBatch, type TrainImage } from './data.js';
+import { buildTrainingModel } from './graph.js';
+import { addBicubicDown, addDownscaler, addUpscaler, initPair, type PairArch } from './nets.js';
+import type { Params } from './params.js';
+import { Rng } from './rng.js';
+
+/** Learning-rate factor of the learnable bicubic residual filters. */
+const RES_LR_SCALE = 0.01;
+
+export interface TrainConfig {
+  scale: number;
+  steps: number;
+  batch: number;
+  crop: number;
+  seed: number;
+  /** Weight of the LR guidance term. */
+  lambda: number;
+  /** Its penalty; checkpoints written before this option existed used l1. */
+  guide?: 'l1' | 'l2';
+  /** Share of steps without codec (8-bit rounding only). */
+  losslessProb: number;
+  qualityMin: number;
+  qualityMax: number;
+  valEvery: number;
+  checkpointEvery: number;
+  arch: PairArch;
+  adam: AdamConfig;
+}
+
+export function defaultConfig(scale: number, arch: PairArch): TrainConfig {
+  return {
+    scale,
+    steps: 2000,
+    batch: 16,
+    crop: 64,
+    seed: 1,
+    lambda: 10,
+    guide: 'l2',
+    losslessProb: 0.3,
+    qualityMin: 30,
+    qualityMax: 95,
+    valEvery: 100,
+    checkpointEvery: 100,
+    arch,
+    adam: DEFAULT_ADAM,
+  };
+}
+
+export interface StepInfo {
+  step: number;
+  of: number;
+  loss: number;
+  psnr: number;
+  lrGuide: number;
+  lr: number;
+  msPerStep: number;
+}
+
+export interface TrainHooks {
+  onStep?: (s: StepInfo) => void;
+  onValidate?: (v: ValRecord) => void;
+  /** Stop (as a kill would) once this many steps are done; the last checkpoint stays. */
+  stopAfter?: number;
+}
+
+export function initialState(cfg: TrainConfig): TrainState {
+  const rng = new Rng(cfg.seed);
+  const params = initPair(cfg.arch, rng);
+  const slots = new Map([...params].map(([k, v]) => [k, newSlot(v.data.length)]));
+  return { step: 0, rng: rng.state(), params, slots, history: [] };
+}
+
+/** Codec quantizer steps for each sample of a batch: lossless or a random JPEG quality. */
+function sampleSteps(cfg: TrainConfig, rng: Rng): Float32Array {
+  const out = new Float32Array(cfg.batch * 192);
+  for (let b = 0; b < cfg.batch; b++) {
+    const lossless = rng.next() < cfg.losslessProb;
+    const q = cfg.qualityMin + rng.next() * (cfg.qualityMax - cfg.qualityMin);
+    out.set(lossless ? losslessSteps() : jpegSteps(q), b * 192);
+  }
+  return out;
+}
+
+/** Lossless validation: PSNR of U(round(D(x))) vs x and of D(x) vs bicubic-down(x), RGB 0-1. */
+export async function validate(params: Params, arch: PairArch, crops: Float32Array[], p: number, threads?: number): Promise<{ psnr: number; lrPsnr: number }> {
+  const g = new GraphBuilder('hcd_val');
+  const x = g.input('x', ['N', 3, p, p]);
+  const lr = addDownscaler(g, params, arch, x);
+  const zero = g.constF([0], [], 'zero');
+  const one = g.constF([1], [], 'one');
+  const c255 = g.constF([255], [], 'c255');
+  const q8 = (t: string) => g.op('Div', [g.op('Round', [g.op('Mul', [g.op('Clip', [t, zero, one]), c255])]), c255]);
+  const up = q8(addUpscaler(g, params, arch, q8(lr)));
+  const mse = (a: string, b: string, out: string) => {
+    const d = g.op('Sub', [a, b]);
+    return g.op('ReduceMean', [g.op('Mul', [d, d])], { keepdims: attr.int(0) }, out);
+  };
+  g.output(mse(up, x, 'hr_mse'), []);
+  g.output(mse(lr, addBicubicDown(g, arch.scale, x), 'lr_mse'), []);
+  const sess = await createSession(g.toModel(), { threads });
+  let hr = 0;
+  let lrm = 0;
+  const chunk = 8;
+  for (let i = 0; i < crops.length; i += chunk) {
+    const part = crops.slice(i, i + chunk);
+    const buf = new Float32Array(part.length * 3 * p * p);
+    part.forEach((c, k) => buf.set(c, k * 3 * p * p));
+    const r = await sess.run({ x: new ort.Tensor('float32', buf, [part.length, 3, p, p]) });
+    hr += (r.hr_mse.data as Float32Array)[0] * part.length;
+    lrm += (r.lr_mse.data as Float32Array)[0] * part.length;
+  }
+  await sess.release();
+  const toPsnr = (m: number) => 10 * Math.log10(1 / Math.max(m / crops.length, 1e-12));
+  return { psnr: toPsnr(hr), lrPsnr: toPsnr(lrm) };
+}
+
+/**
+ * Runs (or continues) training from `state` until cfg.steps, checkpointing to `checkpoint`
+ * every cfg.checkpointEvery steps and at the end. Mutates and returns `state`.
+ */
+export async function train(
+  cfg: TrainConfig,
+  data: { train: TrainImage[]; valCrops: Float32Array[]; valCrop: number },
+  state: TrainState,
+  opts: { checkpoint?: string; threads?: number; hooks?: TrainHooks },
+): Promise<TrainState> {
+  const hooks = opts.hooks ?? {};
+  const model = buildTrainingModel(state.params, cfg.arch, cfg.lambda, { guide: cfg.guide ?? 'l1' });
+  const sess = await createSession(model, { threads: opts.threads });
+  const names = [...state.params.keys()];
+  const weights = Object.fromEntries(names.map((n) => {
+    const p = state.params.get(n);
+    if (!p) throw new Error(n);
+    return [n, new ort.Tensor('float32', p.data, p.dims)];
+  }));
+  const rng = new Rng(state.rng);
+  const save = async () => {
+    state.rng = rng.state();
+    if (opts.checkpoint) await saveCheckpoint(opts.checkpoint, state, cfg);
+  };
+  const doValidate = async () => {
+    const v = await validate(state.params, cfg.arch, data.valCrops, data.valCrop, opts.threads);
+    const rec = { step: state.step, psnr: round3(v.psnr), lrPsnr: round3(v.lrPsnr) };
+    state.history.push(rec);
+    hooks.onValidate?.(rec);
+  };
+  while (state.step < cfg.steps) {
+    if (hooks.stopAfter !== undefined && state.step >= hooks.stopAfter) break;
+    const t0 = performance.now();
+    const x = sampleBatch(data.train, cfg.batch, cfg.crop, rng);
+    const steps = sampleSteps(cfg, rng);
+    const r = await sess.run({
+      x: new ort.Tensor('float32', x, [cfg.batch, 3, cfg.crop, cfg.crop]),
+      steps: new ort.Tensor('float32', steps, [cfg.batch, 192, 1, 1]),
+      ...weights,
+    });
+    const lr = learningRate(cfg.adam, state.step, cfg.steps);
+    for (const n of names) {
+      const p = state.params.get(n);
+      const slot = state.slots.get(n);
+      if (!p || !slot) throw new Error(n);
+      const g = r[`grad_${n}`].data as Float32Array;
+      // no decay on biases and PReLU slopes; the bicubic residual filters have many taps whose
+      // sum is the filter's gain, and Adam moves every tap by ~lr, so they get a much smaller rate
+      const res = n.endsWith('.res.w');
+      adamStep(p.data, g, slot, cfg.adam, res ? lr * RES_LR_SCALE : lr, state.step + 1, n.endsWith('.w') && !res);
+    }
+    state.step++;
+    const loss = (r.loss.data as Float32Array)[0];
+    const mse = (r.rec_mse.data as Float32Array)[0];
+    if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${state.step} (loss ${loss})`);
+    hooks.onStep?.({
+      step: state.step,
+      of: cfg.steps,
+      loss,
+      psnr: 10 * Math.log10(1 / Math.max(mse, 1e-12)),
+      lrGuide: (r.lr_guide.data as Float32Array)[0],
+      lr,
+      msPerStep: performance.now() - t0,
+    });
+    if (cfg.valEvery > 0 && state.step % cfg.valEvery === 0) await doValidate();
+    if (state.step % cfg.checkpointEvery === 0 || state.step === cfg.steps) await save();
+  }
+  await sess.release();
+  state.rng = rng.state();
+  return state;
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

@@ -1,0 +1,108 @@
+import type * as OrtWeb from 'onnxruntime-web';
+
+/** The onnxruntime-web module, as `import * as ort from 'onnxruntime-web'` gives it. */
+export type Ort = typeof OrtWeb;
+export type OrtSession = OrtWeb.InferenceSession;
+
+export type Backend = 'webgpu' | 'wasm';
+export type BackendChoice = 'auto' | Backend;
+/** What the player does with frames right now. */
+export type Mode = 'neural' | 'alternate' | 'bilinear' | 'passthrough';
+
+export interface HcdStats {
+  /** Where the network runs; 'none' before a session exists or after a fallback to bilinear. */
+  backend: Backend | 'none';
+  /** Frames drawn per second over the last stats interval. */
+  fps: number;
+  /** Smoothed time of one network run, frame grab to drawn output (NaN before the first). */
+  msPerFrame: number;
+  /** Frames that arrived while the network was still busy and were not drawn. */
+  droppedFrames: number;
+  upscaledFrames: number;
+  mode: Mode;
+  /** hls.js level index of the frame drawn last (-1 without hls.js). */
+  level: number;
+}
+
+export interface FallbackInfo {
+  reason: string;
+  /** 'wasm': WebGPU failed, the network runs on WASM; 'bilinear': no network at all. */
+  to: 'wasm' | 'bilinear';
+}
+
+export interface HcdEvents {
+  backend: { backend: Backend };
+  stats: HcdStats;
+  fallback: FallbackInfo;
+}
+
+/** What the canvas shows now, for tests and diagnostics. */
+export interface LastDraw {
+  kind: 'neural' | 'bilinear' | 'passthrough';
+  /** The video time of the frame (rVFC metadata, or currentTime for a paused refine). */
+  mediaTime: number;
+  width: number;
+  height: number;
+  /** How the frame's RGB was obtained: exact I420/NV12 planes, or a canvas read (small colour mismatch). */
+  colourPath?: 'i420' | 'nv12' | 'canvas';
+  /** Network runs the frame took (more than 1 when tiled). */
+  tiles?: number;
+}
+
+/**
+ * The parts of an hls.js instance the plugin uses. Structural, so the bundle never imports
+ * hls.js: the page passes its own instance.
+ */
+export interface HlsLevelLike {
+  width: number;
+  height: number;
+  attrs: Record<string, string | undefined>;
+}
+export interface HlsLike {
+  // hls.js's typed on/off are generic over its event enum; the plugin uses the string values.
+  on(event: string, listener: (event: string, data: unknown) => void): void;
+  off(event: string, listener: (event: string, data: unknown) => void): void;
+  readonly levels: HlsLevelLike[];
+  currentLevel: number;
+  capLevelToPlayerSize: boolean;
+  readonly url: string | null;
+}
+
+export interface CommonOptions {
+  canvas: HTMLCanvasElement;
+  backend?: BackendChoice;
+  /** What to show when the network cannot run. Only bilinear exists. */
+  fallback?: 'bilinear';
+  /** Where onnxruntime-web's .wasm/.mjs files are served (ort.env.wasm.wasmPaths). Default '/ort/'. */
+  wasmPaths?: string;
+  /** onnxruntime-web itself; if omitted the plugin imports `ortUrl`. */
+  ort?: Ort;
+  /** Module URL to import onnxruntime-web from when `ort` is not given. Default `${wasmPaths}ort.min.mjs`. */
+  ortUrl?: string;
+  /** Largest LR tile side in pixels; frames bigger than that are upscaled in overlapping tiles. 0: never tile. Default 0 up to 960x540 LR, 480 above. */
+  tile?: number;
+  /** Degrade to alternate/bilinear when the network falls behind (default true). */
+  adaptive?: boolean;
+  /** WASM threads; default min(4, cores) when the page is cross-origin isolated, else 1. */
+  numThreads?: number;
+  /**
+   * Run WASM inference in onnxruntime-web's proxy worker, so the page's main thread stays free.
+   * Default: on when WebGPU will not be used. onnxruntime-web settings are global: the first
+   * upscaler on a page decides them.
+   */
+  proxy?: boolean;
+  /** How often the 'stats' event fires (ms, default 1000). */
+  statsIntervalMs?: number;
+}
+
+export interface HcdUpscalerOptions extends CommonOptions {
+  hls: HlsLike;
+  video: HTMLVideoElement;
+}
+
+export interface AttachOptions extends CommonOptions {
+  /** An UpscalerManifest (.json) or an ONNX file; every frame of the video is upscaled by it. */
+  modelUrl: string;
+  /** Scale of a bare ONNX file (default 2); a manifest brings its own. */
+  scale?: number;
+}

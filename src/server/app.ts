@@ -1,0 +1,214 @@
+import { promises as fsp } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { HcdError } from '../shared/errors.js';
+import { safeSegments, sendError, serveFrom } from './files.js';
+import { detectLayout, listOutputs, outputDir, type Layout } from './outputs.js';
+
+export interface AppOptions {
+  /** One encoded output (has master.m3u8) or a folder of them. */
+  root: string;
+  /** The built player bundle; default `dist/player/` in the repository. */
+  playerDir?: string;
+  /** onnxruntime-web's dist folder; default the installed package's. */
+  ortDir?: string;
+  /** Called with one line per finished request. */
+  log?: (line: string) => void;
+}
+
+export interface ServerOptions extends AppOptions {
+  port: number;
+  host: string;
+  /** How long close() lets in-flight responses run before cutting their sockets. */
+  graceMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const requireHere = createRequire(import.meta.url);
+const REPO_ROOT = path.resolve(here, '..', '..');
+export const DEFAULT_PLAYER_DIR = path.join(REPO_ROOT, 'dist', 'player');
+const PUBLIC_DIR = path.join(here, 'public');
+const ORT_FILE = /^ort[\w.-]*\.(?:wasm|mjs|js)$/;
+
+function defaultOrtDir(): string {
+  return path.dirname(requireHere.resolve('onnxruntime-web'));
+}
+
+function hlsDistDir(): string {
+  return path.dirname(requireHere.resolve('hls.js/dist/hls.min.js'));
+}
+
+/** realpath, or null while the folder does not exist (the player may be built after start). */
+async function realDir(dir: string): Promise<string | null> {
+  try {
+    return await fsp.realpath(dir);
+  } catch {
+    return null;
+  }
+}
+
+/** A header value echoed in a preflight answer: header names only, nothing else. */
+function headerList(v: string | undefined): string {
+  const names = (v ?? '').split(',').map((s) => s.trim()).filter((s) => /^[A-Za-z0-9-]+$/.test(s));
+  return names.length > 0 ? names.join(', ') : 'Range, If-Range, If-None-Match, If-Modified-Since';
+}
+
+/**
+ * Headers for every response. COOP + COEP make the demo page cross-origin isolated, which
+ * onnxruntime-web needs for SharedArrayBuffer (WASM threads); CORP and CORS let players on
+ * other origins, themselves isolated or not, load the media.
+ */
+function commonHeaders(req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, Accept-Ranges, ETag');
+  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+  res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+  res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  if (req.method === 'OPTIONS') {
+    res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
+    res.setHeader('Access-Control-Allow-Headers', headerList(req.headers['access-control-request-headers']));
+    res.setHeader('Access-Control-Max-Age', '86400');
+    res.setHeader('Vary', 'Access-Control-Request-Headers');
+    res.status(204).end();
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    sendError(res, 405, `method ${req.method} not allowed`, { Allow: 'GET, HEAD, OPTIONS' });
+    return;
+  }
+  next();
+}
+
+function accessLog(log: (line: string) => void) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const t0 = performance.now();
+    res.on('finish', () => log(`${req.method} ${req.originalUrl} ${res.statusCode} ${(performance.now() - t0).toFixed(1)}ms`));
+    next();
+  };
+}
+
+async function serveMedia(layout: Layout, req: Request, res: Response): Promise<void> {
+  const segs = safeSegments(req.path);
+  if (!segs) return sendError(res, 403, 'forbidden path');
+  if (segs.length < 2 || outputDir(layout, segs[0]) === null) return sendError(res, 404, 'not found');
+  // Containment is always checked against DIR itself, so a symlinked output folder that
+  // leads outside is refused too.
+  const rel = layout.kind === 'single' ? segs.slice(1) : segs;
+  await serveFrom(req, res, layout.rootReal, rel, 'media');
+}
+
+export function createApp(opts: AppOptions): express.Express {
+  const layout = detectLayout(opts.root);
+  const playerDir = opts.playerDir ?? DEFAULT_PLAYER_DIR;
+  const ortDir = opts.ortDir ?? defaultOrtDir();
+  const hlsDir = hlsDistDir();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  if (opts.log) app.use(accessLog(opts.log));
+  app.use(commonHeaders);
+
+  app.get('/api/outputs', async (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(await listOutputs(layout));
+  });
+
+  app.use('/media', (req, res) => serveMedia(layout, req, res));
+
+  app.use('/player', async (req, res) => {
+    const root = await realDir(playerDir);
+    if (!root) return sendError(res, 404, 'player bundle not built (run npm run build:player)');
+    await serveFrom(req, res, root, safeSegments(req.path), 'player');
+  });
+
+  app.use('/ort', async (req, res) => {
+    const segs = safeSegments(req.path);
+    if (!segs) return sendError(res, 403, 'forbidden path');
+    const root = await realDir(ortDir);
+    if (!root || segs.length !== 1 || !ORT_FILE.test(segs[0])) return sendError(res, 404, 'not found');
+    await serveFrom(req, res, root, segs, 'ort');
+  });
+
+  app.get('/vendor/hls.min.js', async (req, res) => {
+    const root = await realDir(hlsDir);
+    if (!root) return sendError(res, 404, 'hls.js is not installed');
+    await serveFrom(req, res, root, ['hls.min.js'], 'vendor');
+  });
+
+  app.use('/api', (_req, res) => sendError(res, 404, 'not found'));
+
+  // The demo page and its assets, at the top level.
+  app.use(async (req, res) => {
+    const segs = req.path === '/' ? ['index.html'] : safeSegments(req.path);
+    const root = await realDir(PUBLIC_DIR);
+    if (!root) return sendError(res, 404, 'not found');
+    await serveFrom(req, res, root, segs, 'page');
+  });
+
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    // Details go to the terminal, not to whoever sent the request.
+    process.stderr.write(`hcd serve: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    sendError(res, 500, 'internal error');
+  });
+  return app;
+}
+
+function urlHost(address: string, family: string): string {
+  if (address === '0.0.0.0' || address === '::') return 'localhost';
+  return family === 'IPv6' ? `[${address}]` : address;
+}
+
+/**
+ * Listens on host:port (port 0 picks a free one). close() stops accepting, lets in-flight
+ * responses finish, drops idle keep-alive sockets at once and cuts the rest after graceMs.
+ */
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const app = createApp(opts);
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE') reject(new HcdError(`serve: port ${opts.port} is already in use on ${opts.host}`));
+      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') reject(new HcdError(`serve: cannot listen on host ${opts.host}`));
+      else if (e.code === 'EACCES') reject(new HcdError(`serve: no permission to listen on port ${opts.port}`));
+      else reject(e);
+    };
+    server.once('error', onError);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${urlHost(addr.address, addr.family)}:${addr.port}/`;
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve, reject) => {
+      server.close((err) => (err ? reject(err) : resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), opts.graceMs ?? 5_000);
+      timer.unref();
+      // Keep-alive sockets that finish their last response while we wait are idle now.
+      const sweep = setInterval(() => server.closeIdleConnections(), 100);
+      sweep.unref();
+      server.once('close', () => {
+        clearTimeout(timer);
+        clearInterval(sweep);
+      });
+    });
+    return closing;
+  };
+  return { url, close };
+}

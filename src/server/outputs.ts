@@ -1,0 +1,74 @@
+import { existsSync, promises as fsp, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { HcdError } from '../shared/errors.js';
+
+/** One encoded output as `/api/outputs` lists it; every path is a URL on this server. */
+export interface OutputInfo {
+  name: string;
+  master: string;
+  report?: string;
+  reportHtml?: string;
+  chart?: string;
+}
+
+/**
+ * What `hcd serve DIR` was pointed at: DIR itself is one output (it has master.m3u8), or DIR
+ * holds outputs as subfolders. Either way media URLs are `/media/<name>/...`.
+ */
+export type Layout =
+  | { kind: 'single'; rootReal: string; name: string }
+  | { kind: 'folder'; rootReal: string };
+
+export function detectLayout(root: string): Layout {
+  let rootReal: string;
+  try {
+    rootReal = realpathSync(root);
+  } catch {
+    throw new HcdError(`serve: ${root} does not exist`);
+  }
+  if (!statSync(rootReal).isDirectory()) throw new HcdError(`serve: ${root} is not a folder`);
+  if (existsSync(path.join(rootReal, 'master.m3u8'))) {
+    return { kind: 'single', rootReal, name: path.basename(rootReal) };
+  }
+  return { kind: 'folder', rootReal };
+}
+
+/** The folder on disk that `/media/<name>/` maps to, or null when there is no such output. */
+export function outputDir(layout: Layout, name: string): string | null {
+  if (layout.kind === 'single') return name === layout.name ? layout.rootReal : null;
+  return path.join(layout.rootReal, name);
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await fsp.stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function describe(dir: string, name: string): Promise<OutputInfo | null> {
+  if (!(await isFile(path.join(dir, 'master.m3u8')))) return null;
+  const base = `/media/${encodeURIComponent(name)}`;
+  const info: OutputInfo = { name, master: `${base}/master.m3u8` };
+  if (await isFile(path.join(dir, 'compare', 'report.json'))) info.report = `${base}/compare/report.json`;
+  if (await isFile(path.join(dir, 'compare', 'report.html'))) info.reportHtml = `${base}/compare/report.html`;
+  if (await isFile(path.join(dir, 'compare', 'rd.svg'))) info.chart = `${base}/compare/rd.svg`;
+  return info;
+}
+
+/** Read on every request, so outputs that appear while the server runs are listed. */
+export async function listOutputs(layout: Layout): Promise<OutputInfo[]> {
+  if (layout.kind === 'single') {
+    const one = await describe(layout.rootReal, layout.name);
+    return one ? [one] : [];
+  }
+  const entries = await fsp.readdir(layout.rootReal, { withFileTypes: true });
+  const names = entries
+    // Real subfolders only: a symlinked one could lead out of DIR, and dot-folders are scratch space.
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort();
+  const found = await Promise.all(names.map((n) => describe(path.join(layout.rootReal, n), n)));
+  return found.filter((o): o is OutputInfo => o !== null);
+}

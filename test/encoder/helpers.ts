@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { probe, runFfmpeg } from '../../src/encoder/ffmpeg.js';
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = join(REPO, 'bin', 'hcd.js');
+
+/**
+ * A small clip with detail, motion and a tone that lasts the whole clip. Made here rather than
+ * with samples/make-sample.ts so that the audio is exactly as long as the video.
+ */
+export async function makeClip(out: string, o: { seconds: number; width: number; height: number; fps?: number; audio?: boolean }): Promise<string> {
+  const fps = o.fps ?? 24;
+  const args = ['-f', 'lavfi', '-i', `testsrc2=s=${o.width}x${o.height}:r=${fps}`];
+  if (o.audio !== false) args.push('-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000`);
+  args.push('-t', String(o.seconds), '-c:v', 'libx264', '-crf', '10', '-pix_fmt', 'yuv420p', '-threads', '1');
+  args.push('-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv');
+  if (o.audio !== false) args.push('-c:a', 'aac', '-b:a', '64k');
+  args.push(out);
+  await runFfmpeg(args);
+  return out;
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `hcd` as a process. With `group`, it leads its own process group and signals go to the
+ * whole group, ffmpeg children included, as a terminal's Ctrl-C does.
+ */
+export function runCli(args: string[], opts: { onSpawn?: (kill: (sig: NodeJS.Signals) => void) => void; group?: boolean } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: !!opts.group });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    opts.onSpawn?.((sig) => (opts.group && child.pid ? process.kill(-child.pid, sig) : child.kill(sig)));
+  });
+}
+
+export function psnr(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) throw new Error(`size mismatch ${a.length} vs ${b.length}`);
+  let se = 0;
+  for (let i = 0; i < a.length; i++) se += (a[i] - b[i]) ** 2;
+  return se === 0 ? Infinity : 10 * Math.log10((255 * 255) / (se / a.length));
+}
+
+/** BT.709 luma of packed RGB, rounded to 8 bits: 4:2:0 chroma alone costs small colourful test patterns ~10 dB of RGB PSNR. */
+export function luma(rgb: Uint8Array): Uint8Array {
+  const out = new Uint8Array(rgb.length / 3);
+  for (let i = 0; i < out.length; i++) out[i] = Math.round(0.2126 * rgb[3 * i] + 0.7152 * rgb[3 * i + 1] + 0.0722 * rgb[3 * i + 2]);
+  return out;
+}
+
+export interface MediaPlaylist {
+  segments: { uri: string; duration: number }[];
+  ended: boolean;
+  type?: string;
+}
+
+export function readMediaPlaylist(path: string): MediaPlaylist {
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const segments: { uri: string; duration: number }[] = [];
+  let type: string | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].startsWith('#EXTINF:')) segments.push({ duration: Number(lines[i].slice(8).split(',')[0]), uri: lines[++i] });
+    if (lines[i].startsWith('#EXT-X-PLAYLIST-TYPE:')) type = lines[i].split(':')[1];
+  }
+  return { segments, ended: lines.includes('#EXT-X-ENDLIST'), type };
+}
+
+/** ffprobe's width/height/profile/level and exact frame count of one segment. */
+export async function probeSegment(path: string) {
+  const info = await probe(path, { countFrames: true });
+  const v = info.streams.find((s) => s.codec_type === 'video');
+  const a = info.streams.find((s) => s.codec_type === 'audio');
+  return { video: v, audio: a, frames: Number(v?.nb_read_frames ?? 0) };
+}
+
+/**
+ * The CLI's own entry point, run in this process with stdout/stderr captured: the same parsing,
+ * error printing and exit code as `hcd`, without a second or two of process start per call.
+ */
+export async function runCliInProcess(args: string[]): Promise<CliResult> {
+  const { main } = await import('../../src/cli/main.js');
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true)) as typeof process.stderr.write;
+  const before = process.exitCode;
+  process.exitCode = 0;
+  try {
+    await main(['node', 'hcd', ...args]);
+    return { code: Number(process.exitCode ?? 0), stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+    process.exitCode = before;
+  }
+}

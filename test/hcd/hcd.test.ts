@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Hcd, type Planar, type WarmState } from '../../src/encoder/hcd/hcd.js';
+import { HcdRescaler } from '../../src/encoder/hcd/rescaler.js';
+import { PlainPair } from '../../src/encoder/hcd/plain.js';
+import { createRescaler } from '../../src/encoder/pipeline/rescaler.js';
+import { psnr } from '../../src/shared/metrics.js';
+import { tensorToImage } from '../../src/shared/image.js';
+import { l2norm } from '../../src/encoder/hcd/pgd.js';
+import type { HcdPair } from '../../src/encoder/hcd/nets.js';
+import { resolvePair } from '../../src/encoder/pairs/index.js';
+import { imageToTensor, type RgbImage } from '../../src/shared/image.js';
+import { texturedImage, tinyPair } from './fixtures.js';
+
+function mse(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return s / a.length;
+}
+
+const planar = (img: RgbImage): Planar => ({ data: imageToTensor(img), width: img.width, height: img.height });
+
+async function reconMse(hcd: Hcd, lr: Planar | undefined, x: Planar): Promise<number> {
+  if (!lr) throw new Error('missing LR');
+  return mse((await hcd.upscale(lr)).data, x.data);
+}
+
+const opts = { hrIters: 8, lrIters: 8, tile: 0, eps: 1.0, threads: 1 };
+
+for (const [name, getPair] of [
+  ['bicubic-x2', () => resolvePair('bicubic-x2') as Promise<HcdPair>],
+  ['tiny learned-like pair', async () => tinyPair()],
+] as const) {
+  describe(`HCD with the ${name}`, () => {
+    let hcd: Hcd;
+    const x = planar(texturedImage(64, 48));
+    beforeAll(async () => {
+      hcd = await Hcd.create(await getPair(), opts);
+    });
+    afterAll(async () => hcd?.close());
+
+    it('lowers the reconstruction error; both stages beat each stage alone; losses fall', async () => {
+      const warm: WarmState = { hr: new Map(), lr: new Map() };
+      const r = await hcd.run(x, { lrOnlyToo: true, warm });
+      const base = await reconMse(hcd, r.lrBase, x);
+      const hrOnly = await reconMse(hcd, r.lrHr, x);
+      const lrOnly = await reconMse(hcd, r.lrLrOnly, x);
+      const both = await reconMse(hcd, r.lr, x);
+      const db = (m: number) => 10 * Math.log10(base / m);
+      // each stage helps on its own, and HR then LR is at least as good as either
+      expect(db(hrOnly)).toBeGreaterThan(0.02);
+      expect(db(lrOnly)).toBeGreaterThan(0.05);
+      expect(db(both)).toBeGreaterThan(Math.max(db(hrOnly), db(lrOnly)) - 0.01);
+      expect(r.hr.losses).toHaveLength(8);
+      expect(r.hr.losses[7]).toBeLessThan(r.hr.losses[0]);
+      expect(r.lrStage.losses[7]).toBeLessThan(r.lrStage.losses[0]);
+      // the LR is 8-bit and stays a faithful picture
+      expect(r.lr.data.every((v) => Math.abs(v * 255 - Math.round(v * 255)) < 1e-4)).toBe(true);
+      expect(r.lrPsnr).toBeGreaterThan(30);
+
+      // ball (budget scaled to the 32x24 LR area) and box constraints on the final perturbations
+      const eps = 1.0 * Math.sqrt((32 * 24) / (128 * 128));
+      const dHr = warm.hr.get(0)!;
+      const dLr = warm.lr.get(0)!;
+      expect(l2norm(dHr)).toBeLessThanOrEqual(eps * (1 + 1e-5));
+      expect(l2norm(dLr)).toBeLessThanOrEqual(eps * (1 + 1e-5));
+      for (let i = 0; i < dHr.length; i++) {
+        const v = x.data[i] + dHr[i];
+        expect(v >= -1e-6 && v <= 1 + 1e-6).toBe(true);
+      }
+      const lrHr = r.lrHr!.data;
+      for (let i = 0; i < dLr.length; i++) {
+        const v = lrHr[i] + dLr[i];
+        expect(v >= -1e-6 && v <= 1 + 1e-6).toBe(true);
+      }
+    });
+
+    it('repeats exactly with a seed', async () => {
+      const a = await hcd.run(x);
+      const b = await hcd.run(x);
+      expect(Buffer.from(a.lr.data.buffer).equals(Buffer.from(b.lr.data.buffer))).toBe(true);
+      expect(a.hr.losses).toEqual(b.hr.losses);
+    });
+  });
+}
+
+describe('HCD options', () => {
+  it('a different seed starts elsewhere; tiles in two lanes give the same result as one lane', async () => {
+    const pair = tinyPair();
+    const x = planar(texturedImage(96, 64, 5));
+    const one = await Hcd.create(pair, { ...opts, hrIters: 3, lrIters: 3, tile: 16, halo: 4, lanes: 1 });
+    const two = await Hcd.create(pair, { ...opts, hrIters: 3, lrIters: 3, tile: 16, halo: 4, lanes: 2 });
+    const other = await Hcd.create(pair, { ...opts, hrIters: 3, lrIters: 3, tile: 16, halo: 4, seed: 9 });
+    try {
+      const a = await one.run(x);
+      const b = await two.run(x);
+      const c = await other.run(x);
+      expect(Array.from(a.lr.data)).toEqual(Array.from(b.lr.data));
+      expect(a.hr.losses[0]).not.toEqual(c.hr.losses[0]);
+    } finally {
+      await Promise.all([one.close(), two.close(), other.close()]);
+    }
+  });
+
+  it('--min-lr-psnr scales the LR change back to the bound', async () => {
+    const x = planar(texturedImage(64, 48));
+    const free = await Hcd.create(tinyPair(), { ...opts, eps: 4 });
+    const r = await free.run(x);
+    await free.close();
+    expect(r.lrKept).toBe(1);
+    const limit = r.lrPsnr + 3;
+    const bound = await Hcd.create(tinyPair(), { ...opts, eps: 4, minLrPsnr: limit });
+    const met = await Hcd.create(tinyPair(), { ...opts, eps: 4, minLrPsnr: r.lrPsnr - 1 });
+    try {
+      const rb = await bound.run(x);
+      expect(rb.lrPsnr).toBeGreaterThanOrEqual(limit);
+      expect(rb.lrKept).toBeGreaterThan(0);
+      expect(rb.lrKept).toBeLessThan(1);
+      // the LR moved back towards the plain one, and stays 8-bit
+      expect(rb.lr.data.every((v) => Math.abs(v * 255 - Math.round(v * 255)) < 1e-4)).toBe(true);
+      // a bound that already holds changes nothing
+      const rm = await met.run(x);
+      expect(rm.lrKept).toBe(1);
+      expect(Array.from(rm.lr.data)).toEqual(Array.from(r.lr.data));
+    } finally {
+      await Promise.all([bound.close(), met.close()]);
+    }
+  });
+});
+
+describe('HcdRescaler', () => {
+  it('warm start from the previous frame converges faster than a cold start', async () => {
+    const pair = tinyPair();
+    const f1 = texturedImage(64, 48, 11);
+    // the next frame: the same scene with a little different grain
+    const f2 = texturedImage(64, 48, 12);
+    const make = () => HcdRescaler.create(pair, { hcd: { hrIters: 10, lrIters: 10 }, hcdOptions: { tile: 0, eps: 1.0, threads: 1 }, warmIters: { hrIters: 3, lrIters: 3 } });
+    const warm = await make();
+    const cold = await make();
+    try {
+      const lr1 = await warm.process(f1, { index: 0, sceneCut: true });
+      expect(lr1.width).toBe(32);
+      expect(warm.last?.warm).toBe(false);
+      await warm.process(f2, { index: 1, sceneCut: false });
+      expect(warm.last?.warm).toBe(true);
+      const w = warm.last!;
+      await cold.process(f2, { index: 1, sceneCut: true });
+      const c = cold.last!;
+      // the warm frame ran 3+3 iterations, the cold one 10+10
+      expect(w.hrLoss).toHaveLength(3);
+      expect(c.hrLoss).toHaveLength(10);
+      // after 3 iterations the warm frame is where the cold one is after more
+      expect(w.hrLoss[2]).toBeLessThan(c.hrLoss[2]);
+      expect(w.lrLoss[2]).toBeLessThan(c.lrLoss[2]);
+      // a scene cut drops the state
+      await warm.process(f1, { index: 2, sceneCut: true });
+      expect(warm.last?.warm).toBe(false);
+    } finally {
+      await Promise.all([warm.close(), cold.close()]);
+    }
+  });
+
+  it('is what the encoder gets for opts.hcd, and its LR frames upscale better than the plain ones', async () => {
+    const pair = (await resolvePair('bicubic-x2')) as HcdPair & Parameters<typeof createRescaler>[0];
+    const frame = texturedImage(96, 64, 21);
+    const hcdR = await createRescaler(pair, { hcd: { hrIters: 6, lrIters: 6 }, threads: 1 });
+    const plainR = await createRescaler(pair, { threads: 1 });
+    const up = await PlainPair.create(pair, { threads: 1 });
+    try {
+      expect(hcdR).toBeInstanceOf(HcdRescaler);
+      const a = await hcdR.process(frame, { index: 0, sceneCut: true });
+      const b = await plainR.process(frame, { index: 0, sceneCut: true });
+      const srOf = async (lr: RgbImage) => {
+        const y = await up.upscale(planar(lr));
+        return tensorToImage(y.data, y.width, y.height).data;
+      };
+      const opts = { width: 96, height: 64, crop: 2 };
+      const gain = psnr(await srOf(a), frame.data, opts) - psnr(await srOf(b), frame.data, opts);
+      expect(gain).toBeGreaterThan(0.05);
+    } finally {
+      await Promise.all([hcdR.close(), plainR.close(), up.close()]);
+    }
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * Shared set-up of the player's browser tests: the HLS fixture, the built bundle, a static
+ * cross-origin-isolated server, headless Chromium, and Node's reference upscaling of the same
+ * decoded LR frames (I420 -> shared/yuv.ts -> onnxruntime-node).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import type { Browser, Page } from 'playwright-core';
+import { runFfmpeg } from '../../src/encoder/ffmpeg.js';
+import { createSession, ort } from '../../src/encoder/onnx/session.js';
+import { buildPlayer } from '../../src/player/build.js';
+import { planarToPacked } from '../../src/shared/image.js';
+import { psnr } from '../../src/shared/metrics.js';
+import { i420FrameBytes, i420ToPlanarRgb, splitI420 } from '../../src/shared/yuv.js';
+import { launchChromium, playerMounts, serveStatic, type StaticServer } from '../helpers/browser.js';
+import { makeFixture, type Fixture } from './fixture.js';
+
+export interface Capture {
+  png: string;
+  tiles?: number;
+  mediaTime: number;
+  kind: string;
+  colourPath?: string;
+  width: number;
+  height: number;
+}
+
+/**
+ * Plays the LR level, pauses once past `at` seconds, and returns the canvas when the paused frame
+ * has been upscaled (the player refines a still frame with the network, also when the session
+ * becomes ready only after the pause).
+ */
+export async function captureLrFrame(page: Page, backend: 'wasm' | 'webgpu', at: number, timeout: number, tile?: number): Promise<Capture> {
+  await page.evaluate(([b, t]) => (window as unknown as { hcdStart(o: object): Promise<boolean> }).hcdStart({ src: '/master.m3u8', level: 0, backend: b, adaptive: false, tile: t }), [backend, tile] as const);
+  await page.waitForFunction((t) => document.querySelector('video')!.currentTime > t, at, { timeout });
+  await page.evaluate(() => document.querySelector('video')!.pause());
+  await page.waitForFunction(() => {
+    const w = window as unknown as { up: { idle: boolean; lastDraw?: { kind: string } } };
+    return document.querySelector('video')!.paused && w.up.idle && w.up.lastDraw?.kind === 'neural';
+  }, undefined, { timeout });
+  // canvas and lastDraw are updated together, so reading both at once is consistent
+  return page.evaluate(() => {
+    const w = window as unknown as { up: { lastDraw: { kind: string; mediaTime: number; colourPath?: string } } };
+    const c = document.querySelector('canvas')!;
+    return { png: c.toDataURL('image/png'), ...w.up.lastDraw, width: c.width, height: c.height };
+  });
+}
+
+export function pngPixels(dataUrl: string): PNG {
+  return PNG.sync.read(Buffer.from(dataUrl.split(',')[1], 'base64'));
+}
+
+export class PlayerHarness {
+  dir!: string;
+  fx!: Fixture;
+  server!: StaticServer;
+  browser!: Browser;
+  private lrFrames!: Buffer;
+  private session!: ort.InferenceSession;
+
+  async start(opts: { webgpu?: boolean } = {}): Promise<this> {
+    this.dir = mkdtempSync(join(tmpdir(), 'hcd-player-'));
+    this.fx = await makeFixture(join(this.dir, 'site'));
+    await buildPlayer(join(this.dir, 'player'), { minify: false });
+    this.server = await serveStatic(playerMounts(join(this.dir, 'player'), this.fx.dir));
+    this.browser = await launchChromium({ webgpu: opts.webgpu });
+    // the LR frames exactly as a decoder outputs them (the HLS segments are a copy of this stream)
+    this.lrFrames = (await runFfmpeg(['-i', this.fx.lrMp4, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-'])).stdout;
+    this.session = await createSession(this.fx.modelBytes, { threads: 1 });
+    return this;
+  }
+
+  async close(): Promise<void> {
+    await this.browser?.close();
+    await this.server?.close();
+    await this.session?.release();
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async openPage(b: Browser = this.browser): Promise<{ page: Page; errors: string[] }> {
+    const page = await b.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${this.server.url}/index.html`);
+    await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    return { page, errors };
+  }
+
+  /** Node's upscaling of LR frame `i`: I420 -> shared/yuv.ts -> onnxruntime-node -> RGBA bytes. */
+  async nodeUpscale(i: number): Promise<Uint8Array> {
+    const { width: w, height: h } = this.fx.lr;
+    const bytes = i420FrameBytes(w, h);
+    const p = splitI420(this.lrFrames.subarray(i * bytes, (i + 1) * bytes), w, h);
+    const x = i420ToPlanarRgb(p.y, p.u, p.v, w, h, new Float32Array(3 * w * h));
+    const res = await this.session.run({ lr: new ort.Tensor('float32', x, [1, 3, h, w]) });
+    return planarToPacked(res.hr.data as Float32Array, 2 * w, 2 * h, { channels: 4 }) as Uint8Array;
+  }
+
+  /**
+   * PSNR of the canvas against the Node upscale of every frame of the clip (48 small runs). The
+   * media time cannot pin the frame exactly: hls.js shifts MPEG-TS timestamps by the stream's
+   * start delay, and the clip loops. `runnerUp` shows that the match is specific to one frame.
+   */
+  async bestMatch(cap: Capture): Promise<{ frame: number; db: number; expected: number; runnerUp: number }> {
+    const canvas = pngPixels(cap.png).data;
+    const expected = Math.round(cap.mediaTime * this.fx.fps);
+    const count = this.lrFrames.length / i420FrameBytes(this.fx.lr.width, this.fx.lr.height);
+    const scores: { frame: number; db: number }[] = [];
+    for (let i = 0; i < count; i++) {
+      scores.push({ frame: i, db: psnr(canvas, await this.nodeUpscale(i), { width: 2 * this.fx.lr.width, height: 2 * this.fx.lr.height, channels: 4 }) });
+    }
+    scores.sort((a, b) => b.db - a.db);
+    return { ...scores[0], expected, runnerUp: scores[1].db };
+  }
+}
