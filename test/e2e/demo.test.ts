@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeVideo } from '../../src/encoder/pipeline/encode.js';
+import { buildPlayer } from '../../src/player/build.js';
+import { startServer, type RunningServer } from '../../src/server/app.js';
+import { chromiumMissing, launchChromium } from '../helpers/browser.js';
+import { makeClip } from '../encoder/helpers.js';
+
+/**
+ * The whole path of the product on real pixels: a clip, encoded by `hcd encode`'s pipeline with
+ * HCD, served by `hcd serve`'s app with the real player bundle, played on the demo page in
+ * headless Chromium, upscaled on WASM and drawn to the canvas.
+ */
+const missing = chromiumMissing();
+describe.skipIf(!!missing)('demo page end to end', () => {
+  let dir: string;
+  let server: RunningServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hcd-e2e-'));
+    const clip = await makeClip(join(dir, 'clip.mp4'), { seconds: 2, width: 320, height: 180 });
+    await encodeVideo({
+      input: clip,
+      outdir: join(dir, 'out', 'clip'),
+      model: 'bicubic-x2',
+      segment: 1,
+      renditions: [200_000],
+      sourceRenditions: [],
+      codecAware: false,
+      hcdIters: [1, 1],
+      resume: false,
+      force: false,
+    });
+    const playerDir = join(dir, 'player');
+    await buildPlayer(playerDir);
+    server = await startServer({ root: join(dir, 'out'), playerDir, port: 0, host: '127.0.0.1' });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('plays the encoded output, draws upscaled frames and shows the backend', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.url}?backend=wasm`);
+    await page.waitForFunction(() => document.getElementById('stats-backend')?.textContent === 'wasm', undefined, { timeout: 90_000 });
+    const canvasStats = () =>
+      page.evaluate(() => {
+        const c = document.getElementById('neural-canvas') as HTMLCanvasElement;
+        const px = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+        let sum = 0;
+        let sq = 0;
+        const n = px.length / 4;
+        for (let i = 0; i < px.length; i += 4) {
+          const y = 0.2126 * px[i] + 0.7152 * px[i + 1] + 0.0722 * px[i + 2];
+          sum += y;
+          sq += y * y;
+        }
+        const mean = sum / n;
+        return { width: c.width, height: c.height, mean, std: Math.sqrt(Math.max(0, sq / n - mean * mean)) };
+      });
+    await page.waitForFunction(() => (document.getElementById('neural-canvas') as HTMLCanvasElement).width === 320, undefined, { timeout: 90_000 });
+    // testsrc2 has colour bars and moving patterns: a drawn frame is far from flat
+    await expect.poll(async () => (await canvasStats()).std, { timeout: 90_000, interval: 500 }).toBeGreaterThan(20);
+    const s = await canvasStats();
+    expect([s.width, s.height]).toEqual([320, 180]);
+    const shot = join(dir, 'demo.png');
+    await page.screenshot({ path: shot });
+    expect(statSync(shot).size).toBeGreaterThan(10_000);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});

@@ -1,0 +1,64 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writePng } from '../../src/encoder/io/png.js';
+import { resolvePair } from '../../src/encoder/pairs/index.js';
+import { genImage } from './helpers.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'hcd-train-cli-'));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const cli = (args: string[]) => spawnSync(process.execPath, ['bin/hcd.js', 'train', ...args], { encoding: 'utf8' });
+
+describe('hcd train CLI', () => {
+  it('trains, checkpoints, refuses to clobber, resumes and writes a loadable pair', async () => {
+    const data = join(dir, 'data');
+    await mkdir(data, { recursive: true });
+    for (let i = 0; i < 3; i++) {
+      const img = genImage(72, 64, i);
+      const n = img.width * img.height;
+      const rgb = new Uint8Array(3 * n);
+      for (let p = 0; p < n; p++) for (let c = 0; c < 3; c++) rgb[3 * p + c] = Math.round(img.data[c * n + p] * 255);
+      await writePng(join(data, `img${i}.png`), { width: img.width, height: img.height, data: rgb });
+    }
+    const out = join(dir, 'models', 'tiny-x2');
+    const ck = join(dir, 'ck.json');
+    const args = ['--scale', '2', '--data', data, '-o', out, '--checkpoint', ck, '--batch', '2', '--crop', '32', '--up-channels', '4', '--up-layers', '1', '--down-channels', '8', '--down-layers', '1', '--threads', '1'];
+    const r = cli([...args, '--steps', '4', '--val-every', '2', '--checkpoint-every', '2', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; step?: number; psnr?: number });
+    expect(lines[0].event).toBe('start');
+    expect(lines.filter((l) => l.event === 'val').map((l) => l.step)).toEqual([2, 4]);
+    expect(lines.at(-1)?.event).toBe('done');
+    const pair = await resolvePair(out);
+    expect(pair.manifest.scale).toBe(2);
+    expect(pair.manifest.provenance.steps).toBe(4);
+    expect(pair.manifest.upscaler.params).toBeLessThan(2000);
+
+    const again = cli([...args, '--steps', '4']);
+    expect(again.status).not.toBe(0);
+    expect(again.stderr).toMatch(/^hcd: checkpoint .* exists: pass --resume/);
+    const resumed = cli([...args, '--resume', '--json']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain('"from_step":4');
+  }, 60_000);
+
+  it('rejects bad input with one line and writes nothing', () => {
+    const out = join(dir, 'bad');
+    for (const [args, msg] of [
+      [['--scale', '3'], /--scale must be 2 or 4/],
+      [['--scale', '2', '--crop', '40'], /--crop must be a multiple of 16/],
+      [['--scale', '2', '--data', join(dir, 'missing')], /training data .* no such file/],
+      [['--scale', '2', '--resume'], /--resume: no checkpoint/],
+    ] as const) {
+      const r = cli(['--data', join(dir, 'data'), '-o', out, '--checkpoint', join(dir, 'none.json'), ...args]);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(msg);
+    }
+    expect(existsSync(out)).toBe(false);
+  }, 60_000);
+});
