@@ -3,11 +3,14 @@
  * with --quality, the acceptance measurements of the pair on Set5/Set14 (lossless and through
  * x264 at CRF 23/28/33 against bicubic and bicubic+RDN).
  *
- *   node --import tsx bench/upscaler.ts [--pair hcd-x2] [--threads 4] [--runs 5] [--quality] [--sets Set5,Set14] [--data DIR] [--json]
+ *   node --import tsx bench/upscaler.ts [--pair hcd-x2] [--threads 4] [--runs 5] [--quality] [--sets Set5,Set14] [--data DIR] [--json] [--write-manifest]
+ *
+ * --write-manifest stores the quality figures in the pair's manifest.json (provenance.measured).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { writeFileAtomic } from '../src/encoder/io/png.js';
 import { createSession, ort } from '../src/encoder/onnx/session.js';
 import { modelStats, resolvePair } from '../src/encoder/pairs/index.js';
 import { evaluatePairOnSet } from '../src/encoder/train/evaluate.js';
@@ -21,6 +24,7 @@ const { values } = parseArgs({
     sets: { type: 'string', default: 'Set5,Set14' },
     data: { type: 'string', default: '/work/shared/data/eval' },
     json: { type: 'boolean', default: false },
+    'write-manifest': { type: 'boolean', default: false },
   },
 });
 
@@ -69,3 +73,13 @@ if (values.quality) {
   }
 }
 if (values.json) console.log(JSON.stringify(report));
+if (values['write-manifest'] && values.quality && pair.dir) {
+  const file = join(pair.dir, 'manifest.json');
+  const m = JSON.parse(readFileSync(file, 'utf8')) as { provenance?: Record<string, unknown> };
+  const prev = (m.provenance?.measured ?? {}) as Record<string, unknown>;
+  const command = `node --import tsx bench/upscaler.ts --pair ${values.pair} --quality --sets ${values.sets} --data ${values.data}`;
+  const sets = Object.fromEntries(values.sets.split(',').filter((k) => report[k]).map((k) => [k, { ...(report[k] as object), command }]));
+  m.provenance = { ...m.provenance, measured: { ...prev, ...sets } };
+  await writeFileAtomic(file, Buffer.from(`${JSON.stringify(m, null, 2)}\n`));
+  console.log(`wrote measured figures into ${file}`);
+}

@@ -13,7 +13,7 @@ export interface AdamConfig {
   weightDecay: number;
 }
 
-export const DEFAULT_ADAM: AdamConfig = { lr: 2e-3, lrMin: 2e-5, warmup: 100, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
+export const DEFAULT_ADAM: AdamConfig = { lr: 1e-3, lrMin: 2e-5, warmup: 100, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
 
 /** Learning rate for 0-based `step` of `total`: linear warmup, then cosine down to lrMin. */
 export function learningRate(cfg: AdamConfig, step: number, total: number): number {

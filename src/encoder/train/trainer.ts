@@ -39,7 +39,7 @@ export function defaultConfig(scale: number, arch: PairArch): TrainConfig {
     batch: 16,
     crop: 64,
     seed: 1,
-    lambda: 10,
+    lambda: 8,
     guide: 'l2',
     losslessProb: 0.3,
     qualityMin: 30,
