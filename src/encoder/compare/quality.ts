@@ -3,17 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFfmpeg } from '../ffmpeg.js';
 import { ffmpegWithFrames, RGB_TO_MEASURED, YUV709_TO_RGB } from './pipe.js';
+import type { QualityScores } from './types.js';
 
-export interface QualityScores {
-  frames: number;
-  psnr_y: number;
-  psnr_u: number;
-  psnr_v: number;
-  psnr_yuv: number;
-  ssim_y: number;
-  ssim_all: number;
-  vmaf: number | null;
-}
+export type { QualityScores };
 
 /** Per-frame PSNR is capped here so one identical frame cannot make the mean infinite. */
 export const PSNR_CAP = 100;

@@ -44,8 +44,25 @@ export interface FramePipeline extends PipelineBase {
 
 export type Pipeline = FfmpegPipeline | FramePipeline;
 
+/**
+ * Quality at source size after the display upscaler. PSNRs are means over frames of per-frame
+ * PSNR (dB, capped at 100 for identical frames); psnr_yuv is (6 Y + U + V) / 8, the JCT-VC
+ * weighting; SSIM is ffmpeg's filter on Y and on all planes; VMAF is null when no model was
+ * available (never estimated).
+ */
+export interface QualityScores {
+  frames: number;
+  psnr_y: number;
+  psnr_u: number;
+  psnr_v: number;
+  psnr_yuv: number;
+  ssim_y: number;
+  ssim_all: number;
+  vmaf: number | null;
+}
+
 /** One encoded rendition, measured. */
-export interface RdRow {
+export interface RdRow extends Omit<QualityScores, 'frames'> {
   pipeline: string;
   crf: number;
   /** H.264 payload in bytes: the sum of the video packets in the MP4. */
@@ -56,17 +73,6 @@ export interface RdRow {
   bitrate_kbps: number;
   width: number;
   height: number;
-  /** Mean over frames of per-frame PSNR (dB, capped at 100 for identical frames), at source size. */
-  psnr_y: number;
-  psnr_u: number;
-  psnr_v: number;
-  /** (6 Y + U + V) / 8, the JCT-VC weighting. */
-  psnr_yuv: number;
-  /** ffmpeg ssim filter, Y plane and all planes, mean over frames. */
-  ssim_y: number;
-  ssim_all: number;
-  /** VMAF when a model was available, else null (never estimated). */
-  vmaf: number | null;
   /** The encoded file, relative to the report folder. */
   file: string;
 }
