@@ -35,7 +35,7 @@ describe('hcd compare, conventional pipelines', () => {
   it('writes report.json/csv/html, streams and crops, and no work folder', async () => {
     const out = join(dir, 'out');
     const names = readdirSync(out).sort();
-    expect(names).toEqual(['crops', 'report.csv', 'report.html', 'report.json', 'streams']);
+    expect(names).toEqual(['crops', 'rd.svg', 'report.csv', 'report.html', 'report.json', 'streams']);
     const json = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as CompareReport;
     expect(json.points).toHaveLength(6);
     expect(Object.keys(json.bd_rate_vs_source)).toEqual(['B']);
@@ -48,6 +48,10 @@ describe('hcd compare, conventional pipelines', () => {
     expect(csv[0].split(',')).toContain('psnr_yuv');
     const html = await readFile(join(out, 'report.html'), 'utf8');
     expect((html.match(/<svg/g) ?? []).length).toBe(2);
+    // the chart the demo page embeds, on its own
+    const svg = await readFile(join(out, 'rd.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toContain('PSNR-Y');
     expect(html).toContain('crops/B.png');
     for (const id of ['source', 'A', 'B']) {
       const img = await readImage(join(out, 'crops', `${id}.png`));

@@ -106,9 +106,13 @@ ${crops}
 `;
 }
 
-/** report.json, report.csv and report.html, each written atomically into `dir`. */
+/**
+ * report.json, report.csv, report.html and rd.svg (the PSNR-Y chart alone, which the demo page
+ * shows when this folder sits in an encoded output as compare/), each written atomically into `dir`.
+ */
 export async function writeReports(dir: string, report: CompareReport): Promise<void> {
   await writeFileAtomic(join(dir, 'report.json'), Buffer.from(toJson(report)));
   await writeFileAtomic(join(dir, 'report.csv'), Buffer.from(toCsv(report.points)));
+  await writeFileAtomic(join(dir, 'rd.svg'), Buffer.from(await rdChartSvg(report, 'psnr_y', 'Rate-distortion, PSNR-Y at source size')));
   await writeFileAtomic(join(dir, 'report.html'), Buffer.from(await toHtml(report)));
 }

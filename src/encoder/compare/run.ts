@@ -232,5 +232,5 @@ async function publish(work: string, outDir: string, report: CompareReport): Pro
     await rm(join(outDir, name), { recursive: true, force: true });
     await rename(join(work, name), join(outDir, name));
   }
-  for (const name of ['report.csv', 'report.html', 'report.json']) await rename(join(work, name), join(outDir, name));
+  for (const name of ['rd.svg', 'report.csv', 'report.html', 'report.json']) await rename(join(work, name), join(outDir, name));
 }
