@@ -71,6 +71,8 @@ describe.skipIf(!!missing)('demo page end to end', () => {
     await expect.poll(async () => (await canvasStats()).std, { timeout: 90_000, interval: 500 }).toBeGreaterThan(20);
     const s = await canvasStats();
     expect([s.width, s.height]).toEqual([320, 180]);
+    // the page starts on the LR rendition (what the plugin is for), upscaled x2
+    expect(await page.textContent('#stats-level')).toMatch(/LR×2/);
     const shot = join(dir, 'demo.png');
     await page.screenshot({ path: shot });
     expect(statSync(shot).size).toBeGreaterThan(10_000);

@@ -386,6 +386,12 @@ function loadOutput(out) {
   }
 
   hls.on(Hls.Events.MANIFEST_PARSED, () => {
+    // The demo is about the LR renditions: start on the best one (served from localhost, ABR
+    // would always climb to a source rendition). ?level=auto leaves the choice to hls.js.
+    if (up && params.get('level') !== 'auto') {
+      const lr = hls.levels.map((l, i) => ({ l, i })).filter(({ l }) => upscaleOf(l) > 1).sort((a, b) => b.l.bitrate - a.l.bitrate)[0];
+      if (lr) hls.currentLevel = lr.i;
+    }
     renderLevels(hls);
     setState(up ? 'ready' : 'plain');
     tryPlay();
