@@ -4,6 +4,7 @@ import { runCompare } from '../../encoder/compare/run.js';
 import { KNOWN_PIPELINES, resolvePipelines } from '../../encoder/compare/pipelines.js';
 import { toJson } from '../../encoder/compare/report.js';
 import { HcdError } from '../../shared/errors.js';
+import { parseIters } from './encode.js';
 
 interface CompareFlags {
   out: string;
@@ -31,12 +32,6 @@ function nonNegative(name: string, v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new HcdError(`--${name} must be a number >= 0, got '${v}'`);
   return n;
-}
-
-function parseIters(v: string): [number, number] {
-  const parts = v.split(',').map((x) => Number(x.trim()));
-  if (parts.length !== 2 || parts.some((n) => !Number.isInteger(n) || n < 0)) throw new HcdError(`--hcd-iters wants two integers >= 0 as HR,LR, got '${v}'`);
-  return [parts[0], parts[1]];
 }
 
 export function parseCrfs(v: string): number[] {

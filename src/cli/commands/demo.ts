@@ -7,7 +7,7 @@ import { buildPlayer } from '../../player/build.js';
 import { startServer } from '../../server/app.js';
 import { HcdError } from '../../shared/errors.js';
 import { createProgress } from '../progress.js';
-import { parseBitrates } from './encode.js';
+import { parseBitrates, parseIters } from './encode.js';
 
 interface DemoFlags {
   port: string;
@@ -43,13 +43,12 @@ export function registerDemo(program: Command): void {
     .option('--no-serve', 'encode only, do not start the server')
     .option('--json', 'JSON-lines progress')
     .action(async (input: string | undefined, f: DemoFlags) => {
+      const hcdIters = parseIters(f.hcdIters); // bad flags fail before any work
       const progress = createProgress({ json: !!f.json });
       progress.note('building the player bundle');
       await buildPlayer();
       const file = input ?? (await ensureSample());
       const seconds = f.seconds !== undefined ? Number(f.seconds) : input ? 10 : undefined;
-      const m = /^(\d+),(\d+)$/.exec(f.hcdIters);
-      if (!m) throw new HcdError(`bad --hcd-iters '${f.hcdIters}': use HR,LR, e.g. 2,2`);
       const outRoot = resolve(f.out);
       const outdir = join(outRoot, basename(file, extname(file)).replace(/[^\w.-]+/g, '_'));
       const model = f.model ?? defaultModelId();
@@ -63,7 +62,7 @@ export function registerDemo(program: Command): void {
         renditions: parseBitrates(f.renditions),
         sourceRenditions: parseBitrates(f.sourceRenditions),
         codecAware: false,
-        hcdIters: [Number(m[1]), Number(m[2])] as [number, number],
+        hcdIters,
         resume: true,
         force: false,
       };

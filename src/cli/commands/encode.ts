@@ -20,10 +20,11 @@ export function parseBitrates(s: string): number[] {
   return s.trim() === '' ? [] : s.split(',').map(parseBitrate);
 }
 
-function parseIters(s: string): [number, number] {
-  const m = /^(\d+),(\d+)$/.exec(s.trim());
-  if (!m) throw new HcdError(`bad --hcd-iters '${s}': use HR,LR, e.g. 10,10`);
-  return [Number(m[1]), Number(m[2])];
+/** "HR,LR" HCD iteration counts, shared by every command that runs HCD. */
+export function parseIters(v: string): [number, number] {
+  const parts = v.split(',').map((x) => Number(x.trim()));
+  if (parts.length !== 2 || parts.some((n) => !Number.isInteger(n) || n < 0)) throw new HcdError(`--hcd-iters wants two integers >= 0 as HR,LR, got '${v}'`);
+  return [parts[0], parts[1]];
 }
 
 interface EncodeFlags {
