@@ -104,7 +104,7 @@ async function serveMedia(layout: Layout, req: Request, res: Response): Promise<
   // Containment is always checked against DIR itself, so a symlinked output folder that
   // leads outside is refused too.
   const rel = layout.kind === 'single' ? segs.slice(1) : segs;
-  await serveFrom(req, res, layout.rootReal, rel, 'media');
+  await serveFrom(req, res, layout.rootReal, rel, segs[1] === 'compare' ? 'report' : 'media');
 }
 
 export function createApp(opts: AppOptions): express.Express {

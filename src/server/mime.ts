@@ -35,7 +35,7 @@ export function contentType(file: string): string {
 }
 
 /** Where a file is served from decides how long a browser may keep it. */
-export type Area = 'media' | 'page' | 'player' | 'ort' | 'vendor';
+export type Area = 'media' | 'report' | 'page' | 'player' | 'ort' | 'vendor';
 
 export const CACHE_SEGMENT = 'public, max-age=31536000, immutable';
 export const CACHE_MODEL = 'public, max-age=31536000';
@@ -52,6 +52,10 @@ export function cacheControl(file: string, area: Area): string {
       // reports are rewritten in place and must be revalidated.
       if (SEGMENT_EXT.has(ext)) return CACHE_SEGMENT;
       if (ext === '.onnx') return CACHE_MODEL;
+      return CACHE_NONE;
+    case 'report':
+      // OUTDIR/compare/: a new `hcd compare` run rewrites its streams and crops under the
+      // same names, so nothing there may be kept without revalidation, not even the .mp4s.
       return CACHE_NONE;
     case 'ort':
     case 'vendor':

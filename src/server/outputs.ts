@@ -1,6 +1,8 @@
 import { existsSync, promises as fsp, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { HcdError } from '../shared/errors.js';
+import { resolveInside } from './files.js';
+import { readHeadline, type ReportHeadline } from './report.js';
 
 /** One encoded output as `/api/outputs` lists it; every path is a URL on this server. */
 export interface OutputInfo {
@@ -9,6 +11,8 @@ export interface OutputInfo {
   report?: string;
   reportHtml?: string;
   chart?: string;
+  /** The BD-rate headline of compare/report.json, when it has one. */
+  bd?: ReportHeadline;
 }
 
 /**
@@ -47,11 +51,17 @@ async function isFile(p: string): Promise<boolean> {
   }
 }
 
-async function describe(dir: string, name: string): Promise<OutputInfo | null> {
+async function describe(rootReal: string, dir: string, name: string): Promise<OutputInfo | null> {
   if (!(await isFile(path.join(dir, 'master.m3u8')))) return null;
   const base = `/media/${encodeURIComponent(name)}`;
   const info: OutputInfo = { name, master: `${base}/master.m3u8` };
-  if (await isFile(path.join(dir, 'compare', 'report.json'))) info.report = `${base}/compare/report.json`;
+  if (await isFile(path.join(dir, 'compare', 'report.json'))) {
+    info.report = `${base}/compare/report.json`;
+    // read here only what /media would serve: a report.json symlinked out of DIR stays unread
+    const found = await resolveInside(rootReal, path.relative(rootReal, path.join(dir, 'compare', 'report.json')).split(path.sep));
+    const bd = found.kind === 'file' ? await readHeadline(found.file) : null;
+    if (bd) info.bd = bd;
+  }
   if (await isFile(path.join(dir, 'compare', 'report.html'))) info.reportHtml = `${base}/compare/report.html`;
   if (await isFile(path.join(dir, 'compare', 'rd.svg'))) info.chart = `${base}/compare/rd.svg`;
   return info;
@@ -60,7 +70,7 @@ async function describe(dir: string, name: string): Promise<OutputInfo | null> {
 /** Read on every request, so outputs that appear while the server runs are listed. */
 export async function listOutputs(layout: Layout): Promise<OutputInfo[]> {
   if (layout.kind === 'single') {
-    const one = await describe(layout.rootReal, layout.name);
+    const one = await describe(layout.rootReal, layout.rootReal, layout.name);
     return one ? [one] : [];
   }
   const entries = await fsp.readdir(layout.rootReal, { withFileTypes: true });
@@ -69,6 +79,6 @@ export async function listOutputs(layout: Layout): Promise<OutputInfo[]> {
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
     .sort();
-  const found = await Promise.all(names.map((n) => describe(path.join(layout.rootReal, n), n)));
+  const found = await Promise.all(names.map((n) => describe(layout.rootReal, path.join(layout.rootReal, n), n)));
   return found.filter((o): o is OutputInfo => o !== null);
 }

@@ -176,9 +176,24 @@ describe('frame-function pipelines (the learned-pair plug-in)', () => {
     await expect(resolvePipelines(['C'], { scale: 4, model: 'bicubic-x2' })).rejects.toThrow(/x2, the comparison runs at --scale 4/);
   });
 
-  it('unknown or not-yet-built pipelines are a clear error', async () => {
+  it('E re-optimizes the LR per rate point through the real codec and beats C at every CRF', async () => {
+    const lines: string[] = [];
+    const pipelines = await resolvePipelines(['C', 'E'], { scale: 2, model: 'bicubic-x2', hcdIters: [0, 0], codecLoop: { passes: 1, step: 2, radius: 4 }, threads: 1, log: (l) => lines.push(l) });
+    expect((pipelines[1] as FramePipeline).sameLrAs).toBe('C');
+    const r = await runCompare({ input: clip, outDir: join(dir, 'out-e'), crfs: [24, 34], pipelines, threads: 1 });
+    for (const crf of [24, 34]) {
+      const c = r.points.find((p) => p.pipeline === 'C' && p.crf === crf)!;
+      const e = r.points.find((p) => p.pipeline === 'E' && p.crf === crf)!;
+      expect(e.psnr_y, `crf ${crf}`).toBeGreaterThan(c.psnr_y + 0.05);
+    }
+    // one loop line per keyframe interval and rate point (12 frames at 12 fps: one interval)
+    expect(lines.filter((l) => /E crf \d+: PSNR after the codec/.test(l))).toHaveLength(2);
+    expect(r.bd_rate_vs_source.E).toBeUndefined();
+    expect(r.pipelines.map((p) => p.id)).toEqual(['C', 'E']);
+  });
+
+  it('unknown pipelines are a clear error', async () => {
     await expect(resolvePipelines(['Z'], { scale: 2 })).rejects.toThrow(HcdError);
-    await expect(resolvePipelines(['E'], { scale: 2 })).rejects.toThrow(/not available/);
   });
 });
 

@@ -114,6 +114,9 @@ describe('hcd encode refuses bad input with one clear line', () => {
     expectOneLineError(other, /holds a different job/);
     // refused means untouched
     expect(readdirSync(out).sort()).toEqual(['job.json', 'lr-100k', 'master.m3u8', 'state.json', 'upscaler']);
+    // a compare report of the old encode (hcd compare OUTDIR) goes with it: it would describe a gone encode
+    mkdirSync(join(out, 'compare'));
+    writeFileSync(join(out, 'compare', 'report.json'), '{}');
     const forced = await runCliInProcess(['encode', clip, '-o', out, '--model', 'bicubic-x2', '--segment', '1', '--renditions', '200k', '--source-renditions', '', '--force']);
     expect(forced.code, forced.stderr).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['job.json', 'lr-200k', 'master.m3u8', 'state.json', 'upscaler']);

@@ -33,8 +33,9 @@ describe('interrupted encodes resume to the same bytes', () => {
   let dir: string;
   let input: string;
   let reference: string;
-  // 3 s in half-second segments: 6 chunks, slow enough to stop between the first and the last
-  const args = (out: string) => ['encode', input, '-o', out, '--model', 'bicubic-x2', '--segment', '0.5', '--renditions', '100k', '--source-renditions', '300k'];
+  // 3 s in half-second segments: 6 chunks, slow enough to stop between the first and the last;
+  // default HCD (1,8) and the codec loop, so warm starts and the closed loop are covered too
+  const args = (out: string) => ['encode', input, '-o', out, '--model', 'bicubic-x2', '--segment', '0.5', '--renditions', '100k', '--source-renditions', '300k', '--codec-aware'];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hcd-resume-'));

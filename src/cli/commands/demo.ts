@@ -1,7 +1,7 @@
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ensureSample } from '../../../samples/make-sample.js';
-import { encodeVideo } from '../../encoder/pipeline/encode.js';
+import { DEFAULT_HCD_ITERS, encodeVideo } from '../../encoder/pipeline/encode.js';
 import { defaultModelId } from '../../encoder/pipeline/pair.js';
 import { buildPlayer } from '../../player/build.js';
 import { startServer } from '../../server/app.js';
@@ -35,7 +35,7 @@ export function registerDemo(program: Command): void {
     .option('--out <dir>', 'where encoded outputs go (one folder per input)', 'out/demo')
     .option('--model <id>', 'rescaling pair (default hcd-x2 if trained, else rdn-x2)')
     .option('--seconds <n>', 'encode only the first N seconds (default: all of the sample, 10 s of another input)')
-    .option('--hcd-iters <hr,lr>', 'HCD iterations per frame', '2,2')
+    .option('--hcd-iters <hr,lr>', 'HCD iterations per frame (HR, LR stage)', DEFAULT_HCD_ITERS.join(','))
     .option('--renditions <list>', 'LR rendition bitrates', '150k,300k,600k')
     .option('--source-renditions <list>', 'source-resolution rendition bitrates', '800k')
     .option('--port <n>', 'port to serve on (0 picks a free one)', '8080')

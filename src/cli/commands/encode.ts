@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { HcdError } from '../../shared/errors.js';
 import type { ExecutionProvider } from '../../encoder/onnx/session.js';
-import { encodeVideo } from '../../encoder/pipeline/encode.js';
+import { DEFAULT_HCD_ITERS, encodeVideo } from '../../encoder/pipeline/encode.js';
 import { defaultModelId } from '../../encoder/pipeline/pair.js';
 import { createProgress } from '../progress.js';
+import { CODEC_LOOP_DEFAULTS, type CodecLoopOptions } from '../../encoder/hcd/codec-loop.js';
 
 const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'];
 
@@ -27,6 +28,16 @@ export function parseIters(v: string): [number, number] {
   return [parts[0], parts[1]];
 }
 
+/** `--codec-loop PASSES,STEP,RADIUS` (closed-loop passes; step and radius in RMS 8-bit levels). */
+export function parseCodecLoop(v: string): CodecLoopOptions {
+  const parts = v.split(',').map((x) => Number(x.trim()));
+  const [passes, step, radius] = parts;
+  if (parts.length !== 3 || !Number.isInteger(passes) || passes < 0 || !(step > 0) || !(radius >= 0)) {
+    throw new HcdError(`--codec-loop wants PASSES,STEP,RADIUS (an integer >= 0, then two numbers in 8-bit levels, step > 0), got '${v}'`);
+  }
+  return { passes, step, radius };
+}
+
 interface EncodeFlags {
   output: string;
   model?: string;
@@ -34,6 +45,7 @@ interface EncodeFlags {
   renditions: string;
   sourceRenditions: string;
   codecAware?: boolean;
+  codecLoop?: string;
   hcdIters?: string;
   ep: string;
   segment: string;
@@ -53,8 +65,9 @@ export function registerEncode(program: Command): void {
     .option('--seconds <n>', 'encode only the first N seconds')
     .option('--renditions <list>', 'LR rendition video bitrates', '150k,300k,600k')
     .option('--source-renditions <list>', 'source-resolution rendition bitrates, for players without the upscaler ("" for none)', '800k,1600k')
-    .option('--codec-aware', 'optimize LR frames per rendition (HCD)')
-    .option('--hcd-iters <hr,lr>', 'run HCD with this many HR and LR iterations (absent or 0,0: the pair\'s plain downscaler)')
+    .option('--codec-aware', 'codec-aware HCD: re-optimize each LR rendition\'s frames through its own x264 encode and decode (closed loop, per segment)')
+    .option('--codec-loop <p,s,r>', `closed loop of --codec-aware: passes, RMS step and RMS radius in 8-bit levels (default ${CODEC_LOOP_DEFAULTS.passes},${CODEC_LOOP_DEFAULTS.step},${CODEC_LOOP_DEFAULTS.radius})`)
+    .option('--hcd-iters <hr,lr>', 'HCD iterations of the HR and LR stages (0,0: the pair\'s plain downscaler)', DEFAULT_HCD_ITERS.join(','))
     .option('--ep <ep>', 'onnxruntime execution provider: cpu, cuda or webgpu (falls back to cpu)', 'cpu')
     .option('--segment <s>', 'segment length in seconds (one closed GOP, one resumable chunk)', '4')
     .option('--preset <p>', 'x264 preset', 'medium')
@@ -63,6 +76,7 @@ export function registerEncode(program: Command): void {
     .option('--force', 'replace whatever OUTDIR holds')
     .action(async (input: string, f: EncodeFlags) => {
       if (!['cpu', 'cuda', 'webgpu'].includes(f.ep)) throw new HcdError(`bad --ep '${f.ep}': use cpu, cuda or webgpu`);
+      if (f.codecLoop !== undefined && !f.codecAware) throw new HcdError('--codec-loop needs --codec-aware');
       if (!X264_PRESETS.includes(f.preset)) throw new HcdError(`bad --preset '${f.preset}': use one of ${X264_PRESETS.join(', ')}`);
       const seconds = f.seconds === undefined ? undefined : Number(f.seconds);
       const segment = Number(f.segment);
@@ -82,6 +96,7 @@ export function registerEncode(program: Command): void {
             renditions: parseBitrates(f.renditions),
             sourceRenditions: parseBitrates(f.sourceRenditions),
             codecAware: !!f.codecAware,
+            codecLoop: f.codecLoop === undefined ? undefined : parseCodecLoop(f.codecLoop),
             hcdIters: f.hcdIters ? parseIters(f.hcdIters) : undefined,
             ep: f.ep as ExecutionProvider,
             preset: f.preset,
@@ -95,8 +110,12 @@ export function registerEncode(program: Command): void {
         const st = summary.stages;
         progress.note(
           `encoded ${summary.encodedFrames} of ${summary.frames} frames at ${summary.fps.toFixed(1)} fps in ${st.total_s.toFixed(1)} s ` +
-            `(decode ${st.decode_s.toFixed(1)} s, rescale ${st.rescale_s.toFixed(1)} s, encode ${st.encode_s.toFixed(1)} s)`,
+            `(decode ${st.decode_s.toFixed(1)} s, rescale ${st.rescale_s.toFixed(1)} s${f.codecAware ? `, codec loop ${st.codec_loop_s.toFixed(1)} s` : ''}, encode ${st.encode_s.toFixed(1)} s)`,
         );
+        if (summary.codecLoop?.length) {
+          const gains = summary.codecLoop.map((c) => c.psnr[c.kept] - c.psnr[0]);
+          progress.note(`  codec loop: +${(gains.reduce((a, b) => a + b, 0) / gains.length).toFixed(3)} dB mean RGB PSNR after x264 and the upscaler over ${gains.length} segment-renditions`);
+        }
         for (const r of summary.renditions) progress.note(`  ${r.playlist}  ${r.resolution}  ${Math.round(r.averageBandwidth / 1000)} kb/s avg, ${Math.round(r.bandwidth / 1000)} kb/s peak  ${r.codecs}`);
         if (f.json) progress.summary(summary);
         else process.stdout.write(`${f.output}/master.m3u8\n`);

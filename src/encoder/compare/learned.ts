@@ -4,7 +4,9 @@
  * - C: the pair's plain downscaler (PairRescaler), x264, the pair's upscaler (as the browser runs it).
  * - D: HCD-optimized LR frames (createRescaler with HCD iterations, warm starts reset at scene
  *   cuts as in the encoder), x264, the same upscaler.
- * E (codec-aware HCD, one LR video per bitrate) needs the rendition in the loop and is not built here.
+ * - E: D's frames, then per rate point the codec-aware LR stage (CodecLoop): every keyframe
+ *   interval is re-optimized through a real encode and decode at that point's CRF, as
+ *   `hcd encode --codec-aware` does per segment and rendition.
  */
 import { HcdError } from '../../shared/errors.js';
 import { imageToTensor, tensorToImage } from '../../shared/image.js';
@@ -12,7 +14,8 @@ import { SceneCutDetector } from '../frames/scenecut.js';
 import { createSession, ort } from '../onnx/session.js';
 import { defaultModelId, loadPair, type RescalingPair } from '../pipeline/pair.js';
 import { createRescaler } from '../pipeline/rescaler.js';
-import type { FramePipeline, Size } from './types.js';
+import { CodecLoop, type CodecLoopOptions } from '../hcd/codec-loop.js';
+import type { FramePipeline, RefineChunk, Size } from './types.js';
 
 export interface LearnedOptions {
   /** Pair id or path (see docs/pairs.md); default as `hcd encode`: hcd-x2 when trained, else rdn-x2. */
@@ -20,8 +23,11 @@ export interface LearnedOptions {
   /** The scale the other pipelines use; the pair must have the same. */
   scale: number;
   threads?: number;
-  /** HCD iterations (HR, LR stage) for D. */
+  /** HCD iterations (HR, LR stage) for D and E. */
   hcdIters?: [number, number];
+  /** E's closed loop (passes, step, radius); defaults CODEC_LOOP_DEFAULTS. */
+  codecLoop?: Partial<CodecLoopOptions>;
+  log?: (line: string) => void;
 }
 
 async function* downWith(pair: RescalingPair, frames: AsyncIterable<Uint8Array>, src: Size, threads: number | undefined, hcd?: [number, number]): AsyncGenerator<Uint8Array> {
@@ -61,19 +67,38 @@ async function* upWith(pair: RescalingPair, frames: AsyncIterable<Uint8Array>, l
   }
 }
 
-export async function learnedPipeline(id: 'C' | 'D', o: LearnedOptions): Promise<FramePipeline> {
+export async function learnedPipeline(id: 'C' | 'D' | 'E', o: LearnedOptions): Promise<FramePipeline> {
   const model = o.model ?? defaultModelId();
   const pair = await loadPair(model);
   if (pair.manifest.scale !== o.scale) throw new HcdError(`model '${pair.manifest.id}' is x${pair.manifest.scale}, the comparison runs at --scale ${o.scale}`);
-  const hcd = id === 'D' ? (o.hcdIters ?? [10, 10]) : undefined;
-  if (hcd && !(hcd[0] > 0 || hcd[1] > 0)) throw new HcdError('pipeline D needs HCD iterations (--hcd-iters HR,LR with at least one above 0)');
-  const label = id === 'C' ? `${pair.manifest.id} down, x264, ${pair.manifest.id} up` : `HCD (${hcd![0]},${hcd![1]} iters) on ${pair.manifest.id}, x264, ${pair.manifest.id} up`;
-  return {
+  const hcd = id === 'C' ? undefined : (o.hcdIters ?? [10, 10]);
+  if (id === 'D' && !(hcd![0] > 0 || hcd![1] > 0)) throw new HcdError('pipeline D needs HCD iterations (--hcd-iters HR,LR with at least one above 0)');
+  const useHcd = hcd && (hcd[0] > 0 || hcd[1] > 0) ? hcd : undefined;
+  const hcdLabel = useHcd ? `HCD (${useHcd[0]},${useHcd[1]} iters) on ${pair.manifest.id}` : `${pair.manifest.id} down`;
+  const label = id === 'C' ? `${pair.manifest.id} down, x264, ${pair.manifest.id} up` : id === 'D' ? `${hcdLabel}, x264, ${pair.manifest.id} up` : `${hcdLabel} + codec in the loop, x264, ${pair.manifest.id} up`;
+  const base: FramePipeline = {
     kind: 'frames',
     id,
     label,
     scale: o.scale,
-    downscale: (frames, src) => downWith(pair, frames, src, o.threads, hcd),
+    downscale: (frames, src) => downWith(pair, frames, src, o.threads, useHcd),
     upscale: (frames, lr) => upWith(pair, frames, lr, o.threads),
+  };
+  if (id !== 'E') return base;
+  let loop: CodecLoop | undefined;
+  return {
+    ...base,
+    // E starts where D ends; with no HCD iterations it starts from C's frames
+    sameLrAs: useHcd ? 'D' : 'C',
+    async refine(chunk: RefineChunk) {
+      loop ??= await CodecLoop.create(pair, { threads: o.threads });
+      const r = await loop.run(chunk.source, chunk.lr, chunk.size, (f) => chunk.roundtrip(f), o.codecLoop);
+      o.log?.(`    E crf ${chunk.crf}: PSNR after the codec ${r.losses.map((m) => (-10 * Math.log10(m)).toFixed(2)).join(' -> ')} dB (RGB), kept pass ${r.best}`);
+      return r.frames;
+    },
+    async close() {
+      await loop?.close();
+      loop = undefined;
+    },
   };
 }

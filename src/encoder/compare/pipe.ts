@@ -5,7 +5,7 @@ import { ffmpegPath } from '../ffmpeg.js';
  * Runs ffmpeg with `frames` written to its stdin (raw video, whatever the args declare),
  * respecting backpressure so that a long clip never sits in memory. Resolves with stderr.
  */
-export async function ffmpegWithFrames(args: string[], frames: AsyncIterable<Uint8Array>): Promise<string> {
+export async function ffmpegWithFrames(args: string[], frames: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string> {
   const child = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-y', ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
   const err: Buffer[] = [];
   child.stderr.on('data', (b: Buffer) => err.push(b));

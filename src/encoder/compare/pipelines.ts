@@ -1,4 +1,5 @@
 import { HcdError } from '../../shared/errors.js';
+import type { CodecLoopOptions } from '../hcd/codec-loop.js';
 import { learnedPipeline } from './learned.js';
 import type { FfmpegPipeline, Pipeline } from './types.js';
 
@@ -28,9 +29,12 @@ export interface PipelineOptions {
   scale: number;
   /** Rescaling pair for the learned pipelines. */
   model?: string;
-  /** HCD iterations (HR, LR) for D. */
+  /** HCD iterations (HR, LR) for D and E. */
   hcdIters?: [number, number];
+  /** E's closed loop settings. */
+  codecLoop?: Partial<CodecLoopOptions>;
   threads?: number;
+  log?: (line: string) => void;
 }
 
 /** Builds a pipeline from the options (the learned ones load a pair). */
@@ -39,7 +43,7 @@ export type PipelineFactory = (opts: PipelineOptions) => Pipeline | Promise<Pipe
 const learned: Record<string, { describe: string; factory?: PipelineFactory }> = {
   C: { describe: 'learned downscaler, x264, learned upscaler', factory: (o) => learnedPipeline('C', o) },
   D: { describe: 'HCD-optimized LR frames, x264, learned upscaler', factory: (o) => learnedPipeline('D', o) },
-  E: { describe: 'HCD with the codec in the loop, x264, learned upscaler' },
+  E: { describe: 'HCD with the codec in the loop, x264, learned upscaler', factory: (o) => learnedPipeline('E', o) },
 };
 
 /** Lets the learned-pair code plug pipeline C, D or E in without changing the runner. */

@@ -97,6 +97,7 @@ VMAF: ${report.vmaf.available ? 'measured' : `not measured — ${esc(report.vmaf
 <h2>BD-rate (PSNR-Y, pchip; negative = fewer bits for the same quality)</h2>
 <table><tr><th>id</th><th>pipeline</th><th>encoded size</th><th>BD-rate vs A (%)</th><th>BD-PSNR vs A (dB)</th><th>BD-rate vs best of ${esc(report.bd.hull_anchor.join('+'))} (%)</th><th>BD-rate vs A, PSNR-YUV (%)</th><th>BD-rate vs A, SSIM-Y (%)</th></tr>
 ${bdRows}</table>
+${Object.keys(report.bd_rate_between ?? {}).length ? `<p>Direct BD-rate, each over the pair's common range: ${Object.entries(report.bd_rate_between).map(([k, v]) => `${esc(k)} ${fmt(v)} %`).join('; ')}.</p>` : ''}
 <div class="charts">${psnrSvg}${ssimSvg}</div>
 <h2>RD points</h2>
 <table><tr><th>id</th><th>CRF</th><th>kbit/s</th><th>PSNR-Y</th><th>PSNR-YUV</th><th>SSIM-Y</th><th>VMAF</th><th>file</th></tr>

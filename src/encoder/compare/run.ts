@@ -8,7 +8,7 @@ import { runFfmpeg } from '../ffmpeg.js';
 import { ffmpegWithFrames, rawRgbInput, RGB_TO_YUV709, YUV709_TO_RGB } from './pipe.js';
 import { measure } from './quality.js';
 import { prepareSource, type SourceInfo } from './source.js';
-import type { Pipeline, RdRow, Size } from './types.js';
+import type { FramePipeline, Pipeline, RdRow, Size } from './types.js';
 import { describeX264, encodeX264, type X264Settings } from './x264.js';
 import { cropTarget, makeCrops, nearestRenditions, type CropReport } from './crops.js';
 import { writeReports } from './report.js';
@@ -47,6 +47,12 @@ export interface CompareReport {
    * lower envelope of A's and B's interpolated rate curves (bdRateVsBest). >= 0 for A and B.
    */
   bd_rate_vs_hull: Record<string, number | null>;
+  /**
+   * Direct BD-rate (%) between neighbours in the method's ladder, over each pair's common range:
+   * "C vs B", "D vs C", "E vs D", "E vs C" (whichever both ran). The hull figures above clip each
+   * pipeline to its overlap with the hull, so two pipelines are best compared here.
+   */
+  bd_rate_between: Record<string, number | null>;
   /** BD-PSNR (dB) against A. */
   bd_psnr_vs_source: Record<string, number | null>;
   /** The same BD-rates with PSNR-YUV or SSIM-Y as the quality axis. */
@@ -121,6 +127,15 @@ function bdTables(rows: RdRow[], ids: string[], metric: BdMetric) {
   return { vsSource, psnrVsSource, vsHull, conventional };
 }
 
+const LADDER: [string, string][] = [['C', 'B'], ['D', 'C'], ['E', 'D'], ['E', 'C']];
+
+function between(rows: RdRow[], ids: string[]): Record<string, number | null> {
+  const curve = (id: string): RdPoint[] => rows.filter((r) => r.pipeline === id).map((r) => ({ bitrate: r.bitrate_kbps, psnr: r.psnr_y }));
+  const out: Record<string, number | null> = {};
+  for (const [test, ref] of LADDER) if (ids.includes(test) && ids.includes(ref)) out[`${test} vs ${ref}`] = safe(() => bdRate(curve(ref), curve(test)));
+  return out;
+}
+
 /**
  * Runs every pipeline at every CRF and measures it. Everything is made in a work folder inside
  * `outDir` and moved into place at the end, so a failed run leaves no half-written report.
@@ -139,14 +154,19 @@ export async function runCompare(o: CompareOptions): Promise<CompareReport> {
     const x264: X264Settings = { preset: o.preset ?? 'medium', keyint: Math.max(1, Math.round(2 * src.fpsValue)), threads: o.threads ?? 2 };
     const rows: RdRow[] = [];
     const lrs = new Map<string, Size>();
+    const lrPaths = new Map<string, string>();
     for (const p of o.pipelines) {
       const lr = lrSize(src, p.scale);
       lrs.set(p.id, lr);
       log(`${p.id}: ${p.label} (${lr.width}x${lr.height})`);
-      const lrPath = await makeLr(p, src, lr, join(work, `${p.id}-lr.y4m`));
+      const shared = p.kind === 'frames' && p.sameLrAs ? lrPaths.get(p.sameLrAs) : undefined;
+      const lrPath = shared ?? (await makeLr(p, src, lr, join(work, `${p.id}-lr.y4m`)));
+      lrPaths.set(p.id, lrPath);
       for (const crf of o.crfs) {
         const name = `${p.id}_crf${crf}`;
-        const size = await encodeX264(lrPath, crf, join(work, 'streams', `${name}.mp4`), x264);
+        const encodeFrom = p.kind === 'frames' && p.refine ? await refineAt(p, src, lr, lrPath, crf, x264, work) : lrPath;
+        const size = await encodeX264(encodeFrom, crf, join(work, 'streams', `${name}.mp4`), x264);
+        if (encodeFrom !== lrPath) await rm(encodeFrom, { force: true });
         const q = await measureRendition(p, join(work, 'streams', `${name}.mp4`), src, lr, o);
         if (q.frames !== src.frames) throw new Error(`${name}: measured ${q.frames} frames, the source has ${src.frames}`);
         const row: RdRow = {
@@ -208,14 +228,61 @@ export async function runCompare(o: CompareOptions): Promise<CompareReport> {
       bd_rate_vs_source: bd.vsSource,
       bd_rate_vs_hull: bd.vsHull,
       bd_psnr_vs_source: bd.psnrVsSource,
+      bd_rate_between: between(rows, ids),
       bd_rate_other_metrics: other as CompareReport['bd_rate_other_metrics'],
       crops,
     };
     await publish(work, o.outDir, report);
     return report;
   } finally {
+    for (const p of o.pipelines) if (p.kind === 'frames') await p.close?.();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** Groups a frame stream into arrays of `n` (the last may be shorter). */
+async function* chunked(frames: AsyncIterable<Uint8Array>, n: number): AsyncGenerator<Uint8Array[]> {
+  let buf: Uint8Array[] = [];
+  for await (const f of frames) {
+    buf.push(f);
+    if (buf.length === n) {
+      yield buf;
+      buf = [];
+    }
+  }
+  if (buf.length) yield buf;
+}
+
+/**
+ * The LR video one rate point encodes for a pipeline with a per-rate step (E): the shared LR
+ * frames, re-optimized one keyframe interval at a time through a roundtrip that takes exactly
+ * the path of the real encode (RGB -> BT.709 4:2:0 y4m -> x264 at this CRF -> decode to RGB).
+ * An interval is an independent closed GOP, so encoding it alone costs no accuracy to speak of.
+ */
+async function refineAt(p: FramePipeline, src: SourceInfo, lr: Size, lrPath: string, crf: number, x264: X264Settings, work: string): Promise<string> {
+  const refine = p.refine!;
+  const out = join(work, `${p.id}-lr-crf${crf}.y4m`);
+  const tmpY4m = join(work, `${p.id}-roundtrip.y4m`);
+  const tmpMp4 = join(work, `${p.id}-roundtrip.mp4`);
+  const roundtrip = async (frames: Uint8Array[]): Promise<Uint8Array[]> => {
+    await ffmpegWithFrames([...rawRgbInput(lr.width, lr.height, src.fps), '-vf', RGB_TO_YUV709, '-f', 'yuv4mpegpipe', tmpY4m], frames);
+    await encodeX264(tmpY4m, crf, tmpMp4, x264);
+    const back: Uint8Array[] = [];
+    for await (const f of readFrames(tmpMp4, { width: lr.width, height: lr.height })) back.push(f);
+    return back;
+  };
+  async function* refined(): AsyncGenerator<Uint8Array> {
+    const sources = chunked(readFrames(src.path, { width: src.width, height: src.height }), x264.keyint);
+    for await (const lrChunk of chunked(readFrames(lrPath, { width: lr.width, height: lr.height }), x264.keyint)) {
+      const next = await sources.next();
+      if (next.done || next.value.length !== lrChunk.length) throw new Error(`${p.id}: the LR video and the source differ in length`);
+      yield* await refine({ source: next.value, lr: lrChunk, size: lr, roundtrip, crf });
+    }
+  }
+  await ffmpegWithFrames([...rawRgbInput(lr.width, lr.height, src.fps), '-vf', RGB_TO_YUV709, '-f', 'yuv4mpegpipe', out], refined());
+  await rm(tmpY4m, { force: true });
+  await rm(tmpMp4, { force: true });
+  return out;
 }
 
 function gcd(a: number, b: number): number {

@@ -40,6 +40,27 @@ export interface FramePipeline extends PipelineBase {
   downscale(frames: AsyncIterable<Uint8Array>, source: Size, lr: Size): AsyncIterable<Uint8Array>;
   /** Decoded low-resolution frames (packed RGB24) to display frames at the source size. */
   upscale(frames: AsyncIterable<Uint8Array>, lr: Size, source: Size): AsyncIterable<Uint8Array>;
+  /** A pipeline whose `downscale` output equals this one's (E starts from D's frames): made once when both run. */
+  sameLrAs?: string;
+  /**
+   * Per rate point (codec-aware HCD): the LR frames of one keyframe interval, their source frames
+   * and a roundtrip through exactly this point's encoder and decoder; returns the LR frames to
+   * encode at this point instead.
+   */
+  refine?(chunk: RefineChunk): Promise<Uint8Array[]>;
+  /** Frees what the pipeline holds (sessions); called once the compare is done. */
+  close?(): Promise<void>;
+}
+
+/** What `refine` gets: packed RGB24 frames, in order. */
+export interface RefineChunk {
+  source: Uint8Array[];
+  lr: Uint8Array[];
+  size: Size;
+  /** Encodes these LR frames as the rate point does and decodes them as the player would. */
+  roundtrip(frames: Uint8Array[]): Promise<Uint8Array[]>;
+  /** The rate point, for logs. */
+  crf: number;
 }
 
 export type Pipeline = FfmpegPipeline | FramePipeline;

@@ -4,6 +4,9 @@ import { HcdError } from '../../shared/errors.js';
 import type { RgbImage } from '../../shared/image.js';
 import type { ExecutionProvider } from '../onnx/session.js';
 import { encodeAudioTrack } from '../encode/audio.js';
+import { FfmpegSink } from '../encode/sink.js';
+import { x264Args } from '../encode/x264.js';
+import { CODEC_LOOP_DEFAULTS, CodecLoop, type CodecLoopOptions } from '../hcd/codec-loop.js';
 import { ChunkEncoder, segmentName } from '../encode/chunk.js';
 import { readFrames } from '../frames/decode.js';
 import { SceneCutDetector } from '../frames/scenecut.js';
@@ -28,6 +31,8 @@ export interface EncodeOptions {
   /** Source-resolution rendition bitrates (bits/s), for players without the upscaler. */
   sourceRenditions: number[];
   codecAware: boolean;
+  /** The closed loop of codec-aware HCD; CODEC_LOOP_DEFAULTS where absent. */
+  codecLoop?: Partial<CodecLoopOptions>;
   hcdIters?: [number, number];
   ep?: ExecutionProvider;
   preset?: string;
@@ -64,10 +69,24 @@ export interface EncodeSummary {
   /** Frames encoded by this run (fewer than `frames` after --resume). */
   encodedFrames: number;
   fps: number;
-  stages: { decode_s: number; rescale_s: number; encode_s: number; total_s: number };
+  stages: { decode_s: number; rescale_s: number; codec_loop_s: number; encode_s: number; total_s: number };
+  /**
+   * Codec-aware mode, per rendition and chunk: RGB PSNR of U(decoded LR) against the source
+   * after each roundtrip ([0] = before the loop) and which one was kept. Chunks done by an
+   * earlier run (--resume) are not listed.
+   */
+  codecLoop?: { rendition: string; chunk: number; psnr: number[]; kept: number }[];
   renditions: RenditionSummary[];
   master: string;
 }
+
+/**
+ * HCD iterations (HR, LR stage) `hcd encode` and `hcd demo` use unless told otherwise: on the
+ * 2-core development machine they keep about 87 % of the per-frame gain of full 15+15 HCD at
+ * about a sixth of its cost (bench/encode-settings.ts, docs/encoder.md). The LR stage only runs
+ * the small upscaler, so its iterations are cheap; the HR stage runs both networks.
+ */
+export const DEFAULT_HCD_ITERS: [number, number] = [1, 8];
 
 export function renditionName(kind: 'lr' | 'src', bitrate: number): string {
   return `${kind}-${bitrate % 1000 === 0 ? `${bitrate / 1000}k` : bitrate}`;
@@ -117,24 +136,28 @@ export async function encodeVideo(
   const preset = opts.preset ?? 'medium';
   const audioBitrate = opts.audioBitrate ?? 64_000;
   const hcd = opts.hcdIters && (opts.hcdIters[0] > 0 || opts.hcdIters[1] > 0) ? opts.hcdIters : null;
+  const loopOpts: CodecLoopOptions | undefined = opts.codecAware ? { ...CODEC_LOOP_DEFAULTS, ...opts.codecLoop } : undefined;
   const job: Job = {
     version: 1,
     input: describeInput(opts.input),
     model: pair.manifest.id,
-    options: { seconds: opts.seconds ?? null, segment: opts.segment, renditions, codecAware: opts.codecAware, hcdIters: hcd, preset, audioBitrate },
+    options: { seconds: opts.seconds ?? null, segment: opts.segment, renditions, codecAware: opts.codecAware, ...(loopOpts ? { codecLoop: loopOpts } : {}), hcdIters: hcd, preset, audioBitrate },
   };
   // everything that can be refused is checked before OUTDIR is touched
-  const rescaler = deps.rescaler ?? (await createRescaler(pair, { ep: opts.ep, onWarning: hooks.onWarning, hcd: hcd ? { hrIters: hcd[0], lrIters: hcd[1] } : undefined, codecAware: opts.codecAware }));
+  const rescaler = deps.rescaler ?? (await createRescaler(pair, { ep: opts.ep, onWarning: hooks.onWarning, hcd: hcd ? { hrIters: hcd[0], lrIters: hcd[1] } : undefined }));
   if (rescaler.scale !== scale) {
     await rescaler.close();
     throw new HcdError(`rescaler scale ${rescaler.scale} does not match model scale ${scale} (mismatched scale)`);
   }
+  let loop: CodecLoop | undefined;
   const out = opts.outdir;
   let state: EncodeState;
   try {
+    if (loopOpts) loop = await CodecLoop.create(pair, { ep: opts.ep });
     state = prepareOutdir(out, job, { resume: opts.resume, force: opts.force });
   } catch (e) {
     await rescaler.close();
+    await loop?.close();
     throw e;
   }
   const work = join(out, '.work');
@@ -147,7 +170,8 @@ export async function encodeVideo(
   const maxFrames = opts.seconds !== undefined ? Math.max(1, Math.round(opts.seconds * fps)) : Infinity;
   const expected = Math.min(src.frames || Infinity, maxFrames);
   const done = new Set(state.chunks.map((c) => c.index));
-  const times = { decode: 0, rescale: 0, encode: 0 };
+  const times = { decode: 0, rescale: 0, encode: 0, codecLoop: 0 };
+  const loopStats: { rendition: string; chunk: number; psnr: number[]; kept: number }[] = [];
   let encodedFrames = 0;
   let total = state.complete ? state.totalFrames : 0;
 
@@ -174,8 +198,10 @@ export async function encodeVideo(
     if (variants.length) writeAtomic(join(out, 'master.m3u8'), masterPlaylist(variants, UPSCALER_MANIFEST));
   };
 
-  if (state.complete) await rescaler.close();
-  else {
+  if (state.complete) {
+    await rescaler.close();
+    await loop?.close();
+  } else {
     const scenes = new SceneCutDetector();
     const lrRenditions = renditions.filter((r) => r.kind === 'lr');
     let chunk: ChunkEncoder | undefined;
@@ -200,6 +226,47 @@ export async function encodeVideo(
       await writePlaylists(false);
       writeState(out, state);
       times.encode += performance.now() - t;
+    };
+
+    /**
+     * Codec-aware mode: a chunk's frames are held until the chunk is complete, then each LR
+     * rendition's frames go through the closed loop with that rendition's own x264 settings
+     * (the roundtrip is the very encode the segment gets: same args, same closed GOP).
+     */
+    let held: { hr: Uint8Array; lr: Uint8Array }[] = [];
+    const roundtripFor = (c: ChunkEncoder, r: Rendition) => async (frames: Uint8Array[]): Promise<Uint8Array[]> => {
+      const file = join(work, `loop-${r.name}.ts`);
+      const sink = new FfmpegSink(x264Args({ ...lr, fpsNum: src.fpsNum, fpsDen: src.fpsDen, bitrate: r.bitrate, gop: c.spec.gop, preset, out: file }), opts.signal);
+      try {
+        for (const f of frames) await sink.write(f);
+        await sink.end();
+      } catch (e) {
+        await sink.kill();
+        throw e;
+      }
+      const back: Uint8Array[] = [];
+      for await (const f of readFrames(file, { width: lr.width, height: lr.height, passthrough: true })) back.push(f);
+      rmSync(file, { force: true });
+      return back;
+    };
+    const completeChunk = async (c: ChunkEncoder) => {
+      if (loop && loopOpts) {
+        const t = performance.now();
+        const byName = new Map<string, Uint8Array[]>();
+        const hrs = held.map((h) => h.hr);
+        const base = held.map((h) => h.lr);
+        for (const r of lrRenditions) {
+          const res = await loop.run(hrs, base, lr, roundtripFor(c, r), loopOpts);
+          byName.set(r.name, res.frames);
+          loopStats.push({ rendition: r.name, chunk: c.spec.index, psnr: res.losses.map((m) => -10 * Math.log10(m)), kept: res.best });
+        }
+        times.codecLoop += performance.now() - t;
+        const tw = performance.now();
+        for (let i = 0; i < held.length; i++) await c.write(held[i].hr, (name) => byName.get(name)![i]);
+        times.encode += performance.now() - tw;
+        held = [];
+      }
+      await finishChunk(c);
     };
 
     let n = 0;
@@ -239,17 +306,14 @@ export async function encodeVideo(
         const hr: RgbImage = { width: geo.width, height: geo.height, data: next.value };
         t = performance.now();
         const sceneCut = scenes.next(hr);
-        const lrFrames = new Map<string, Uint8Array>();
-        if (opts.codecAware) {
-          for (const r of lrRenditions) lrFrames.set(r.name, (await rescaler.process(hr, { index: frameNo, sceneCut, rendition: { name: r.name, bitrate: r.bitrate } })).data);
-        } else {
-          const y = (await rescaler.process(hr, { index: frameNo, sceneCut })).data;
-          for (const r of lrRenditions) lrFrames.set(r.name, y);
-        }
+        const y = (await rescaler.process(hr, { index: frameNo, sceneCut })).data;
         times.rescale += performance.now() - t;
-        t = performance.now();
-        await chunk.write(hr.data, (name) => lrFrames.get(name)!);
-        times.encode += performance.now() - t;
+        if (loop) held.push({ hr: hr.data, lr: y });
+        else {
+          t = performance.now();
+          await chunk.write(hr.data, () => y);
+          times.encode += performance.now() - t;
+        }
         encodedFrames++;
         if (hooks.onFrame) {
           const el = (performance.now() - runStart) / 1000;
@@ -257,10 +321,10 @@ export async function encodeVideo(
           const of = Number.isFinite(expected) ? expected : n;
           hooks.onFrame({ frame: n, of, fps: rate, eta_s: Math.max(0, (of - n) / rate) });
         }
-        if (chunk.frameCount === gop) {
+        if ((loop ? held.length : chunk.frameCount) === gop) {
           const c = chunk;
           chunk = undefined;
-          await finishChunk(c);
+          await completeChunk(c);
         }
       }
       // a Ctrl-C reaches the decoder too, which then ends its output early: not the end of the video
@@ -268,7 +332,7 @@ export async function encodeVideo(
       if (chunk) {
         const c = chunk;
         chunk = undefined;
-        await finishChunk(c);
+        await completeChunk(c);
       }
     } catch (e) {
       await chunk?.abort();
@@ -279,6 +343,7 @@ export async function encodeVideo(
     } finally {
       await frames.return(undefined); // stops the decoder if we left early
       await rescaler.close();
+      await loop?.close();
     }
     // a file cut short can also decode "cleanly" to fewer frames than its index promises
     if (src.framesExact && n < expected - 1) throw new HcdError(`${opts.input} ends after ${n} of ${expected} frames: the file is truncated or corrupt`);
@@ -298,7 +363,8 @@ export async function encodeVideo(
     frames: total,
     encodedFrames,
     fps: encodedFrames / Math.max(totalS, 1e-3),
-    stages: { decode_s: times.decode / 1000, rescale_s: times.rescale / 1000, encode_s: times.encode / 1000, total_s: totalS },
+    stages: { decode_s: times.decode / 1000, rescale_s: times.rescale / 1000, codec_loop_s: times.codecLoop / 1000, encode_s: times.encode / 1000, total_s: totalS },
+    ...(loopStats.length ? { codecLoop: loopStats } : {}),
     renditions: renditions.map((r) => {
       const bw = bandwidths(chunks.map((c) => ({ uri: '', duration: (c.frames * src.fpsDen) / src.fpsNum, bytes: c.bytes[r.name] })));
       const info = state.info[r.name];

@@ -21,6 +21,8 @@ export interface Job {
     segment: number;
     renditions: Rendition[];
     codecAware: boolean;
+    /** The closed loop of codec-aware HCD (absent when not codec-aware). */
+    codecLoop?: { passes: number; step: number; radius: number };
     hcdIters: [number, number] | null;
     preset: string;
     audioBitrate: number;
@@ -54,7 +56,8 @@ export interface EncodeState {
 export const JOB_FILE = 'job.json';
 export const STATE_FILE = 'state.json';
 /** What an encode writes into OUTDIR besides the rendition folders. */
-const OWN_ENTRIES = [JOB_FILE, STATE_FILE, 'master.m3u8', 'upscaler', '.work'];
+// compare/ is `hcd compare FOLDER`'s report: it describes the old encode, so --force drops it too
+const OWN_ENTRIES = [JOB_FILE, STATE_FILE, 'master.m3u8', 'upscaler', '.work', 'compare'];
 
 export function describeInput(path: string): Job['input'] {
   const st = statSync(path);

@@ -11,8 +11,6 @@ export interface RescaleContext {
    * be dropped here, which is also what makes a resumed encode equal an uninterrupted one.
    */
   sceneCut: boolean;
-  /** Set in codec-aware mode: the rendition the LR frame is made for. */
-  rendition?: { name: string; bitrate: number };
 }
 
 export interface FrameRescaler {
@@ -28,8 +26,6 @@ export interface RescalerOptions {
   onWarning?: (message: string) => void;
   /** Selects HCD (iterations of the HR and LR stages); absent or 0,0 means the pair's plain downscaler. */
   hcd?: { hrIters: number; lrIters: number };
-  /** Codec-aware HCD: the LR frames are optimized per rendition. */
-  codecAware?: boolean;
 }
 
 /** A seeded normal generator so that 'gaussian' extra inputs give the same frames on every run. */

@@ -21,6 +21,10 @@ const els = {
   reportCard: $('report-card'),
   chart: $('rd-chart'),
   reportLinks: $('report-links'),
+  reportBd: $('report-bd'),
+  bdWhat: $('report-bd-what'),
+  bdHullHead: $('bd-hull-head'),
+  bdRows: document.querySelector('#bd-table tbody'),
 };
 
 const params = new URLSearchParams(location.search);
@@ -285,10 +289,50 @@ function markLevels(hls) {
 
 // ---- report ----------------------------------------------------------------------------
 
+/** A BD-rate as the page prints it: sign always shown (U+2212 for minus), one decimal. */
+function pct(v) {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return 'n/a';
+  const s = Math.abs(v).toFixed(1);
+  if (s === '0.0') return '0.0 %';
+  return `${v < 0 ? '\u2212' : '+'}${s} %`;
+}
+
+/** The headline of compare/report.json that /api/outputs hands over as `bd` (src/server/report.ts). */
+function showBd(bd) {
+  els.bdRows.replaceChildren();
+  if (!bd || !Array.isArray(bd.rows) || bd.rows.length === 0) {
+    els.reportBd.hidden = true;
+    return;
+  }
+  const anchor = Array.isArray(bd.hullAnchor) && bd.hullAnchor.length > 0 ? bd.hullAnchor.join('+') : 'A+B';
+  els.bdHullHead.textContent = `vs best of ${anchor}`;
+  const what = [];
+  if (bd.input?.name) what.push(`${typeof bd.input.seconds === 'number' ? `${bd.input.seconds.toFixed(1)} s of ` : ''}${bd.input.name}`);
+  what.push(`BD-rate on ${bd.metric === 'psnr_y' ? 'PSNR-Y' : bd.metric} at source size; negative = fewer bits for the same quality`);
+  els.bdWhat.textContent = what.join(' · ');
+  for (const r of bd.rows) {
+    const tr = el('tr');
+    tr.dataset.pipeline = r.id;
+    const th = el('th', '', r.id);
+    th.scope = 'row';
+    th.append(el('span', 'label', r.label));
+    tr.append(th);
+    for (const [cls, v] of [['bd-hull', r.vsHull], ['bd-source', r.vsSource]]) {
+      const td = el('td', cls, pct(v));
+      if (typeof v === 'number' && v <= -0.05) td.classList.add('saves');
+      else if (typeof v === 'number' && v >= 0.05) td.classList.add('costs');
+      tr.append(td);
+    }
+    els.bdRows.append(tr);
+  }
+  els.reportBd.hidden = false;
+}
+
 function showReport(out) {
   els.reportLinks.replaceChildren();
   els.chart.hidden = true;
   els.chart.removeAttribute('src');
+  showBd(out.bd);
   if (!out.report && !out.chart && !out.reportHtml) {
     els.reportCard.hidden = true;
     return;

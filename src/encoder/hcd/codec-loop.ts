@@ -1,0 +1,168 @@
+/**
+ * Codec-aware HCD: the LR stage with the real codec in the loop (closed loop).
+ *
+ * Plain HCD optimizes the LR frame for U, but the viewer never sees that frame: x264 quantizes
+ * it first, and most of a small perturbation dies there. Here every pass encodes the whole chunk
+ * with the rendition's own encoder settings and decodes it back exactly as the player will, takes
+ * the loss MSE(U(decoded), x) per frame and steps the pre-codec LR along the gradient at the
+ * decoded frame, i.e. straight through the codec. Because a chunk is one closed GOP, the
+ * roundtrip is the same encode the rendition ships, so the loss after the codec is the loss the
+ * viewer gets; the pass with the lowest total is kept (never worse than the start, at that rate).
+ */
+import { buildGradientModel } from '../autodiff/index.js';
+import { encodeModel } from '../onnx/proto.js';
+import { createSession, ort, type ExecutionProvider } from '../onnx/session.js';
+import { chainModels } from './compose.js';
+import type { HcdPair } from './nets.js';
+
+/** Real encode + decode of a chunk of packed RGB8 LR frames, in order, as the viewer decodes them. */
+export type Roundtrip = (frames: Uint8Array[]) => Promise<Uint8Array[]>;
+
+export interface CodecLoopOptions {
+  /** Gradient steps; the loop runs passes + 1 roundtrips (the last one scores the last step). */
+  passes: number;
+  /** RMS length of one step per value, in 8-bit levels. */
+  step: number;
+  /**
+   * RMS bound on the change against the starting LR per value, in 8-bit levels: the LR is also
+   * what clients without the upscaler show. 4 levels keep it at least 36 dB from the start (one
+   * step of 2 levels, the default, at least 42 dB).
+   */
+  radius: number;
+}
+
+export const CODEC_LOOP_DEFAULTS: CodecLoopOptions = { passes: 1, step: 2, radius: 4 };
+
+export interface CodecLoopResult {
+  frames: Uint8Array[];
+  /** Mean MSE (0-1 RGB, after the codec and U) of each roundtrip; [0] is the starting LR's. */
+  losses: number[];
+  /** Index in `losses` of the frames returned. */
+  best: number;
+}
+
+/** The one graph the loop needs: y -> U, MSE against the HR target, gradient wrt y. */
+export function buildLrGradGraph(pair: HcdPair): Uint8Array {
+  const lr = chainModels([{ model: pair.upscaler, prefix: 'u/' }], []);
+  return encodeModel(buildGradientModel(lr, { wrt: ['x'], loss: { kind: 'mse', output: 'out', target: 'target' } }));
+}
+
+/** Packed RGB8 -> planar 0-1 floats, into `out`. */
+function toPlanar(src: Uint8Array, out: Float32Array, n: number): void {
+  for (let i = 0, p = 0; i < n; i++, p += 3) {
+    out[i] = src[p] / 255;
+    out[n + i] = src[p + 1] / 255;
+    out[2 * n + i] = src[p + 2] / 255;
+  }
+}
+
+function toPacked(src: Float32Array, out: Uint8Array, n: number): void {
+  for (let i = 0, p = 0; i < n; i++, p += 3) {
+    for (let c = 0; c < 3; c++) {
+      const v = Math.round(src[c * n + i] * 255);
+      out[p + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+}
+
+export class CodecLoop {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly scale: number,
+  ) {}
+
+  static async create(pair: HcdPair, opts: { threads?: number; ep?: ExecutionProvider } = {}): Promise<CodecLoop> {
+    const session = await createSession(buildLrGradGraph(pair), { threads: opts.threads, ep: opts.ep });
+    return new CodecLoop(session, pair.manifest.scale);
+  }
+
+  /**
+   * Optimizes `lr0` (packed RGB8 LR frames of `size`) against `hr` (packed RGB8 source frames)
+   * through `roundtrip`. `onPass` sees each roundtrip's mean loss.
+   */
+  async run(
+    hr: Uint8Array[],
+    lr0: Uint8Array[],
+    size: { width: number; height: number },
+    roundtrip: Roundtrip,
+    opts: Partial<CodecLoopOptions> = {},
+    onPass?: (pass: number, loss: number) => void,
+  ): Promise<CodecLoopResult> {
+    const o = { ...CODEC_LOOP_DEFAULTS, ...opts };
+    if (!(o.passes >= 0) || !(o.step > 0) || !(o.radius >= 0)) throw new Error(`bad codec loop options ${JSON.stringify(o)}`);
+    if (hr.length !== lr0.length) throw new Error(`codec loop: ${hr.length} HR frames for ${lr0.length} LR frames`);
+    const { width: w, height: h } = size;
+    const n = w * h;
+    const len = 3 * n;
+    const W = w * this.scale;
+    const H = h * this.scale;
+    const stepLen = (o.step / 255) * Math.sqrt(len);
+    const radiusLen = (o.radius / 255) * Math.sqrt(len);
+
+    const base = lr0.map((f) => {
+      const p = new Float32Array(len);
+      toPlanar(f, p, n);
+      return p;
+    });
+    const y = base.map((b) => b.slice());
+    let current = lr0;
+    let best = { frames: lr0, loss: Infinity, index: 0 };
+    const losses: number[] = [];
+    const input = new Float32Array(len);
+    const target = new Float32Array(3 * W * H);
+    const inputT = new ort.Tensor('float32', input, [1, 3, h, w]);
+    const targetT = new ort.Tensor('float32', target, [1, 3, H, W]);
+
+    for (let pass = 0; pass <= o.passes; pass++) {
+      const decoded = await roundtrip(current);
+      if (decoded.length !== current.length) throw new Error(`codec loop: the roundtrip gave ${decoded.length} frames for ${current.length}`);
+      let total = 0;
+      const last = pass === o.passes;
+      for (let i = 0; i < decoded.length; i++) {
+        toPlanar(decoded[i], input, n);
+        toPlanar(hr[i], target, W * H);
+        const out = await this.session.run({ x: inputT, target: targetT });
+        total += (out.loss.data as Float32Array)[0];
+        if (!last) this.step(y[i], base[i], out.grad_x.data as Float32Array, stepLen, radiusLen);
+        for (const v of Object.values(out)) v.dispose();
+      }
+      const mean = total / decoded.length;
+      losses.push(mean);
+      onPass?.(pass, mean);
+      if (mean < best.loss) best = { frames: current, loss: mean, index: pass };
+      if (!last) {
+        current = y.map((f) => {
+          const q = new Uint8Array(len);
+          toPacked(f, q, n);
+          return q;
+        });
+      }
+    }
+    return { frames: best.frames, losses, best: best.index };
+  }
+
+  /** One normalized gradient step on y, then back into the ball around `base` and the [0, 1] box. */
+  private step(y: Float32Array, base: Float32Array, g: Float32Array, stepLen: number, radiusLen: number): void {
+    let gn = 0;
+    for (let i = 0; i < g.length; i++) gn += g[i] * g[i];
+    gn = Math.sqrt(gn);
+    if (!(gn > 0)) return;
+    const k = stepLen / gn;
+    let dn = 0;
+    for (let i = 0; i < y.length; i++) {
+      y[i] -= k * g[i];
+      const d = y[i] - base[i];
+      dn += d * d;
+    }
+    dn = Math.sqrt(dn);
+    const shrink = dn > radiusLen ? radiusLen / dn : 1;
+    for (let i = 0; i < y.length; i++) {
+      const v = base[i] + (y[i] - base[i]) * shrink;
+      y[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}
