@@ -8,7 +8,7 @@ import { resolvePair } from '../../src/encoder/pairs/index.js';
 import { encodeVideo } from '../../src/encoder/pipeline/encode.js';
 import { PairRescaler } from '../../src/encoder/pipeline/rescaler.js';
 import { imageToTensor, type RgbImage } from '../../src/shared/image.js';
-import { luma, makeClip, psnr } from './helpers.js';
+import { makeClip } from './helpers.js';
 
 describe('frame rescalers', () => {
   let dir: string;
