@@ -6,7 +6,7 @@
  * the default when it keeps >= 80 % of that gain at >= 1 frame/s for the whole encode.
  *
  *   node --import tsx bench/encode-settings.ts [--input FILE] [--start S] [--frames N]
- *        [--model hcd-x2] [--settings 15,15:1,8:2,4:0,8]
+ *        [--model hcd-x2] [--settings 15,15:1,8:2,4:0,8] [--lanes N] [--alpha A]
  *
  * Prints a table and `encode_settings.<hr>_<lr>.{gain_db,share,s_per_frame}=` lines.
  */
@@ -19,6 +19,7 @@ import { createRescaler, PairRescaler } from '../src/encoder/pipeline/rescaler.j
 import { imageToTensor, tensorToImage, type RgbImage } from '../src/shared/image.js';
 import { psnrY } from '../src/shared/metrics.js';
 import { makeSample } from '../samples/make-sample.js';
+import type { HcdOptions, HcdRescalerOptions } from '../src/encoder/hcd/index.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -63,7 +64,10 @@ async function main(): Promise<void> {
   process.stdout.write('hr,lr  gain dB  share of first  s/frame\n');
   let reference: number | undefined;
   for (const [h, l] of settings) {
-    const r = await createRescaler(pair, { hcd: { hrIters: h, lrIters: l } });
+    const lanes = process.argv.includes('--lanes') ? Number(arg('lanes', '2')) : undefined;
+    const alpha = process.argv.includes('--alpha') ? Number(arg('alpha', '0')) : undefined;
+    const hcdOptions: Partial<HcdOptions> = { ...(lanes ? { lanes } : {}), ...(alpha ? { alpha } : {}) };
+    const r = await createRescaler(pair, { hcd: { hrIters: h, lrIters: l }, hcdOptions } as HcdRescalerOptions);
     let gain = 0;
     const t0 = performance.now();
     for (let i = 0; i < hr.length; i++) gain += (await score(await r.process(hr[i], { index: i, sceneCut: i === 0 }), hr[i])) - base[i];

@@ -65,6 +65,16 @@ describe('hcd image', () => {
     expect(j.model).toBe('bicubic-x2');
   });
 
+  it('--keep-best and --schedule reach the loop: one more loss per stage, and still a gain', () => {
+    const r = hcd('image', img, '-o', join(dir, 'out-best'), ...fast, '--keep-best', '--schedule', 'cosine', '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    // 3 iterations, plus the last iterate's loss that the best-iterate rule evaluates
+    expect(j.loss.hr).toHaveLength(4);
+    expect(j.loss.lr).toHaveLength(4);
+    expect(j.hcd.psnr_y).toBeGreaterThan(j.pair.psnr_y);
+  });
+
   it('prints a readable report without --json', () => {
     const r = hcd('image', img2, '-o', join(dir, 'out2'), ...fast);
     expect(r.code).toBe(0);
@@ -79,6 +89,7 @@ describe('hcd image', () => {
     ['an unknown model', ['image', img, '--model', 'no-such-pair'], /unknown pair 'no-such-pair'/],
     ['a bad number', ['image', img, '--eps', 'big'], /--eps must be a number/],
     ['a bad step rule', ['image', img, '--rule', 'sgd'], /unknown step rule/],
+    ['a bad step schedule', ['image', img, '--schedule', 'linear'], /unknown step schedule 'linear'/],
   ])('fails in one line on %s, writing nothing', async (_what, args, msg) => {
     const out = join(dir, `bad-${Math.random().toString(36).slice(2)}`);
     const r = await hcdHere(...args, '-o', out);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Hcd, type Planar, type WarmState } from '../../src/encoder/hcd/hcd.js';
+import { Hcd, type HcdIterEvent, type Planar, type WarmState } from '../../src/encoder/hcd/hcd.js';
+import { quantize8 } from '../../src/encoder/hcd/compose.js';
+import type { Tile } from '../../src/encoder/hcd/tiles.js';
 import { HcdRescaler } from '../../src/encoder/hcd/rescaler.js';
 import { PlainPair } from '../../src/encoder/hcd/plain.js';
 import { createRescaler } from '../../src/encoder/pipeline/rescaler.js';
@@ -179,5 +181,76 @@ describe('HcdRescaler', () => {
     } finally {
       await Promise.all([hcdR.close(), plainR.close(), up.close()]);
     }
+  });
+});
+
+describe('HCD iteration hook and best iterate', () => {
+  const x = planar(texturedImage(64, 48, 7));
+  const base = { ...opts, hrIters: 4, lrIters: 4, tile: 16, halo: 4, lanes: 2 };
+  type Seen = { stage: HcdIterEvent['stage']; tile: Tile; k: number; iterate: Float32Array; loss: number | undefined };
+  const record = (seen: Seen[]) => (e: HcdIterEvent) => void seen.push({ ...e, iterate: e.iterate.slice() });
+  /** The tile's core, cut from its quantized LR-stage iterate, against the same window of the result. */
+  const coreMatches = (t: Tile, iterate: Float32Array, lr: Planar) => {
+    const q = quantize8(iterate.slice());
+    for (let c = 0; c < 3; c++)
+      for (let r = 0; r < t.h; r++)
+        for (let i = 0; i < t.w; i++) {
+          if (q[c * t.pw * t.ph + (t.y - t.py + r) * t.pw + (t.x - t.px + i)] !== lr.data[c * lr.width * lr.height + (t.y + r) * lr.width + (t.x + i)]) return false;
+        }
+    return true;
+  };
+
+  it('sees every iterate of every tile and stage, and changes nothing', async () => {
+    const hcd = await Hcd.create(tinyPair(), base);
+    try {
+      const seen: Seen[] = [];
+      const r = await hcd.run(x, { lrOnlyToo: true, onIter: record(seen) });
+      const plain = await hcd.run(x, { lrOnlyToo: true });
+      expect(Array.from(r.lr.data)).toEqual(Array.from(plain.lr.data));
+      const tiles = new Set(seen.map((e) => e.tile.index));
+      expect(tiles.size).toBe(4);
+      for (const stage of ['hr', 'lr', 'lrOnly'] as const) {
+        for (const t of tiles) {
+          const ev = seen.filter((e) => e.stage === stage && e.tile.index === t);
+          expect(ev.map((e) => e.k)).toEqual([0, 1, 2, 3, 4]);
+          const { pw, ph } = ev[0].tile;
+          expect(ev[0].iterate.length).toBe(stage === 'hr' ? 3 * pw * 2 * ph * 2 : 3 * pw * ph);
+          expect(ev[4].loss).toBeUndefined();
+          if (stage === 'lr') expect(coreMatches(ev[4].tile, ev[4].iterate, r.lr)).toBe(true);
+          if (stage === 'lrOnly') expect(coreMatches(ev[4].tile, ev[4].iterate, r.lrLrOnly!)).toBe(true);
+        }
+      }
+      // the mean HR loss the stage reports is the mean of what the hook saw
+      const hr0 = seen.filter((e) => e.stage === 'hr' && e.k === 0).reduce((a, e) => a + e.loss! / 4, 0);
+      expect(r.hr.losses[0]).toBeCloseTo(hr0, 9);
+    } finally {
+      await hcd.close();
+    }
+  });
+
+  it('keepBest returns each tile’s lowest-loss LR iterate', async () => {
+    // big steps, so that some tiles end on an iterate worse than an earlier one
+    const hcd = await Hcd.create(tinyPair(), { ...base, keepBest: true, alpha: 8, eps: 20 });
+    try {
+      const seen: Seen[] = [];
+      const r = await hcd.run(x, { onIter: record(seen) });
+      expect(r.hr.losses).toHaveLength(5);
+      expect(r.lrStage.losses).toHaveLength(5);
+      let notLast = 0;
+      for (const t of new Set(seen.map((e) => e.tile.index))) {
+        const ev = seen.filter((e) => e.stage === 'lr' && e.tile.index === t);
+        const losses = ev.map((e) => e.loss!);
+        const best = losses.indexOf(Math.min(...losses));
+        if (best !== 4) notLast++;
+        expect(coreMatches(ev[best].tile, ev[best].iterate, r.lr)).toBe(true);
+      }
+      expect(notLast).toBeGreaterThan(0);
+    } finally {
+      await hcd.close();
+    }
+  });
+
+  it('rejects an unknown step schedule in one line', async () => {
+    await expect(Hcd.create(tinyPair(), { schedule: 'linear' as 'cosine' })).rejects.toThrow(/unknown step schedule 'linear'/);
   });
 });

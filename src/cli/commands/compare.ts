@@ -56,7 +56,7 @@ interface Target {
   model?: string;
   scale: number;
   hcdIters: [number, number];
-  codecLoop?: CodecLoopOptions;
+  codecLoop?: Partial<CodecLoopOptions>;
   pipelines: string[];
   folder?: EncodeFolder;
 }
@@ -93,7 +93,7 @@ export function registerCompare(program: Command): void {
     .option('--scale <n>', 'downscale factor of the low-resolution pipelines (default 2, or the encode\'s pair\'s)')
     .option('--model <id>', 'rescaling pair for C/D (default the encode\'s, else as hcd encode: hcd-x2 when trained, else rdn-x2)')
     .option('--hcd-iters <hr,lr>', 'HCD iterations of the HR and LR stages for D and E (default the encode\'s, else 10,10)')
-    .option('--codec-loop <p,s,r>', `E's closed loop: passes, RMS step and RMS radius in 8-bit levels (default ${CODEC_LOOP_DEFAULTS.passes},${CODEC_LOOP_DEFAULTS.step},${CODEC_LOOP_DEFAULTS.radius}, or the encode's)`)
+    .option('--codec-loop <p,s,r[,k]>', `E's closed loop: passes, RMS step and radius in 8-bit levels, dB per bitrate doubling (default ${CODEC_LOOP_DEFAULTS.passes},${CODEC_LOOP_DEFAULTS.step},${CODEC_LOOP_DEFAULTS.radius},${CODEC_LOOP_DEFAULTS.rateSlope}, or the encode's)`)
     .option('--preset <name>', 'x264 preset, the same for every pipeline', 'medium')
     .option('--threads <n>', 'x264/ffmpeg threads, fixed so that runs repeat', '2')
     .option('--vmaf-model <file>', 'libvmaf model (.pkl) to also measure VMAF')

@@ -28,14 +28,17 @@ export function parseIters(v: string): [number, number] {
   return [parts[0], parts[1]];
 }
 
-/** `--codec-loop PASSES,STEP,RADIUS` (closed-loop passes; step and radius in RMS 8-bit levels). */
+/**
+ * `--codec-loop PASSES,STEP,RADIUS[,SLOPE]`: closed-loop passes; step and radius in RMS 8-bit
+ * levels; SLOPE the dB one doubling of bitrate is worth when a pass is chosen (0: ignore bits).
+ */
 export function parseCodecLoop(v: string): CodecLoopOptions {
   const parts = v.split(',').map((x) => Number(x.trim()));
-  const [passes, step, radius] = parts;
-  if (parts.length !== 3 || !Number.isInteger(passes) || passes < 0 || !(step > 0) || !(radius >= 0)) {
-    throw new HcdError(`--codec-loop wants PASSES,STEP,RADIUS (an integer >= 0, then two numbers in 8-bit levels, step > 0), got '${v}'`);
+  const [passes, step, radius, rateSlope = CODEC_LOOP_DEFAULTS.rateSlope] = parts;
+  if (parts.length < 3 || parts.length > 4 || !Number.isInteger(passes) || passes < 0 || !(step > 0) || !(radius >= 0) || !(rateSlope >= 0)) {
+    throw new HcdError(`--codec-loop wants PASSES,STEP,RADIUS[,SLOPE] (an integer >= 0, then step > 0 and radius >= 0 in 8-bit levels, then dB per doubling >= 0), got '${v}'`);
   }
-  return { passes, step, radius };
+  return { passes, step, radius, rateSlope };
 }
 
 interface EncodeFlags {
@@ -66,7 +69,7 @@ export function registerEncode(program: Command): void {
     .option('--renditions <list>', 'LR rendition video bitrates', '150k,300k,600k')
     .option('--source-renditions <list>', 'source-resolution rendition bitrates, for players without the upscaler ("" for none)', '800k,1600k')
     .option('--codec-aware', 'codec-aware HCD: re-optimize each LR rendition\'s frames through its own x264 encode and decode (closed loop, per segment)')
-    .option('--codec-loop <p,s,r>', `closed loop of --codec-aware: passes, RMS step and RMS radius in 8-bit levels (default ${CODEC_LOOP_DEFAULTS.passes},${CODEC_LOOP_DEFAULTS.step},${CODEC_LOOP_DEFAULTS.radius})`)
+    .option('--codec-loop <p,s,r[,k]>', `closed loop of --codec-aware: passes, RMS step and RMS radius in 8-bit levels, dB per bitrate doubling when choosing a pass (default ${CODEC_LOOP_DEFAULTS.passes},${CODEC_LOOP_DEFAULTS.step},${CODEC_LOOP_DEFAULTS.radius},${CODEC_LOOP_DEFAULTS.rateSlope})`)
     .option('--hcd-iters <hr,lr>', 'HCD iterations of the HR and LR stages (0,0: the pair\'s plain downscaler)', DEFAULT_HCD_ITERS.join(','))
     .option('--ep <ep>', 'onnxruntime execution provider: cpu, cuda or webgpu (falls back to cpu)', 'cpu')
     .option('--segment <s>', 'segment length in seconds (one closed GOP, one resumable chunk)', '4')

@@ -77,11 +77,12 @@ export function registerEval(program: Command): void {
       process.stdout.write(`${JSON.stringify({ model: pair.manifest.id, scale: s, images, mean })}\n`);
       return;
     }
-    const lines = [`model ${pair.manifest.id} x${s}, ${files.length} images, ${opts.hrIters}+${opts.lrIters} iterations, eps ${opts.eps}, rule ${opts.rule}`];
+    const lines = [`model ${pair.manifest.id} x${s}, ${files.length} images, ${opts.hrIters}+${opts.lrIters} iterations, eps ${opts.eps}, alpha ${opts.alpha.toFixed(4)}, rule ${opts.rule}${opts.schedule === 'cosine' ? ', cosine schedule' : ''}${opts.keepBest ? ', best iterate' : ''}`];
     lines.push(`${'variant'.padEnd(10)} ${'PSNR'.padStart(7)} ${'Y-PSNR'.padStart(7)} ${'Y-SSIM'.padStart(7)}`);
     for (const v of VARIANTS) lines.push(`${v.padEnd(10)} ${mean[v].psnr_rgb.toFixed(2).padStart(7)} ${mean[v].psnr_y.toFixed(2).padStart(7)} ${mean[v].ssim_y.toFixed(4).padStart(7)}`);
     const secs = rows.reduce((a, r) => a + r.seconds, 0) / rows.length;
-    lines.push(`HCD gain over the pair: Y-PSNR ${(mean.hcd.psnr_y - mean.pair.psnr_y).toFixed(2)} dB; ${secs.toFixed(1)} s per image`);
+    const lrDb = rows.reduce((a, r) => a + r.lr_psnr, 0) / rows.length;
+    lines.push(`HCD gain over the pair: Y-PSNR ${(mean.hcd.psnr_y - mean.pair.psnr_y).toFixed(2)} dB; LR ${lrDb.toFixed(1)} dB from the plain LR (mean); ${secs.toFixed(1)} s per image`);
     process.stdout.write(lines.join('\n') + '\n');
   });
 }

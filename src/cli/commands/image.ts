@@ -6,7 +6,7 @@ import { encodePng, readImage, writeFileAtomic } from '../../encoder/io/png.js';
 import { loadPair, defaultModelId } from '../../encoder/pipeline/pair.js';
 import { resolveOptions, type HcdOptions } from '../../encoder/hcd/options.js';
 import type { Quality } from '../../encoder/hcd/quality.js';
-import type { StepRule } from '../../encoder/hcd/pgd.js';
+import type { StepRule, StepSchedule } from '../../encoder/hcd/pgd.js';
 
 /** Options shared by `hcd image` and `hcd eval`. */
 export interface HcdCliOptions {
@@ -22,6 +22,8 @@ export interface HcdCliOptions {
   minLrPsnr?: number;
   lanes?: number;
   threads?: number;
+  schedule?: string;
+  keepBest?: boolean;
   json?: boolean;
 }
 
@@ -45,6 +47,8 @@ export function addHcdOptions(cmd: Command): Command {
     .option('--min-lr-psnr <db>', 'keep the collaborative LR at least this close (PSNR dB) to the plain LR', num('min-lr-psnr'))
     .option('--lanes <n>', 'tiles optimized side by side, each with cores/lanes threads (default 2)', num('lanes'))
     .option('--threads <n>', 'threads per lane (default: the cores split between lanes)', num('threads'))
+    .option('--schedule <s>', 'step size over the iterations: constant (official, default) or cosine (annealed towards 0)', undefined)
+    .option('--keep-best', "keep each tile's lowest-loss iterate instead of the last (one more gradient evaluation per stage)")
     .option('--json', 'print JSON on stdout');
 }
 
@@ -61,6 +65,8 @@ export function hcdOptionsFrom(o: HcdCliOptions): HcdOptions {
     minLrPsnr: o.minLrPsnr,
     lanes: o.lanes,
     threads: o.threads,
+    schedule: o.schedule as StepSchedule | undefined,
+    keepBest: o.keepBest,
   });
 }
 

@@ -27,7 +27,7 @@ export interface EncodeFolder {
   hcdIters?: [number, number];
   codecAware: boolean;
   /** The encode's closed-loop settings, when codec-aware. */
-  codecLoop?: { passes: number; step: number; radius: number };
+  codecLoop?: { passes: number; step: number; radius: number; rateSlope?: number };
   /** Where the report goes by default: DIR/compare. */
   reportDir: string;
 }

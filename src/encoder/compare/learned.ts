@@ -93,7 +93,7 @@ export async function learnedPipeline(id: 'C' | 'D' | 'E', o: LearnedOptions): P
     async refine(chunk: RefineChunk) {
       loop ??= await CodecLoop.create(pair, { threads: o.threads });
       const r = await loop.run(chunk.source, chunk.lr, chunk.size, (f) => chunk.roundtrip(f), o.codecLoop);
-      o.log?.(`    E crf ${chunk.crf}: PSNR after the codec ${r.losses.map((m) => (-10 * Math.log10(m)).toFixed(2)).join(' -> ')} dB (RGB), kept pass ${r.best}`);
+      o.log?.(`    E crf ${chunk.crf}: PSNR after the codec ${r.losses.map((m, i) => `${(-10 * Math.log10(m)).toFixed(2)} dB/${r.bytes[i]} B`).join(' -> ')} (RGB), kept pass ${r.best}`);
       return r.frames;
     },
     async close() {

@@ -264,12 +264,12 @@ async function refineAt(p: FramePipeline, src: SourceInfo, lr: Size, lrPath: str
   const out = join(work, `${p.id}-lr-crf${crf}.y4m`);
   const tmpY4m = join(work, `${p.id}-roundtrip.y4m`);
   const tmpMp4 = join(work, `${p.id}-roundtrip.mp4`);
-  const roundtrip = async (frames: Uint8Array[]): Promise<Uint8Array[]> => {
+  const roundtrip = async (frames: Uint8Array[]): Promise<{ frames: Uint8Array[]; bytes: number }> => {
     await ffmpegWithFrames([...rawRgbInput(lr.width, lr.height, src.fps), '-vf', RGB_TO_YUV709, '-f', 'yuv4mpegpipe', tmpY4m], frames);
-    await encodeX264(tmpY4m, crf, tmpMp4, x264);
+    const size = await encodeX264(tmpY4m, crf, tmpMp4, x264);
     const back: Uint8Array[] = [];
     for await (const f of readFrames(tmpMp4, { width: lr.width, height: lr.height })) back.push(f);
-    return back;
+    return { frames: back, bytes: size.payloadBytes };
   };
   async function* refined(): AsyncGenerator<Uint8Array> {
     const sources = chunked(readFrames(src.path, { width: src.width, height: src.height }), x264.keyint);

@@ -58,7 +58,7 @@ export interface RefineChunk {
   lr: Uint8Array[];
   size: Size;
   /** Encodes these LR frames as the rate point does and decodes them as the player would. */
-  roundtrip(frames: Uint8Array[]): Promise<Uint8Array[]>;
+  roundtrip(frames: Uint8Array[]): Promise<{ frames: Uint8Array[]; bytes: number }>;
   /** The rate point, for logs. */
   crf: number;
 }

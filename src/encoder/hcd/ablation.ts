@@ -19,12 +19,12 @@ export async function hcdImage(hcd: Hcd, hr: RgbImage): Promise<ImageOutcome> {
   const x = imageToPlanar(hr);
   const result = await hcd.run(x);
   const sr = planarToImage(await hcd.upscale(result.lr));
-  const srBase = planarToImage(await hcd.upscale(result.lrBase));
+  const srBase = planarToImage(await hcd.upscale(result.lrBase!));
   const crop = hcd.scale;
   return {
     lr: planarToImage(result.lr),
     sr,
-    lrBase: planarToImage(result.lrBase),
+    lrBase: planarToImage(result.lrBase!),
     srBase,
     hcd: quality(sr, hr, crop),
     pair: quality(srBase, hr, crop),
@@ -52,11 +52,11 @@ export async function ablation(hcd: Hcd, bicubic: PlainPair, hr: RgbImage): Prom
   const x = imageToPlanar(hr);
   const r = await hcd.run(x, { stages: 'both', lrOnlyToo: true });
   const crop = hcd.scale;
-  const q = async (lr: Planar | undefined) => quality(planarToImage(await hcd.upscale(lr ?? r.lrBase)), hr, crop);
+  const q = async (lr: Planar | undefined) => quality(planarToImage(await hcd.upscale(lr ?? r.lrBase!)), hr, crop);
   const bic = planarToImage(await bicubic.upscale(await bicubic.downscale(x)));
   return {
     bicubic: quality(bic, hr, crop),
-    pair: await q(r.lrBase),
+    pair: await q(r.lrBase!),
     hr_only: await q(r.lrHr),
     lr_only: await q(r.lrLrOnly),
     hcd: await q(r.lr),

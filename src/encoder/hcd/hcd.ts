@@ -3,7 +3,7 @@ import type { ExecutionProvider } from '../onnx/session.js';
 import { quantize8 } from './compose.js';
 import { buildHcdGraphs, Lane, type HcdGraphs, type HcdPair } from './nets.js';
 import { resolveOptions, type HcdOptions } from './options.js';
-import { PgdBuffers, randomStart, clampToBox, projectBall, runPgd, type PgdOptions } from './pgd.js';
+import { PgdBuffers, randomStart, clampToBox, projectBall, runPgd, type IterHook, type PgdOptions } from './pgd.js';
 import { deriveSeed, Rng } from './prng.js';
 import { cropPlanar, makeTiles, pastePlanar, type Tile } from './tiles.js';
 
@@ -27,16 +27,32 @@ export interface StageStats {
   jsMs: number;
 }
 
+/** One iterate of one tile's stage, for RunOptions.onIter. */
+export interface HcdIterEvent {
+  /** 'lrOnly' is the ablation's LR stage run from the pair's own LR. */
+  stage: 'hr' | 'lr' | 'lrOnly';
+  tile: Tile;
+  /** 0 is the start point, the stage's iteration count the last iterate. */
+  k: number;
+  /**
+   * The tile with its halo (pw x ph LR pixels, times the scale for 'hr'), planar, 0-1: x + d
+   * for 'hr', the unquantized y0 + d' for the LR stages. Reused by the loop: copy to keep.
+   */
+  iterate: Float32Array;
+  /** Loss at this iterate when the loop evaluated it (see IterHook). */
+  loss: number | undefined;
+}
+
 export interface HcdResult {
-  /** Q(D(x)): the pair's own LR. */
-  lrBase: Planar;
+  /** Q(D(x)): the pair's own LR (absent only with `skipBase`). */
+  lrBase?: Planar;
   /** Q(D(x + d)) after the HR stage alone (when run). */
   lrHr?: Planar;
   /** The LR stage applied to lrBase alone (when asked for). */
   lrLrOnly?: Planar;
   /** The collaborative LR (8-bit values in 0-1). */
   lr: Planar;
-  /** PSNR of `lr` against `lrBase`, dB (Infinity when equal). */
+  /** PSNR of `lr` against `lrBase`, dB (Infinity when equal, NaN without lrBase). */
   lrPsnr: number;
   /** Fraction of the LR change kept to meet minLrPsnr (1 when no bound or already met). */
   lrKept: number;
@@ -46,6 +62,11 @@ export interface HcdResult {
 }
 
 export interface RunOptions {
+  /**
+   * Skip Q(D(x)) when nothing needs it (the HR stage runs, no LR-only ablation, no LR bound):
+   * `lrBase` is then absent and `lrPsnr` NaN. For video, where nobody reads them per frame.
+   */
+  skipBase?: boolean;
   /** Which stages make `lr`: both (default), 'hr' only, 'lr' only, or none (the pair). */
   stages?: 'both' | 'hr' | 'lr' | 'none';
   /** Also run the LR stage from lrBase and return lrLrOnly (ablation). */
@@ -55,6 +76,8 @@ export interface RunOptions {
   /** Iterations for this call, overriding the options (warm-started video frames need fewer). */
   hrIters?: number;
   lrIters?: number;
+  /** Called at every iterate of every tile's stage (bench/hcd-curve.ts); awaited, and not timed. */
+  onIter?: (e: HcdIterEvent) => void | Promise<void>;
 }
 
 export function psnr01(a: Float32Array, b: Float32Array): number {
@@ -70,7 +93,7 @@ export function psnr01(a: Float32Array, b: Float32Array): number {
 function scaledFor(o: HcdOptions, lrPixels: number, iters: number): PgdOptions {
   const k = Math.sqrt(lrPixels / (128 * 128));
   const l2 = o.rule !== 'linf';
-  return { iters, rule: o.rule, eps: l2 ? o.eps * k : o.eps, alpha: o.rule === 'l2' ? o.alpha * k : o.alpha };
+  return { iters, rule: o.rule, eps: l2 ? o.eps * k : o.eps, alpha: o.rule === 'l2' ? o.alpha * k : o.alpha, schedule: o.schedule, keepBest: o.keepBest };
 }
 
 /**
@@ -137,11 +160,17 @@ export class Hcd {
     const H = hr.height / s;
     if (!Number.isInteger(W) || !Number.isInteger(H)) throw new Error(`HR size ${hr.width}x${hr.height} is not a multiple of the scale ${s}`);
 
-    const lrBase = await this.downscale(hr);
-    if (lrBase.width !== W || lrBase.height !== H) throw new Error(`downscaler gave ${lrBase.width}x${lrBase.height}, expected ${W}x${H}`);
+    // Q(D(x)) is the start of tiles without an HR stage and the reference of lrPsnr and the LR
+    // bound; a video frame with an HR stage everywhere needs none of that, and it costs a whole
+    // downscaler pass (about a sixth of a 1+2-iteration frame)
+    const needBase = !ro.skipBase || !(doHr && hrIters > 0) || !!ro.lrOnlyToo || o.minLrPsnr !== undefined;
     const n = 3 * W * H;
+    const zeros = needBase ? undefined : new Float32Array(n);
+    const lrBase = needBase ? await this.downscale(hr) : undefined;
+    if (lrBase && (lrBase.width !== W || lrBase.height !== H)) throw new Error(`downscaler gave ${lrBase.width}x${lrBase.height}, expected ${W}x${H}`);
+    const baseData = lrBase?.data ?? zeros!;
     const lrHr = doHr ? new Float32Array(n) : undefined;
-    const lrOut = new Float32Array(lrBase.data);
+    const lrOut = new Float32Array(baseData);
     const lrOnly = ro.lrOnlyToo ? new Float32Array(n) : undefined;
     const hrStats: StageStats = { losses: [], modelMs: 0, jsMs: 0 };
     const lrStats: StageStats = { losses: [], modelMs: 0, jsMs: 0 };
@@ -152,30 +181,35 @@ export class Hcd {
     };
 
     const tiles = makeTiles(W, H, o.tile, o.halo);
+    const hook = (stage: HcdIterEvent['stage'], tile: Tile): IterHook | undefined => {
+      const f = ro.onIter;
+      return f && ((k, iterate, loss) => f({ stage, tile, k, iterate, loss }));
+    };
     const work = async (lane: number, t: Tile) => {
       const L = this.lanes[lane];
       const hrTile = cropPlanar(hr.data, hr.width, hr.height, t.px * s, t.py * s, t.pw * s, t.ph * s);
-      const baseTile = cropPlanar(lrBase.data, W, H, t.px, t.py, t.pw, t.ph);
+      const baseTile = cropPlanar(baseData, W, H, t.px, t.py, t.pw, t.ph);
       let y0 = baseTile;
       if (doHr && hrIters > 0) {
         const po = scaledFor(o, t.pw * t.ph, hrIters);
         const buf = this.buffer(lane, 'hr', hrTile.length);
         const d = this.start(ro.warm?.hr.get(t.index), hrTile, po, deriveSeed(o.seed, t.index, 1));
         const fn = L.gradFn('hr', hrTile, t.ph * s, t.pw * s, t.ph * s, t.pw * s);
-        const tr = await runPgd(fn, hrTile, d, po, buf);
+        const tr = await runPgd(fn, hrTile, d, po, buf, hook('hr', t));
         addTrace(hrStats, tr.losses, tr.modelMs, tr.jsMs, tiles.length);
         ro.warm?.hr.set(t.index, d);
         for (let i = 0; i < d.length; i++) buf.input[i] = hrTile[i] + d[i];
         const y = await L.forward('down', buf.input, t.ph * s, t.pw * s);
+        if (y.w !== t.pw || y.h !== t.ph) throw new Error(`downscaler gave ${y.w}x${y.h} for a ${t.pw * s}x${t.ph * s} tile at scale ${s}`);
         y0 = quantize8(y.data);
       }
       if (lrHr) pastePlanar(y0, t.pw, t.ph, t.x - t.px, t.y - t.py, t.w, t.h, lrHr, W, H, t.x, t.y);
-      const lrStage = async (base: Float32Array, out: Float32Array, seedPart: number, warm?: Map<number, Float32Array>) => {
+      const lrStage = async (base: Float32Array, out: Float32Array, seedPart: number, stage: 'lr' | 'lrOnly', warm?: Map<number, Float32Array>) => {
         const po = scaledFor(o, t.pw * t.ph, lrIters);
         const buf = this.buffer(lane, 'lr', base.length);
         const d = this.start(warm?.get(t.index), base, po, deriveSeed(o.seed, t.index, seedPart));
         const fn = L.gradFn('lr', hrTile, t.ph * s, t.pw * s, t.ph, t.pw);
-        const tr = await runPgd(fn, base, d, po, buf);
+        const tr = await runPgd(fn, base, d, po, buf, hook(stage, t));
         warm?.set(t.index, d);
         for (let i = 0; i < d.length; i++) buf.input[i] = base[i] + d[i];
         quantize8(buf.input);
@@ -183,13 +217,13 @@ export class Hcd {
         return tr;
       };
       if (doLr && lrIters > 0) {
-        const tr = await lrStage(y0, lrOut, 2, ro.warm?.lr);
+        const tr = await lrStage(y0, lrOut, 2, 'lr', ro.warm?.lr);
         addTrace(lrStats, tr.losses, tr.modelMs, tr.jsMs, tiles.length);
       } else if (doHr) {
         pastePlanar(y0, t.pw, t.ph, t.x - t.px, t.y - t.py, t.w, t.h, lrOut, W, H, t.x, t.y);
       }
       if (lrOnly) {
-        if (lrIters > 0) await lrStage(baseTile, lrOnly, 3);
+        if (lrIters > 0) await lrStage(baseTile, lrOnly, 3, 'lrOnly');
         else pastePlanar(baseTile, t.pw, t.ph, t.x - t.px, t.y - t.py, t.w, t.h, lrOnly, W, H, t.x, t.y);
       }
     };
@@ -201,9 +235,9 @@ export class Hcd {
       }),
     );
 
-    let lrPsnr = psnr01(lrOut, lrBase.data);
+    let lrPsnr = lrBase ? psnr01(lrOut, lrBase.data) : NaN;
     let lrKept = 1;
-    if (o.minLrPsnr !== undefined && lrPsnr < o.minLrPsnr) {
+    if (lrBase && o.minLrPsnr !== undefined && lrPsnr < o.minLrPsnr) {
       ({ psnr: lrPsnr, kept: lrKept } = limitChange(lrOut, lrBase.data, o.minLrPsnr));
     }
     const plane = (data: Float32Array): Planar => ({ data, width: W, height: H });

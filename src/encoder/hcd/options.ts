@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import { HcdError } from '../../shared/errors.js';
-import type { StepRule } from './pgd.js';
+import type { StepRule, StepSchedule } from './pgd.js';
 
 export interface HcdOptions {
   hrIters: number;
@@ -21,6 +21,10 @@ export interface HcdOptions {
   lanes: number;
   /** Intra-op threads per lane; by default the cores split between the lanes. */
   threads?: number;
+  /** Step schedule: 'constant' (official, the default) or 'cosine' (annealed towards 0). */
+  schedule?: StepSchedule;
+  /** Keep each tile's lowest-loss iterate instead of the last (default false, as the official code). */
+  keepBest?: boolean;
 }
 
 /** The official configuration: 15 + 15 iterations, L2 ball 0.3, step 20/255, 128x128 LR windows. */
@@ -64,6 +68,7 @@ export function resolveOptions(p: Partial<HcdOptions> = {}): HcdOptions {
   if (!(o.alpha > 0) || !Number.isFinite(o.alpha)) throw new HcdError(`alpha must be a positive number (got ${o.alpha})`);
   if (o.minLrPsnr !== undefined && !(o.minLrPsnr > 0)) throw new HcdError(`min-lr-psnr must be a positive number of dB (got ${o.minLrPsnr})`);
   if (o.threads !== undefined) int('threads', o.threads, 1);
+  if (o.schedule !== undefined && !['constant', 'cosine'].includes(o.schedule)) throw new HcdError(`unknown step schedule '${o.schedule}' (use constant or cosine)`);
   return o;
 }
 

@@ -5,6 +5,14 @@ import { Hcd, type WarmState } from './hcd.js';
 import type { HcdPair } from './nets.js';
 import type { HcdOptions } from './options.js';
 
+/**
+ * What `hcd encode` frames get unless told otherwise (bench/encode-settings.ts, docs/encoder.md):
+ * on a few cores one lane with every thread beats tiles in parallel lanes, and a step of 40/255
+ * (twice the official one) reaches the official eps-0.3 ball within 1-2 iterations, so 1 HR + 2 LR
+ * iterations keep about 90 % of the per-frame gain of full 15+15 HCD.
+ */
+export const VIDEO_HCD_OPTIONS: Partial<HcdOptions> = { lanes: 1, alpha: 40 / 255 };
+
 export interface HcdRescalerOptions extends RescalerOptions {
   /** Everything else of the method (eps, alpha, rule, tile, seed...). */
   hcdOptions?: Partial<HcdOptions>;
@@ -20,7 +28,7 @@ export interface HcdRescalerOptions extends RescalerOptions {
 export class HcdRescaler implements FrameRescaler {
   private warm: WarmState = { hr: new Map(), lr: new Map() };
   private warmSize = '';
-  /** Last frame's result summary, for logs and tests. */
+  /** Last frame's result summary, for logs and tests (lrPsnr is NaN: the plain LR is not made). */
   last?: { lrPsnr: number; hrLoss: number[]; lrLoss: number[]; warm: boolean; seconds: number };
 
   private constructor(
@@ -34,11 +42,12 @@ export class HcdRescaler implements FrameRescaler {
 
   static async create(pair: HcdPair, opts: HcdRescalerOptions = {}): Promise<HcdRescaler> {
     // the encoder's `threads` is the total for this rescaler: split it between the lanes
-    const lanes = opts.hcdOptions?.lanes ?? (opts.threads ? Math.min(2, opts.threads) : undefined);
-    const threads = opts.hcdOptions?.threads ?? (opts.threads ? Math.max(1, Math.floor(opts.threads / (lanes ?? 1))) : undefined);
+    const o = { ...VIDEO_HCD_OPTIONS, ...opts.hcdOptions };
+    const lanes = o.lanes ?? 1;
+    const threads = o.threads ?? (opts.threads ? Math.max(1, Math.floor(opts.threads / lanes)) : undefined);
     const hcd = await Hcd.create(
       pair,
-      { ...opts.hcdOptions, hrIters: opts.hcd?.hrIters ?? opts.hcdOptions?.hrIters, lrIters: opts.hcd?.lrIters ?? opts.hcdOptions?.lrIters, lanes, threads },
+      { ...o, hrIters: opts.hcd?.hrIters ?? opts.hcdOptions?.hrIters, lrIters: opts.hcd?.lrIters ?? opts.hcdOptions?.lrIters, lanes, threads },
       opts.ep,
     );
     return new HcdRescaler(hcd, opts.warmIters);
@@ -54,7 +63,7 @@ export class HcdRescaler implements FrameRescaler {
     this.warmSize = size;
     const r = await this.hcd.run(
       { data: imageToTensor(frame), width: w, height: h },
-      { warm: this.warm, ...(cold || !this.warmIters ? {} : this.warmIters) },
+      { warm: this.warm, skipBase: true, ...(cold || !this.warmIters ? {} : this.warmIters) },
     );
     this.last = { lrPsnr: r.lrPsnr, hrLoss: r.hr.losses, lrLoss: r.lrStage.losses, warm: !cold, seconds: r.seconds };
     return tensorToImage(r.lr.data, r.lr.width, r.lr.height);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HcdError } from '../../shared/errors.js';
 import type { RgbImage } from '../../shared/image.js';
@@ -72,21 +72,21 @@ export interface EncodeSummary {
   stages: { decode_s: number; rescale_s: number; codec_loop_s: number; encode_s: number; total_s: number };
   /**
    * Codec-aware mode, per rendition and chunk: RGB PSNR of U(decoded LR) against the source
-   * after each roundtrip ([0] = before the loop) and which one was kept. Chunks done by an
-   * earlier run (--resume) are not listed.
+   * after each roundtrip ([0] = before the loop), its video bytes, and which one was kept.
+   * Chunks done by an earlier run (--resume) are not listed.
    */
-  codecLoop?: { rendition: string; chunk: number; psnr: number[]; kept: number }[];
+  codecLoop?: { rendition: string; chunk: number; psnr: number[]; bytes: number[]; kept: number }[];
   renditions: RenditionSummary[];
   master: string;
 }
 
 /**
- * HCD iterations (HR, LR stage) `hcd encode` and `hcd demo` use unless told otherwise: on the
- * 2-core development machine they keep about 87 % of the per-frame gain of full 15+15 HCD at
- * about a sixth of its cost (bench/encode-settings.ts, docs/encoder.md). The LR stage only runs
- * the small upscaler, so its iterations are cheap; the HR stage runs both networks.
+ * HCD iterations (HR, LR stage) `hcd encode` and `hcd demo` use unless told otherwise. With the
+ * video step (VIDEO_HCD_OPTIONS: 40/255, one lane) they keep about 90 % of the per-frame gain of
+ * full 15+15 HCD at about a sixth of its cost (bench/encode-settings.ts, docs/encoder.md). The HR
+ * stage runs both networks and costs most; LR iterations only run the small upscaler.
  */
-export const DEFAULT_HCD_ITERS: [number, number] = [1, 8];
+export const DEFAULT_HCD_ITERS: [number, number] = [1, 2];
 
 export function renditionName(kind: 'lr' | 'src', bitrate: number): string {
   return `${kind}-${bitrate % 1000 === 0 ? `${bitrate / 1000}k` : bitrate}`;
@@ -171,7 +171,7 @@ export async function encodeVideo(
   const expected = Math.min(src.frames || Infinity, maxFrames);
   const done = new Set(state.chunks.map((c) => c.index));
   const times = { decode: 0, rescale: 0, encode: 0, codecLoop: 0 };
-  const loopStats: { rendition: string; chunk: number; psnr: number[]; kept: number }[] = [];
+  const loopStats: NonNullable<EncodeSummary['codecLoop']> = [];
   let encodedFrames = 0;
   let total = state.complete ? state.totalFrames : 0;
 
@@ -234,7 +234,7 @@ export async function encodeVideo(
      * (the roundtrip is the very encode the segment gets: same args, same closed GOP).
      */
     let held: { hr: Uint8Array; lr: Uint8Array }[] = [];
-    const roundtripFor = (c: ChunkEncoder, r: Rendition) => async (frames: Uint8Array[]): Promise<Uint8Array[]> => {
+    const roundtripFor = (c: ChunkEncoder, r: Rendition) => async (frames: Uint8Array[]): Promise<{ frames: Uint8Array[]; bytes: number }> => {
       const file = join(work, `loop-${r.name}.ts`);
       const sink = new FfmpegSink(x264Args({ ...lr, fpsNum: src.fpsNum, fpsDen: src.fpsDen, bitrate: r.bitrate, gop: c.spec.gop, preset, out: file }), opts.signal);
       try {
@@ -246,8 +246,9 @@ export async function encodeVideo(
       }
       const back: Uint8Array[] = [];
       for await (const f of readFrames(file, { width: lr.width, height: lr.height, passthrough: true })) back.push(f);
+      const bytes = statSync(file).size;
       rmSync(file, { force: true });
-      return back;
+      return { frames: back, bytes };
     };
     const completeChunk = async (c: ChunkEncoder) => {
       if (loop && loopOpts) {
@@ -258,7 +259,7 @@ export async function encodeVideo(
         for (const r of lrRenditions) {
           const res = await loop.run(hrs, base, lr, roundtripFor(c, r), loopOpts);
           byName.set(r.name, res.frames);
-          loopStats.push({ rendition: r.name, chunk: c.spec.index, psnr: res.losses.map((m) => -10 * Math.log10(m)), kept: res.best });
+          loopStats.push({ rendition: r.name, chunk: c.spec.index, psnr: res.losses.map((m) => -10 * Math.log10(m)), bytes: res.bytes, kept: res.best });
         }
         times.codecLoop += performance.now() - t;
         const tw = performance.now();

@@ -22,7 +22,7 @@ export interface Job {
     renditions: Rendition[];
     codecAware: boolean;
     /** The closed loop of codec-aware HCD (absent when not codec-aware). */
-    codecLoop?: { passes: number; step: number; radius: number };
+    codecLoop?: { passes: number; step: number; radius: number; rateSlope: number };
     hcdIters: [number, number] | null;
     preset: string;
     audioBitrate: number;
