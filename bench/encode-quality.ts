@@ -2,7 +2,9 @@
  * Quality of an `hcd encode` output as the viewer gets it: every LR rendition decoded from its
  * HLS playlist, upscaled with OUTDIR/upscaler (the model the player runs), Y-PSNR (BT.601,
  * border cropped by the scale) against the source frames, next to the rendition's measured
- * AVERAGE-BANDWIDTH. Compare several OUTDIRs of the same input at the same ladder.
+ * AVERAGE-BANDWIDTH, and a flicker measure: the mean absolute frame-to-frame change of the
+ * upscaled Y minus that of the source's Y (8-bit levels; 0 = no more temporal change than the
+ * source has). Compare several OUTDIRs of the same input at the same ladder.
  *
  *   node --import tsx bench/encode-quality.ts INPUT OUTDIR [OUTDIR...]
  */
@@ -12,7 +14,7 @@ import { readFrames } from '../src/encoder/frames/decode.js';
 import { fitToScale, probeSource } from '../src/encoder/frames/source.js';
 import { createSession, ort } from '../src/encoder/onnx/session.js';
 import { imageToTensor, tensorToImage } from '../src/shared/image.js';
-import { psnrY } from '../src/shared/metrics.js';
+import { psnrY, rgbToY601 } from '../src/shared/metrics.js';
 import { parseManifest, UpscalerManifest } from '../src/shared/manifest.js';
 
 async function main(): Promise<void> {
@@ -33,17 +35,33 @@ async function main(): Promise<void> {
     const w = geo.width / s;
     const h = geo.height / s;
     const rows: string[] = [];
+    const meanAbsDiff = (a: Float64Array, b: Float64Array): number => {
+      let t = 0;
+      for (let i = 0; i < a.length; i++) t += Math.abs(a[i] - b[i]);
+      return t / a.length;
+    };
+    let srcChange = 0;
+    for (let k = 1; k < hr.length; k++) srcChange += meanAbsDiff(rgbToY601(hr[k], geo.width, geo.height), rgbToY601(hr[k - 1], geo.width, geo.height));
+    srcChange /= Math.max(1, hr.length - 1);
     for (const r of job.options.renditions.filter((x) => x.kind === 'lr')) {
       const bw = Number(new RegExp(`AVERAGE-BANDWIDTH=(\\d+)[^\\n]*\\n${r.name}/index.m3u8`).exec(master)?.[1] ?? NaN);
       let sum = 0;
       let k = 0;
+      let change = 0;
+      let prev: Float64Array | undefined;
       for await (const f of readFrames(join(out, r.name, 'index.m3u8'), { width: w, height: h, passthrough: true })) {
         const y = (await session.run({ [m.input]: new ort.Tensor('float32', imageToTensor({ width: w, height: h, data: f }), [1, 3, h, w]) }))[m.output];
-        sum += psnrY(tensorToImage(y.data as Float32Array, geo.width, geo.height).data, hr[k], geo.width, geo.height, { crop: s });
+        const img = tensorToImage(y.data as Float32Array, geo.width, geo.height).data;
+        sum += psnrY(img, hr[k], geo.width, geo.height, { crop: s });
+        const yy = rgbToY601(img, geo.width, geo.height);
+        if (prev) change += meanAbsDiff(yy, prev);
+        prev = yy;
         k++;
       }
       if (k !== hr.length) throw new Error(`${out}/${r.name}: ${k} frames decoded, the source has ${hr.length}`);
-      rows.push(`${r.name} ${(bw / 1000).toFixed(1)} kb/s ${(sum / k).toFixed(3)} dB`);
+      const flicker = change / Math.max(1, k - 1) - srcChange;
+      rows.push(`${r.name} ${(bw / 1000).toFixed(1)} kb/s ${(sum / k).toFixed(3)} dB flicker ${flicker >= 0 ? '+' : ''}${flicker.toFixed(3)}`);
+      process.stdout.write(`encode_quality.${out.split('/').pop()}.${r.name}.flicker=${flicker.toFixed(4)}\n`);
       process.stdout.write(`encode_quality.${out.split('/').pop()}.${r.name}.psnr_y=${(sum / k).toFixed(3)}\nencode_quality.${out.split('/').pop()}.${r.name}.avg_bandwidth=${bw}\n`);
     }
     await session.release();
