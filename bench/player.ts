@@ -2,7 +2,9 @@
  * `npm run bench:player`: milliseconds per upscaled frame in the browser player, headless
  * Chromium, WASM backend with threads (the page is cross-origin isolated), for LR 320x180 -> 640x360
  * and 480x270 -> 960x540. Measured through the real plugin (HcdUpscaler.attach on a playing
- * <video>): WebCodecs frame grab, shared/yuv.ts conversion, onnxruntime-web, canvas draw.
+ * <video>): WebCodecs frame grab, shared/yuv.ts conversion, onnxruntime-web, canvas draw, with
+ * the median of each stage (grab: frame -> tensor, infer: the network incl. the proxy worker's
+ * round trip, draw: output -> canvas).
  * Uses models/hcd-x2/ when it has been trained, else a stand-in of the upscaler budget.
  * The last two lines are `player_ms_320x180=<ms>` and `player_ms_480x270=<ms>` (medians).
  */
@@ -10,6 +12,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPlayer } from '../src/player/build.js';
+import type { LastDraw, StageMs } from '../src/player/types.js';
 import { PairManifest, parseManifest, type UpscalerManifest } from '../src/shared/manifest.js';
 import { makeSample } from '../samples/make-sample.js';
 import { chromiumMissing, launchChromium, playerMounts, ROOT, serveStatic } from '../test/helpers/browser.js';
@@ -122,11 +125,12 @@ async function main(): Promise<void> {
         if (info.fallbacks.length) throw new Error(`the player fell back: ${info.fallbacks.join('; ')}`);
         await new Promise((r) => setTimeout(r, SECONDS_PER_SIZE * 1000));
         const r = await page.evaluate(() => {
-          const up = (window as unknown as { up: { recentRunMs: number[]; stats: { backend: string; droppedFrames: number; upscaledFrames: number } } }).up;
-          return { runs: [...up.recentRunMs], stats: up.stats };
+          const up = (window as unknown as { up: { recentRunMs: number[]; recentStages: StageMs[]; stats: { backend: string; droppedFrames: number; upscaledFrames: number }; lastDraw?: LastDraw } }).up;
+          return { runs: [...up.recentRunMs], stages: [...up.recentStages], stats: up.stats, last: up.lastDraw };
         });
         if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
         const runs = r.runs.slice(3); // the first runs include shader/kernel warm-up
+        const stages = r.stages.slice(3);
         if (runs.length < 5) throw new Error(`only ${r.runs.length} frames upscaled at ${w}x${h} in ${SECONDS_PER_SIZE}s`);
         const ms = median(runs);
         results[`${w}x${h}`] = ms;
@@ -134,6 +138,11 @@ async function main(): Promise<void> {
           `${w}x${h} -> ${2 * w}x${2 * h}: median ${ms.toFixed(1)} ms/frame over ${runs.length} frames ` +
             `(min ${Math.min(...runs).toFixed(1)}, max ${Math.max(...runs).toFixed(1)}), backend ${r.stats.backend}, ` +
             `cross-origin isolated ${info.isolated}, ${info.threads} cores, ${r.stats.droppedFrames} frames arrived while busy`,
+        );
+        const stage = (k: keyof StageMs) => median(stages.map((x) => x[k])).toFixed(1);
+        console.log(
+          `  stages (median ms): grab ${stage('grab')}, infer ${stage('infer')}, draw ${stage('draw')}; ` +
+            `colour path ${r.last?.colourPath}, output ${r.last?.output}, fixed input shape ${r.last?.fixedShape}`,
         );
         await page.close();
       }

@@ -1,3 +1,4 @@
+import type { InferenceSession } from 'onnxruntime-web';
 import { parseManifest, UpscalerManifest } from '../shared/manifest.js';
 import type { Backend, BackendChoice, Ort, OrtSession } from './types.js';
 
@@ -95,29 +96,44 @@ export async function webgpuUsable(): Promise<string | undefined> {
 export interface SessionResult {
   session: OrtSession;
   backend: Backend;
+  /** What the session was created with (more sessions of the same model use the same). */
+  options: InferenceSession.SessionOptions;
   /** Why WebGPU was not used, when 'auto' ended up on WASM. */
   webgpuProblem?: string;
 }
 
-/** A session on the chosen backend; 'auto' tries WebGPU (unless `gpuProblem` says why not), then WASM. Throws if none works. */
-export async function createSession(ort: Ort, bytes: Uint8Array, choice: BackendChoice, gpuProblem?: string): Promise<SessionResult> {
+/** Session options per backend. */
+export function sessionOptions(backend: Backend): InferenceSession.SessionOptions {
   const base = { graphOptimizationLevel: 'all' as const };
+  // WebGPU: outputs stay in GPU buffers, drawn by src/player/gpu.ts (or downloaded with getData())
+  if (backend === 'webgpu') return { ...base, executionProviders: ['webgpu'], preferredOutputLocation: 'gpu-buffer' };
+  return { ...base, executionProviders: ['wasm'] };
+}
+
+/**
+ * A session on the chosen backend; 'auto' tries WebGPU (unless `gpuProblem` says why not), then
+ * WASM. Throws if none works. `bytes` stay usable: the proxy worker is given a copy, since it
+ * takes ownership of (detaches) what it gets, and more sessions are made from them later.
+ */
+export async function createSession(ort: Ort, bytes: Uint8Array, choice: BackendChoice, gpuProblem?: string): Promise<SessionResult> {
   let webgpuProblem: string | undefined;
   if (choice !== 'wasm') {
     webgpuProblem = gpuProblem;
     if (!webgpuProblem) {
+      const options = sessionOptions('webgpu');
       try {
-        const session = await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['webgpu'] });
-        return { session, backend: 'webgpu' };
+        const session = await ort.InferenceSession.create(bytes.slice(), options);
+        return { session, backend: 'webgpu', options };
       } catch (e) {
         webgpuProblem = `WebGPU session failed: ${(e as Error).message}`;
       }
     }
     if (choice === 'webgpu') throw new Error(webgpuProblem);
   }
+  const options = sessionOptions('wasm');
   try {
-    const session = await ort.InferenceSession.create(bytes, { ...base, executionProviders: ['wasm'] });
-    return { session, backend: 'wasm', webgpuProblem };
+    const session = await ort.InferenceSession.create(bytes.slice(), options);
+    return { session, backend: 'wasm', options, webgpuProblem };
   } catch (e) {
     throw new Error(`WASM session failed: ${(e as Error).message}`);
   }

@@ -1,8 +1,8 @@
 /**
- * Upscaling a large frame in overlapping tiles. Each tile is cut with `radius` extra LR pixels of
- * context on every side that has a neighbour, run through the network, and only its core is kept:
- * as long as `radius` covers the network's receptive field, every kept output pixel saw exactly
- * the input it would have seen in one whole-frame run, so no seams show.
+ * Upscaling a large frame in overlapping tiles. Each tile is cut with at least `radius` extra LR
+ * pixels of context on every side that has a neighbour, run through the network, and only its
+ * core is kept: as long as `radius` covers the network's receptive field, every kept output pixel
+ * saw exactly the input it would have seen in one whole-frame run, so no seams show.
  * Pure code (no DOM, no onnxruntime): the player and the Node tests share it.
  */
 
@@ -12,36 +12,35 @@ export interface Tile {
   y0: number;
   x1: number;
   y1: number;
-  /** The core plus context, clipped to the frame: what is fed to the network. */
+  /** The window fed to the network: the core plus context, inside the frame. */
   px0: number;
   py0: number;
   px1: number;
   py1: number;
 }
 
-/** Tiles of at most `tile` x `tile` LR pixels of core, covering a width x height frame. */
+/**
+ * Tiles of at most `tile` x `tile` LR pixels of core, covering a width x height frame. All windows
+ * have the same size: at the frame's edges a window is shifted inwards (more context on the inner
+ * side) rather than clipped, so the network sees one input shape per frame size and a session with
+ * fixed shapes serves every tile.
+ */
 export function planTiles(width: number, height: number, tile: number, radius: number): Tile[] {
   if (!(tile > 0)) throw new Error(`tile size must be positive, got ${tile}`);
   const tiles: Tile[] = [];
-  // equal-sized cores, so the network sees few distinct shapes
+  // equal-sized cores; the last one in a row or column may be shorter
   const nx = Math.ceil(width / tile);
   const ny = Math.ceil(height / tile);
   const tw = Math.ceil(width / nx);
   const th = Math.ceil(height / ny);
+  const pw = Math.min(width, tw + 2 * radius);
+  const ph = Math.min(height, th + 2 * radius);
+  const clamp = (v: number, hi: number) => Math.max(0, Math.min(v, hi));
   for (let y0 = 0; y0 < height; y0 += th) {
     for (let x0 = 0; x0 < width; x0 += tw) {
-      const x1 = Math.min(x0 + tw, width);
-      const y1 = Math.min(y0 + th, height);
-      tiles.push({
-        x0,
-        y0,
-        x1,
-        y1,
-        px0: Math.max(0, x0 - radius),
-        py0: Math.max(0, y0 - radius),
-        px1: Math.min(width, x1 + radius),
-        py1: Math.min(height, y1 + radius),
-      });
+      const px0 = clamp(x0 - radius, width - pw);
+      const py0 = clamp(y0 - radius, height - ph);
+      tiles.push({ x0, y0, x1: Math.min(x0 + tw, width), y1: Math.min(y0 + th, height), px0, py0, px1: px0 + pw, py1: py0 + ph });
     }
   }
   return tiles;
@@ -106,4 +105,54 @@ export async function runTiled(
       }
   }
   return out;
+}
+
+/** One tile's network output and where its kept core lies, in output pixels. */
+export interface TileOutput<T> {
+  out: T;
+  /** The output's size (the tile's window times the scale). */
+  width: number;
+  height: number;
+  /** The core's corner inside the output, and in the frame; its size. */
+  srcX: number;
+  srcY: number;
+  dstX: number;
+  dstY: number;
+  w: number;
+  h: number;
+}
+
+/**
+ * Runs every tile (the whole frame when there is one) and returns the outputs as they are, with
+ * where each core goes: for outputs that are stitched elsewhere (the WebGPU draw does it on the GPU).
+ */
+export async function runTiles<T>(
+  input: Float32Array,
+  width: number,
+  height: number,
+  scale: number,
+  tiles: Tile[],
+  run: (input: Float32Array, width: number, height: number) => Promise<T>,
+): Promise<TileOutput<T>[]> {
+  const res: TileOutput<T>[] = [];
+  let scratch: Float32Array | undefined;
+  for (const t of tiles) {
+    const pw = t.px1 - t.px0;
+    const ph = t.py1 - t.py0;
+    let x = input;
+    if (pw !== width || ph !== height) x = (scratch = cropPlanar(input, width, height, t.px0, t.py0, t.px1, t.py1, scratch)).subarray(0, 3 * pw * ph);
+    const out = await run(x, pw, ph);
+    res.push({
+      out,
+      width: pw * scale,
+      height: ph * scale,
+      srcX: (t.x0 - t.px0) * scale,
+      srcY: (t.y0 - t.py0) * scale,
+      dstX: t.x0 * scale,
+      dstY: t.y0 * scale,
+      w: (t.x1 - t.x0) * scale,
+      h: (t.y1 - t.y0) * scale,
+    });
+  }
+  return res;
 }

@@ -3,11 +3,14 @@ import type * as OrtWeb from 'onnxruntime-web';
 /** The onnxruntime-web module, as `import * as ort from 'onnxruntime-web'` gives it. */
 export type Ort = typeof OrtWeb;
 export type OrtSession = OrtWeb.InferenceSession;
+export type OrtTensor = OrtWeb.Tensor;
 
 export type Backend = 'webgpu' | 'wasm';
 export type BackendChoice = 'auto' | Backend;
 /** What the player does with frames right now. */
 export type Mode = 'neural' | 'alternate' | 'bilinear' | 'passthrough';
+/** Where the network's output goes: drawn from the GPU buffer it is in, or downloaded and put on the canvas. */
+export type OutputPath = 'gpu-buffer' | 'cpu';
 
 export interface HcdStats {
   /** Where the network runs; 'none' before a session exists or after a fallback to bilinear. */
@@ -30,8 +33,25 @@ export interface FallbackInfo {
   to: 'wasm' | 'bilinear';
 }
 
+export interface BackendInfo {
+  backend: Backend;
+  output: OutputPath;
+  /** Why a WebGPU session's output is downloaded rather than drawn on the GPU. */
+  outputProblem?: string;
+}
+
+/** Milliseconds of one upscaled frame's stages. */
+export interface StageMs {
+  /** Video frame -> planar float tensor (WebCodecs planes, shared/yuv.ts). */
+  grab: number;
+  /** The network: input upload, run(s), and on WASM the output back to the main thread; on WebGPU until the GPU has finished. */
+  infer: number;
+  /** Output -> canvas: packing + putImageData, or the WebGPU render pass + copy onto the 2D canvas. */
+  draw: number;
+}
+
 export interface HcdEvents {
-  backend: { backend: Backend };
+  backend: BackendInfo;
   stats: HcdStats;
   fallback: FallbackInfo;
 }
@@ -47,6 +67,10 @@ export interface LastDraw {
   colourPath?: 'i420' | 'nv12' | 'canvas';
   /** Network runs the frame took (more than 1 when tiled). */
   tiles?: number;
+  /** Neural frames: how the output reached the canvas. */
+  output?: OutputPath;
+  /** Neural frames: whether the session had fixed input shapes (freeDimensionOverrides). */
+  fixedShape?: boolean;
 }
 
 /**
@@ -91,6 +115,11 @@ export interface CommonOptions {
    * upscaler on a page decides them.
    */
   proxy?: boolean;
+  /**
+   * WebGPU: draw the network's output from its GPU buffer with a render pass (default true).
+   * false downloads it and draws with putImageData, as on WASM.
+   */
+  keepOnGpu?: boolean;
   /** How often the 'stats' event fires (ms, default 1000). */
   statsIntervalMs?: number;
 }

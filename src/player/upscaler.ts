@@ -1,13 +1,16 @@
 import { ATTR_MODEL, ATTR_UPSCALE, SESSION_DATA_ID } from '../shared/hls.js';
-import { planarToPacked } from '../shared/image.js';
 import { AdaptiveController } from './adaptive.js';
 import { Emitter } from './emitter.js';
 import { FrameGrabber } from './frames.js';
+import { GpuPresenter, probeCanvasPath, type GpuBuffer, type GpuDevice, type GpuPart } from './gpu.js';
 import { configureOrt, createSession, loadModel, loadOrt, webgpuUsable, type ModelInfo } from './model.js';
-import { planTiles, runTiled, type Tile } from './tiling.js';
+import { packRgba } from './pack.js';
+import { SessionPool } from './sessions.js';
+import { planTiles, runTiled, runTiles, type Tile } from './tiling.js';
 import type {
   AttachOptions,
   Backend,
+  BackendInfo,
   CommonOptions,
   HcdEvents,
   HcdStats,
@@ -16,7 +19,8 @@ import type {
   LastDraw,
   Mode,
   Ort,
-  OrtSession,
+  OrtTensor,
+  StageMs,
 } from './types.js';
 
 const EV_MANIFEST_PARSED = 'hlsManifestParsed';
@@ -33,8 +37,9 @@ interface Buffers {
   w: number;
   h: number;
   input: Float32Array;
-  output: Float32Array;
-  image: ImageData;
+  /** The CPU path's stitched output (tiled frames only) and image; the GPU path needs neither. */
+  output?: Float32Array;
+  image?: ImageData;
   tiles: Tile[];
 }
 
@@ -56,7 +61,10 @@ export class HcdUpscaler {
   private levels = new Map<string, LevelInfo>();
   private model?: ModelInfo;
   private ort?: Ort;
-  private session?: OrtSession;
+  /** The sessions (one per input shape); set once the model is ready, unset after a fallback. */
+  private pool?: SessionPool;
+  /** Draws WebGPU outputs on the GPU; unset on WASM or when that is not possible here. */
+  private gpu?: GpuPresenter;
   private backend: Backend | 'none' = 'none';
   private buffers?: Buffers;
   private rvfc = 0;
@@ -78,6 +86,8 @@ export class HcdUpscaler {
   drawCount = 0;
   /** Times (ms) of the last network runs, frame grab to drawn output, oldest first (for benchmarks). */
   readonly recentRunMs: number[] = [];
+  /** The same runs' stages, for benchmarks. */
+  readonly recentStages: StageMs[] = [];
   /** Settles when the model is loaded (or has failed and the player fell back). */
   readonly ready: Promise<void>;
   private resolveReady!: () => void;
@@ -148,12 +158,23 @@ export class HcdUpscaler {
     }
     clearInterval(this.statsTimer);
     this.events.clear();
-    const s = this.session;
-    this.session = undefined;
+    this.releaseNetwork();
     this.buffers = undefined;
-    // a run still in flight finishes first; release() after it, never during it
-    if (s) void this.whenIdle().then(() => s.release().catch(() => undefined));
     this.resolveReady();
+  }
+
+  /** Drops the sessions and the GPU presenter; a run still in flight finishes first, never during it. */
+  private releaseNetwork(): void {
+    const pool = this.pool;
+    const gpu = this.gpu;
+    this.pool = undefined;
+    this.gpu = undefined;
+    if (pool || gpu) {
+      void this.whenIdle().then(() => {
+        gpu?.destroy();
+        return pool?.release();
+      });
+    }
   }
 
   private async whenIdle(): Promise<void> {
@@ -205,6 +226,9 @@ export class HcdUpscaler {
       configureOrt(this.ort, { wasmPaths, numThreads: this.opts.numThreads, proxy: this.opts.proxy ?? !!gpuProblem });
       const model = await loadModel(url, bareScale);
       if (this.destroyed) return;
+      const keepOnGpu = !gpuProblem && (this.opts.keepOnGpu ?? true);
+      // before onnxruntime-web has a device: a failing check can take every device of the page down
+      const drawProblem = keepOnGpu ? await probeCanvasPath() : undefined;
       const res = await createSession(this.ort, model.bytes, choice, gpuProblem);
       if (this.destroyed) {
         await res.session.release();
@@ -212,15 +236,33 @@ export class HcdUpscaler {
       }
       if (!model.input) model.input = res.session.inputNames[0];
       if (!model.output) model.output = res.session.outputNames[0];
+      const info: BackendInfo = { backend: res.backend, output: 'cpu' };
+      if (res.backend === 'webgpu' && keepOnGpu) {
+        try {
+          if (drawProblem) throw new Error(drawProblem);
+          // onnxruntime-web's own device: its output buffers can only be used there
+          const device = (await this.ort.env.webgpu.device) as unknown as GpuDevice;
+          this.gpu = await GpuPresenter.create(device, 1 / model.inScale);
+          info.output = 'gpu-buffer';
+        } catch (e) {
+          info.outputProblem = `outputs are downloaded: ${(e as Error).message}`;
+        }
+      }
+      if (this.destroyed) {
+        this.gpu?.destroy();
+        this.gpu = undefined;
+        await res.session.release();
+        return;
+      }
       this.model = model;
-      this.session = res.session;
+      this.pool = new SessionPool(this.ort, model.bytes, res.options, res.session, model.input);
       this.backend = res.backend;
       // the level playing now may be one this model must not upscale: say what its frames get
       const { scale, model: levelModel } = this.levelFor(this.video.videoWidth, this.video.videoHeight);
       const usable = model.scale === scale && (!levelModel || levelModel === model.id);
       this.mode = !this.video.videoWidth || usable ? this.adaptive.mode : scale ? 'bilinear' : 'passthrough';
       if (res.webgpuProblem && (this.opts.backend ?? 'auto') === 'auto') this.events.emit('fallback', { reason: res.webgpuProblem, to: 'wasm' });
-      this.events.emit('backend', { backend: res.backend });
+      this.events.emit('backend', info);
       this.onPauseOrSeek(); // a video already paused gets its still frame upscaled now
     } catch (e) {
       this.fail((e as Error).message);
@@ -231,9 +273,7 @@ export class HcdUpscaler {
 
   private fail(reason: string): void {
     if (this.destroyed) return;
-    const s = this.session;
-    if (s) void this.whenIdle().then(() => s.release().catch(() => undefined));
-    this.session = undefined;
+    this.releaseNetwork();
     this.backend = 'none';
     this.mode = 'bilinear';
     this.events.emit('fallback', { reason, to: 'bilinear' });
@@ -279,7 +319,7 @@ export class HcdUpscaler {
     }
     // a level made for another model or scale than the session's gets bilinear, not wrong output
     const usable = this.model && this.model.scale === s && (!levelModel || levelModel === this.model.id);
-    if (!this.session || !this.model || !usable) {
+    if (!this.pool || !this.model || !usable) {
       this.mode = 'bilinear';
       this.draw(w * s, h * s, 'bilinear', mediaTime);
       return;
@@ -324,56 +364,111 @@ export class HcdUpscaler {
     if (this.canvas.height !== h) this.canvas.height = h;
   }
 
-  private buffersFor(w: number, h: number, s: number): Buffers {
+  private buffersFor(w: number, h: number): Buffers {
     const b = this.buffers;
     if (b && b.w === w && b.h === h) return b;
     const tileOpt = this.opts.tile ?? (w * h > 960 * 540 ? 480 : 0);
     const r = this.model!.receptiveRadius;
     const tiles = tileOpt > 0 ? planTiles(w, h, tileOpt, r) : planTiles(w, h, Math.max(w, h), r);
-    this.buffers = {
-      w,
-      h,
-      input: new Float32Array(3 * w * h),
-      output: new Float32Array(3 * w * h * s * s),
-      image: new ImageData(w * s, h * s),
-      tiles,
-    };
+    this.buffers = { w, h, input: new Float32Array(3 * w * h), tiles };
     return this.buffers;
   }
 
   private async upscale(w: number, h: number, s: number, mediaTime: number): Promise<void> {
     const t0 = performance.now();
     const drawsAtStart = this.drawCount;
+    const gpu = this.gpu;
+    // WebGPU outputs stay alive until they are drawn
+    const outputs: OrtTensor[] = [];
     try {
       const model = this.model!;
-      const session = this.session!;
+      const pool = this.pool!;
       const ort = this.ort!;
-      const buf = this.buffersFor(w, h, s);
+      const buf = this.buffersFor(w, h);
       const colourPath = await this.grabber.grab(this.video, w, h, buf.input, model.inScale);
-      await runTiled(buf.input, w, h, s, buf.tiles, async (x, tw, th) => {
+      const t1 = performance.now();
+      let fixedShape = true;
+      const run = async (x: Float32Array, tw: number, th: number): Promise<OrtTensor> => {
+        const { session, fixed } = await pool.get(tw, th);
+        fixedShape &&= fixed;
         // the proxy worker takes ownership of (detaches) the input's buffer: give it a copy, not ours
         const input = ort.env.wasm.proxy ? x.slice() : x;
         const res = await session.run({ [model.input]: new ort.Tensor('float32', input, [1, 3, th, tw]) });
-        const y = res[model.output];
-        const out = (await y.getData()) as Float32Array;
-        y.dispose();
-        return out;
-      }, buf.output);
+        return res[model.output] as OrtTensor;
+      };
+      let parts: GpuPart[] | undefined;
+      let planar: Float32Array | undefined;
+      const download = async (x: Float32Array, tw: number, th: number): Promise<Float32Array> => {
+        const y = await run(x, tw, th);
+        try {
+          return (await y.getData()) as Float32Array;
+        } finally {
+          y.dispose(); // (a CPU tensor's data stays ours)
+        }
+      };
+      const t = buf.tiles;
+      if (gpu) parts = await this.runOnGpu(buf, s, run, outputs, gpu);
+      // one tile for the whole frame: its output is the frame, no copy needed
+      else if (t.length === 1 && t[0].px1 - t[0].px0 === w && t[0].py1 - t[0].py0 === h) planar = await download(buf.input, w, h);
+      else planar = await runTiled(buf.input, w, h, s, t, download, (buf.output ??= new Float32Array(3 * w * h * s * s)));
+      const t2 = performance.now();
       // stale: the player is gone, or the canvas already shows a later frame (a level switch to
       // a source level, a fallback) that this older frame must not overwrite
       if (this.destroyed || this.buffers !== buf || this.drawCount !== drawsAtStart) return;
-      planarToPacked(buf.output, w * s, h * s, { channels: 4, scale: 1 / model.inScale, out: buf.image.data });
       this.sizeCanvas(w * s, h * s);
-      this.ctx.putImageData(buf.image, 0, 0);
+      if (parts) gpu!.present(this.ctx, w * s, h * s, parts);
+      else {
+        buf.image ??= new ImageData(w * s, h * s);
+        packRgba(planar!, w * s * h * s, 1 / model.inScale, buf.image.data);
+        this.ctx.putImageData(buf.image, 0, 0);
+      }
+      const t3 = performance.now();
       this.upscaledFrames++;
-      this.drawn({ kind: 'neural', mediaTime, width: w * s, height: h * s, colourPath, tiles: buf.tiles.length });
-      const ms = performance.now() - t0;
-      this.recentRunMs.push(ms);
-      if (this.recentRunMs.length > 240) this.recentRunMs.shift();
-      this.mode = this.adaptive.reportInference(ms);
+      const output = parts ? 'gpu-buffer' : 'cpu';
+      this.drawn({ kind: 'neural', mediaTime, width: w * s, height: h * s, colourPath, tiles: buf.tiles.length, output, fixedShape });
+      this.record(t3 - t0, { grab: t1 - t0, infer: t2 - t1, draw: t3 - t2 });
     } catch (e) {
-      if (!this.destroyed) this.fail(`upscaling failed: ${(e as Error).message}`);
+      if (this.destroyed) return;
+      if (gpu && gpu === this.gpu) {
+        // a frame on the GPU path failed: the sessions' outputs can still be downloaded and drawn
+        // (if running itself is what fails, the next frame fails again and falls back to bilinear)
+        this.gpu = undefined;
+        void this.whenIdle().then(() => gpu.destroy());
+        this.events.emit('backend', { backend: 'webgpu', output: 'cpu', outputProblem: `a frame on the WebGPU draw path failed: ${(e as Error).message}` });
+      } else this.fail(`upscaling failed: ${(e as Error).message}`);
+    } finally {
+      for (const y of outputs) y.dispose();
     }
+  }
+
+  /** Runs every tile on WebGPU; the outputs stay on the GPU, listed in `outputs` for disposal. */
+  private async runOnGpu(
+    buf: Buffers,
+    s: number,
+    run: (x: Float32Array, tw: number, th: number) => Promise<OrtTensor>,
+    outputs: OrtTensor[],
+    gpu: GpuPresenter,
+  ): Promise<GpuPart[]> {
+    const res = await runTiles(buf.input, buf.w, buf.h, s, buf.tiles, async (x, tw, th) => {
+      const y = await run(x, tw, th);
+      outputs.push(y);
+      if (y.location !== 'gpu-buffer') throw new Error(`the output is on '${y.location}', not in a GPU buffer`);
+      return y.gpuBuffer as unknown as GpuBuffer;
+    });
+    // run() resolves once the work is queued; waiting for the GPU makes the infer time real (the
+    // adaptive controller relies on it) and keeps at most one frame queued
+    await gpu.done();
+    return res.map(({ out, ...where }) => ({ buffer: out, ...where }));
+  }
+
+  private record(ms: number, stages: StageMs): void {
+    this.recentRunMs.push(ms);
+    this.recentStages.push(stages);
+    if (this.recentRunMs.length > 240) {
+      this.recentRunMs.shift();
+      this.recentStages.shift();
+    }
+    this.mode = this.adaptive.reportInference(ms);
   }
 
   private readonly emitStats = (): void => {

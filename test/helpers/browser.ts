@@ -84,8 +84,13 @@ export async function serveStatic(mounts: Record<string, string>): Promise<Stati
   };
 }
 
-/** Chromium, headless; `webgpu` enables WebGPU on SwiftShader (software Vulkan). */
-export async function launchChromium(opts: { webgpu?: boolean } = {}): Promise<Browser> {
+/**
+ * Chromium, headless; `webgpu` enables WebGPU on SwiftShader (software Vulkan). With
+ * `webgpuCanvas: false` the compositor is not put on SwiftShader's Vulkan too: WebGPU compute
+ * still works, but drawing a WebGPU canvas loses the page's GPU devices (as on a machine where
+ * canvas interop is broken), which the player must detect and avoid.
+ */
+export async function launchChromium(opts: { webgpu?: boolean; webgpuCanvas?: boolean } = {}): Promise<Browser> {
   const args = [
     '--no-sandbox',
     '--disable-background-networking',
@@ -96,6 +101,8 @@ export async function launchChromium(opts: { webgpu?: boolean } = {}): Promise<B
   ];
   if (opts.webgpu) args.push('--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan', '--use-angle=swiftshader');
   else args.push('--disable-gpu');
+  // WebGPU canvases are shared with the compositor through Vulkan: without this they lose the device
+  if (opts.webgpu && opts.webgpuCanvas !== false) args.push('--use-vulkan=swiftshader');
   return chromium.launch({ executablePath: CHROMIUM, args, headless: true });
 }
 
@@ -136,7 +143,7 @@ window.hcdStart = async (opts) => {
   const hls = new Hls({ capLevelToPlayerSize: true, startLevel: opts.level ?? -1, enableWorker: false });
   const baseHls = ['hlsManifestParsed', 'hlsLevelSwitched'].map((e) => hls.listeners(e).length);
   const before = new Set(live);
-  const up = new HcdUpscaler({ hls, video, canvas, backend: opts.backend ?? 'auto', adaptive: opts.adaptive ?? true, wasmPaths: '/ort/', tile: opts.tile });
+  const up = new HcdUpscaler({ hls, video, canvas, backend: opts.backend ?? 'auto', adaptive: opts.adaptive ?? true, wasmPaths: '/ort/', tile: opts.tile, keepOnGpu: opts.keepOnGpu });
   for (const name of ['backend', 'fallback']) up.on(name, (d) => window.events.push({ name, ...d }));
   const own = live.filter((e) => !before.has(e));
   window.videoListeners = () => own.filter((e) => live.includes(e)).length;

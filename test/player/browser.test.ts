@@ -23,6 +23,8 @@ describe.skipIf(!!missing)('HcdUpscaler in headless Chromium (WASM)', () => {
     expect(cap.height).toBe(360);
     expect(cap.colourPath).toBe('i420');
     expect(cap.tiles).toBe(1);
+    // WASM outputs come back to the main thread; the session has this level's fixed input shape
+    expect(cap).toMatchObject({ output: 'cpu', fixedShape: true });
     const m = await h.bestMatch(cap);
     console.log(`wasm: mediaTime ${cap.mediaTime.toFixed(3)} -> frame ${m.frame} (~${m.expected} by time), PSNR ${m.db.toFixed(2)} dB, next best ${m.runnerUp.toFixed(2)} dB`);
     expect(m.db).toBeGreaterThanOrEqual(45);
@@ -48,6 +50,7 @@ describe.skipIf(!!missing)('HcdUpscaler in headless Chromium (WASM)', () => {
     const { page, errors } = await h.openPage();
     const cap = await captureLrFrame(page, 'wasm', 0.4, 60_000, 100); // 320x180 LR -> 4x2 tiles
     expect(cap.tiles).toBe(8);
+    expect(cap.fixedShape).toBe(true); // the tiles' windows all have one size
     const m = await h.bestMatch(cap);
     console.log(`wasm tiled: frame ${m.frame}, PSNR ${m.db.toFixed(2)} dB, next best ${m.runnerUp.toFixed(2)} dB`);
     expect(m.db).toBeGreaterThanOrEqual(45);

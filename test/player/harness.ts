@@ -23,6 +23,8 @@ export interface Capture {
   mediaTime: number;
   kind: string;
   colourPath?: string;
+  output?: string;
+  fixedShape?: boolean;
   width: number;
   height: number;
 }
@@ -32,8 +34,11 @@ export interface Capture {
  * has been upscaled (the player refines a still frame with the network, also when the session
  * becomes ready only after the pause).
  */
-export async function captureLrFrame(page: Page, backend: 'wasm' | 'webgpu', at: number, timeout: number, tile?: number): Promise<Capture> {
-  await page.evaluate(([b, t]) => (window as unknown as { hcdStart(o: object): Promise<boolean> }).hcdStart({ src: '/master.m3u8', level: 0, backend: b, adaptive: false, tile: t }), [backend, tile] as const);
+export async function captureLrFrame(page: Page, backend: 'wasm' | 'webgpu', at: number, timeout: number, tile?: number, keepOnGpu?: boolean): Promise<Capture> {
+  await page.evaluate(
+    ([b, t, k]) => (window as unknown as { hcdStart(o: object): Promise<boolean> }).hcdStart({ src: '/master.m3u8', level: 0, backend: b, adaptive: false, tile: t, keepOnGpu: k }),
+    [backend, tile, keepOnGpu] as const,
+  );
   await page.waitForFunction((t) => document.querySelector('video')!.currentTime > t, at, { timeout });
   await page.evaluate(() => document.querySelector('video')!.pause());
   await page.waitForFunction(() => {
