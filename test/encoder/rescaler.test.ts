@@ -85,4 +85,26 @@ describe('frame rescalers', () => {
     }
     await up.release();
   });
+  it('reports flicker: none added by the plain pair, plenty by a rescaler that shimmers', async () => {
+    const pair = await resolvePair('bicubic-x2');
+    const base = { input: clip, model: 'bicubic-x2', segment: 1, renditions: [100_000], sourceRenditions: [], codecAware: false, resume: false, force: false };
+    const calm = await encodeVideo({ ...base, outdir: join(dir, 'calm') }, {}, { pair });
+    // 48 frames in two 24-frame chunks: pairs across the chunk start are not compared
+    expect(calm.flicker?.pairs).toBe(46);
+    expect(calm.flicker!.source).toBeGreaterThan(0.5);
+    expect(calm.flicker!.added).toBeLessThan(0.1);
+    const inner = await PairRescaler.create(pair, { threads: 1 });
+    // +-6 levels, alternating every frame: what a badly behaved per-frame optimizer would do
+    const shimmer = {
+      scale: 2,
+      async process(frame: RgbImage, ctx: { index: number; sceneCut: boolean }) {
+        const y = await inner.process(frame, ctx);
+        const d = ctx.index % 2 ? 6 : -6;
+        return { ...y, data: y.data.map((v) => Math.min(255, Math.max(0, v + d))) };
+      },
+      close: () => inner.close(),
+    };
+    const busy = await encodeVideo({ ...base, outdir: join(dir, 'busy') }, {}, { pair, rescaler: shimmer });
+    expect(busy.flicker!.added).toBeGreaterThan(calm.flicker!.added + 5);
+  });
 });

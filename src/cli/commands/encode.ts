@@ -115,6 +115,10 @@ export function registerEncode(program: Command): void {
           `encoded ${summary.encodedFrames} of ${summary.frames} frames at ${summary.fps.toFixed(1)} fps in ${st.total_s.toFixed(1)} s ` +
             `(decode ${st.decode_s.toFixed(1)} s, rescale ${st.rescale_s.toFixed(1)} s${f.codecAware ? `, codec loop ${st.codec_loop_s.toFixed(1)} s` : ''}, encode ${st.encode_s.toFixed(1)} s)`,
         );
+        if (summary.flicker) {
+          const fl = summary.flicker;
+          progress.note(`  flicker: upscaled LR changes ${fl.output.toFixed(2)} Y levels per frame, the source ${fl.source.toFixed(2)} (${fl.added >= 0 ? '+' : ''}${fl.added.toFixed(2)})`);
+        }
         if (summary.codecLoop?.length) {
           const gains = summary.codecLoop.map((c) => c.psnr[c.kept] - c.psnr[0]);
           progress.note(`  codec loop: +${(gains.reduce((a, b) => a + b, 0) / gains.length).toFixed(3)} dB mean RGB PSNR after x264 and the upscaler over ${gains.length} segment-renditions`);

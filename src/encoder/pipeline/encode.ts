@@ -17,6 +17,7 @@ import { writeAtomic } from './files.js';
 import { describeInput, prepareOutdir, writeState, type EncodeState, type Job, type Rendition } from './job.js';
 import { checkPairScale, loadPair, type RescalingPair } from './pair.js';
 import { createRescaler, type FrameRescaler } from './rescaler.js';
+import { FlickerMeter, type FlickerSummary } from './flicker.js';
 import { UPSCALER_MANIFEST, writeUpscaler } from './upscaler-out.js';
 
 export interface EncodeOptions {
@@ -69,7 +70,12 @@ export interface EncodeSummary {
   /** Frames encoded by this run (fewer than `frames` after --resume). */
   encodedFrames: number;
   fps: number;
-  stages: { decode_s: number; rescale_s: number; codec_loop_s: number; encode_s: number; total_s: number };
+  stages: { decode_s: number; rescale_s: number; codec_loop_s: number; flicker_s: number; encode_s: number; total_s: number };
+  /**
+   * Temporal change (8-bit Y levels per frame) of the source and of U(LR) before the codec, over
+   * the frames this run encoded; `added` > 0 would mean the LR frames make the picture busier.
+   */
+  flicker?: FlickerSummary;
   /**
    * Codec-aware mode, per rendition and chunk: RGB PSNR of U(decoded LR) against the source
    * after each roundtrip ([0] = before the loop), its video bytes, and which one was kept.
@@ -150,14 +156,17 @@ export async function encodeVideo(
     throw new HcdError(`rescaler scale ${rescaler.scale} does not match model scale ${scale} (mismatched scale)`);
   }
   let loop: CodecLoop | undefined;
+  let flicker: FlickerMeter | undefined;
   const out = opts.outdir;
   let state: EncodeState;
   try {
     if (loopOpts) loop = await CodecLoop.create(pair, { ep: opts.ep });
+    flicker = await FlickerMeter.create(pair, { ep: opts.ep });
     state = prepareOutdir(out, job, { resume: opts.resume, force: opts.force });
   } catch (e) {
     await rescaler.close();
     await loop?.close();
+    await flicker?.close();
     throw e;
   }
   const work = join(out, '.work');
@@ -170,7 +179,8 @@ export async function encodeVideo(
   const maxFrames = opts.seconds !== undefined ? Math.max(1, Math.round(opts.seconds * fps)) : Infinity;
   const expected = Math.min(src.frames || Infinity, maxFrames);
   const done = new Set(state.chunks.map((c) => c.index));
-  const times = { decode: 0, rescale: 0, encode: 0, codecLoop: 0 };
+  const times = { decode: 0, rescale: 0, encode: 0, codecLoop: 0, flicker: 0 };
+  let flickerSummary: FlickerSummary | undefined;
   const loopStats: NonNullable<EncodeSummary['codecLoop']> = [];
   let encodedFrames = 0;
   let total = state.complete ? state.totalFrames : 0;
@@ -201,6 +211,7 @@ export async function encodeVideo(
   if (state.complete) {
     await rescaler.close();
     await loop?.close();
+    await flicker?.close();
   } else {
     const scenes = new SceneCutDetector();
     const lrRenditions = renditions.filter((r) => r.kind === 'lr');
@@ -309,6 +320,9 @@ export async function encodeVideo(
         const sceneCut = scenes.next(hr);
         const y = (await rescaler.process(hr, { index: frameNo, sceneCut })).data;
         times.rescale += performance.now() - t;
+        t = performance.now();
+        await flicker?.add(hr, y, sceneCut);
+        times.flicker += performance.now() - t;
         if (loop) held.push({ hr: hr.data, lr: y });
         else {
           t = performance.now();
@@ -345,6 +359,8 @@ export async function encodeVideo(
       await frames.return(undefined); // stops the decoder if we left early
       await rescaler.close();
       await loop?.close();
+      flickerSummary = flicker?.summary();
+      await flicker?.close();
     }
     // a file cut short can also decode "cleanly" to fewer frames than its index promises
     if (src.framesExact && n < expected - 1) throw new HcdError(`${opts.input} ends after ${n} of ${expected} frames: the file is truncated or corrupt`);
@@ -364,8 +380,9 @@ export async function encodeVideo(
     frames: total,
     encodedFrames,
     fps: encodedFrames / Math.max(totalS, 1e-3),
-    stages: { decode_s: times.decode / 1000, rescale_s: times.rescale / 1000, codec_loop_s: times.codecLoop / 1000, encode_s: times.encode / 1000, total_s: totalS },
+    stages: { decode_s: times.decode / 1000, rescale_s: times.rescale / 1000, codec_loop_s: times.codecLoop / 1000, flicker_s: times.flicker / 1000, encode_s: times.encode / 1000, total_s: totalS },
     ...(loopStats.length ? { codecLoop: loopStats } : {}),
+    ...(flickerSummary ? { flicker: flickerSummary } : {}),
     renditions: renditions.map((r) => {
       const bw = bandwidths(chunks.map((c) => ({ uri: '', duration: (c.frames * src.fpsDen) / src.fpsNum, bytes: c.bytes[r.name] })));
       const info = state.info[r.name];
