@@ -146,6 +146,22 @@ function gpuApi(): GpuAdapterSource | undefined {
  * Instance reference no longer exists"), so this must run before onnxruntime-web makes its device.
  */
 export async function probeCanvasPath(timeoutMs = 3000): Promise<string | undefined> {
+  return (await probeCanvas(timeoutMs)).problem;
+}
+
+/**
+ * probeCanvasPath, also saying whether the check lost the GPU device. Such a loss resets the
+ * browser's GPU state, and with it video frames decoded before it: a paused <video> then shows
+ * (and hands VideoFrame / drawImage) a black frame until it decodes that frame again.
+ */
+export async function probeCanvas(timeoutMs = 3000): Promise<{ problem?: string; lost: boolean }> {
+  const problem = await check(timeoutMs);
+  return { problem, lost: problem?.startsWith(LOSES) ?? false };
+}
+
+const LOSES = 'drawing a WebGPU canvas loses the GPU device here';
+
+async function check(timeoutMs: number): Promise<string | undefined> {
   let device: OwnDevice;
   try {
     const adapter = await gpuApi()?.requestAdapter();
@@ -174,7 +190,7 @@ export async function probeCanvasPath(timeoutMs = 3000): Promise<string | undefi
     const timeout = new Promise<string>((r) => (timer = setTimeout(() => r('timed out'), timeoutMs)));
     const done = await Promise.race([device.queue.onSubmittedWorkDone().then(() => 'ok', (e: Error) => e.message), timeout]);
     clearTimeout(timer);
-    if (lost || done !== 'ok') return `drawing a WebGPU canvas loses the GPU device here (${done})`;
+    if (lost || done !== 'ok') return `${LOSES} (${done})`;
     if (px.join() !== '255,128,0,255') return `a WebGPU canvas copied onto a 2D canvas reads ${px.join()}, not 255,128,0,255`;
     return undefined;
   } catch (e) {

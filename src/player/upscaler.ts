@@ -2,7 +2,7 @@ import { ATTR_MODEL, ATTR_UPSCALE, SESSION_DATA_ID } from '../shared/hls.js';
 import { AdaptiveController } from './adaptive.js';
 import { Emitter } from './emitter.js';
 import { FrameGrabber } from './frames.js';
-import { GpuPresenter, probeCanvasPath, type GpuBuffer, type GpuDevice, type GpuPart } from './gpu.js';
+import { GpuPresenter, probeCanvas, type GpuBuffer, type GpuDevice, type GpuPart } from './gpu.js';
 import { configureOrt, createSession, loadModel, loadOrt, webgpuUsable, type ModelInfo } from './model.js';
 import { packRgba } from './pack.js';
 import { SessionPool } from './sessions.js';
@@ -228,7 +228,8 @@ export class HcdUpscaler {
       if (this.destroyed) return;
       const keepOnGpu = !gpuProblem && (this.opts.keepOnGpu ?? true);
       // before onnxruntime-web has a device: a failing check can take every device of the page down
-      const drawProblem = keepOnGpu ? await probeCanvasPath() : undefined;
+      const probe: { problem?: string; lost: boolean } = keepOnGpu ? await probeCanvas() : { lost: false };
+      const drawProblem = probe.problem;
       const res = await createSession(this.ort, model.bytes, choice, gpuProblem);
       if (this.destroyed) {
         await res.session.release();
@@ -263,7 +264,12 @@ export class HcdUpscaler {
       this.mode = !this.video.videoWidth || usable ? this.adaptive.mode : scale ? 'bilinear' : 'passthrough';
       if (res.webgpuProblem && (this.opts.backend ?? 'auto') === 'auto') this.events.emit('fallback', { reason: res.webgpuProblem, to: 'wasm' });
       this.events.emit('backend', info);
-      this.onPauseOrSeek(); // a video already paused gets its still frame upscaled now
+      if (probe.lost && this.video.paused && this.video.readyState >= 2 && !this.video.seeking) {
+        // the probe's device loss blanked the frame a paused video holds (src/player/gpu.ts):
+        // seeking to where it is decodes it again, and 'seeked' upscales it
+        const at = this.video.currentTime;
+        this.video.currentTime = at;
+      } else this.onPauseOrSeek(); // a video already paused gets its still frame upscaled now
     } catch (e) {
       this.fail((e as Error).message);
     } finally {

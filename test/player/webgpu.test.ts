@@ -148,7 +148,7 @@ describe.skipIf(!!missing)('HcdUpscaler in headless Chromium (WebGPU)', () => {
     noCanvas = await launchChromium({ webgpu: true, webgpuCanvas: false });
     const { page, errors } = await h.openPage(noCanvas);
     await adapterOr(ctx, page);
-    const cap = await captureLrFrame(page, 'webgpu', 0.3, 240_000);
+    const cap = await captureLrFrame(page, 'webgpu', 0.05, 240_000);
     const events = await page.evaluate(() => (window as unknown as { events: Events }).events);
     const backend = events.find((e) => e.name === 'backend');
     expect(backend).toMatchObject({ backend: 'webgpu', output: 'cpu', outputProblem: expect.stringMatching(/loses the GPU device/) });
