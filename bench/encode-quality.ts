@@ -19,7 +19,11 @@ import { parseManifest, UpscalerManifest } from '../src/shared/manifest.js';
 
 async function main(): Promise<void> {
   const [input, ...outs] = process.argv.slice(2);
-  if (!input || outs.length === 0) throw new Error('usage: encode-quality.ts INPUT OUTDIR [OUTDIR...]');
+  if (!input || outs.length === 0) {
+    // run-all.ts calls every bench without arguments: this one measures encodes you made
+    process.stdout.write('encode-quality: nothing to measure (usage: bench/encode-quality.ts INPUT OUTDIR [OUTDIR...])\n');
+    return;
+  }
   const src = await probeSource(input);
   for (const out of outs) {
     const job = JSON.parse(readFileSync(join(out, 'job.json'), 'utf8')) as { options: { seconds: number | null; hcdIters: number[] | null; codecAware: boolean; renditions: { name: string; kind: string }[] } };

@@ -6,7 +6,7 @@
  * the default when it keeps >= 80 % of that gain at >= 1 frame/s for the whole encode.
  *
  *   node --import tsx bench/encode-settings.ts [--input FILE] [--start S] [--frames N]
- *        [--model hcd-x2] [--settings 15,15:1,8:2,4:0,8] [--lanes N] [--alpha A]
+ *        [--model hcd-x2] [--settings 15,15:1,2:0,6] [--lanes N] [--alpha A]
  *
  * Prints a table and `encode_settings.<hr>_<lr>.{gain_db,share,s_per_frame}=` lines.
  */
@@ -35,10 +35,10 @@ async function main(): Promise<void> {
     input = '/tmp/hcd-bench-sample.mp4';
     if (!existsSync(input)) await makeSample(input);
   }
-  const frames = Number(arg('frames', '8'));
+  const frames = Number(arg('frames', '6'));
   const pair = await loadPair(arg('model', defaultModelId()));
   const s = pair.manifest.scale;
-  const settings = arg('settings', '15,15:3,3:2,2:1,4:1,8:0,8')
+  const settings = arg('settings', '15,15:1,2:0,6')
     .split(':')
     .map((t) => t.split(',').map(Number) as [number, number]);
 
