@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { readFrames } from '../src/encoder/frames/decode.js';
 import { fitToScale, probeSource } from '../src/encoder/frames/source.js';
 import { createSession, ort } from '../src/encoder/onnx/session.js';
+import { meanAbsDiff } from '../src/encoder/pipeline/flicker.js';
 import { imageToTensor, tensorToImage } from '../src/shared/image.js';
 import { psnrY, rgbToY601 } from '../src/shared/metrics.js';
 import { parseManifest, UpscalerManifest } from '../src/shared/manifest.js';
@@ -39,11 +40,6 @@ async function main(): Promise<void> {
     const w = geo.width / s;
     const h = geo.height / s;
     const rows: string[] = [];
-    const meanAbsDiff = (a: Float64Array, b: Float64Array): number => {
-      let t = 0;
-      for (let i = 0; i < a.length; i++) t += Math.abs(a[i] - b[i]);
-      return t / a.length;
-    };
     let srcChange = 0;
     for (let k = 1; k < hr.length; k++) srcChange += meanAbsDiff(rgbToY601(hr[k], geo.width, geo.height), rgbToY601(hr[k - 1], geo.width, geo.height));
     srcChange /= Math.max(1, hr.length - 1);

@@ -9,6 +9,7 @@
  * it knows its backend. The WebGPU canvas is private; `drawImage` of it onto an accelerated 2D
  * canvas is a GPU-side copy, so the pixels never come back to the CPU.
  */
+import type { TileOutput } from './tiling.js';
 
 // The TypeScript DOM library has no WebGPU types (and @webgpu/types is not a dependency): these
 // are the few members used here.
@@ -60,20 +61,8 @@ const STORAGE = 0x80;
 const COPY_DST = 0x08;
 const RENDER_ATTACHMENT = 0x10;
 
-/** A rectangle of one network output drawn at a place of the frame (a tile's core, or the whole frame). */
-export interface GpuPart {
-  /** The output tensor's buffer: float32, planar RGB, `width` x `height`. */
-  buffer: GpuBuffer;
-  width: number;
-  height: number;
-  /** Where the kept rectangle starts in that output, and where it goes in the frame. */
-  srcX: number;
-  srcY: number;
-  dstX: number;
-  dstY: number;
-  w: number;
-  h: number;
-}
+/** A rectangle of one network output (a GPU buffer: float32, planar RGB) drawn at a place of the frame. */
+export type GpuPart = TileOutput<GpuBuffer>;
 
 const SHADER = /* wgsl */ `
 struct Part { src: vec2<i32>, dst: vec2<i32>, width: i32, plane: i32, scale: f32, pad: f32 };
@@ -272,7 +261,7 @@ export class GpuPresenter {
         layout,
         entries: [
           { binding: 0, resource: { buffer: this.uniforms[k] } },
-          { binding: 1, resource: { buffer: p.buffer } },
+          { binding: 1, resource: { buffer: p.out } },
           { binding: 2, resource: { buffer: this.thresholds } },
         ],
       });

@@ -464,7 +464,7 @@ export class HcdUpscaler {
     // run() resolves once the work is queued; waiting for the GPU makes the infer time real (the
     // adaptive controller relies on it) and keeps at most one frame queued
     await gpu.done();
-    return res.map(({ out, ...where }) => ({ buffer: out, ...where }));
+    return res;
   }
 
   private record(ms: number, stages: StageMs): void {

@@ -33,7 +33,7 @@ window.gpuDraw = async (tiles, tw, th, parts, W, H) => {
   c.width = W;
   c.height = H;
   const ctx = c.getContext('2d');
-  p.present(ctx, W, H, parts.map((q) => ({ ...q, buffer: bufs[q.tile], width: tw, height: th })));
+  p.present(ctx, W, H, parts.map((q) => ({ ...q, out: bufs[q.tile], width: tw, height: th })));
   await p.done();
   const px = Array.from(ctx.getImageData(0, 0, W, H).data);
   p.destroy();

@@ -12,6 +12,7 @@
  */
 import { buildGradientModel } from '../autodiff/index.js';
 import { encodeModel } from '../onnx/proto.js';
+import { packedToPlanar, planarToPacked } from '../../shared/image.js';
 import { createSession, ort, type ExecutionProvider } from '../onnx/session.js';
 import { chainModels } from './compose.js';
 import type { HcdPair } from './nets.js';
@@ -61,24 +62,6 @@ export function buildLrGradGraph(pair: HcdPair): Uint8Array {
   return encodeModel(buildGradientModel(lr, { wrt: ['x'], loss: { kind: 'mse', output: 'out', target: 'target' } }));
 }
 
-/** Packed RGB8 -> planar 0-1 floats, into `out`. */
-function toPlanar(src: Uint8Array, out: Float32Array, n: number): void {
-  for (let i = 0, p = 0; i < n; i++, p += 3) {
-    out[i] = src[p] / 255;
-    out[n + i] = src[p + 1] / 255;
-    out[2 * n + i] = src[p + 2] / 255;
-  }
-}
-
-function toPacked(src: Float32Array, out: Uint8Array, n: number): void {
-  for (let i = 0, p = 0; i < n; i++, p += 3) {
-    for (let c = 0; c < 3; c++) {
-      const v = Math.round(src[c * n + i] * 255);
-      out[p + c] = v < 0 ? 0 : v > 255 ? 255 : v;
-    }
-  }
-}
-
 export class CodecLoop {
   private constructor(
     private readonly session: ort.InferenceSession,
@@ -106,18 +89,13 @@ export class CodecLoop {
     if (!(o.passes >= 0) || !(o.step > 0) || !(o.radius >= 0) || !(o.rateSlope >= 0)) throw new Error(`bad codec loop options ${JSON.stringify(o)}`);
     if (hr.length !== lr0.length) throw new Error(`codec loop: ${hr.length} HR frames for ${lr0.length} LR frames`);
     const { width: w, height: h } = size;
-    const n = w * h;
-    const len = 3 * n;
+    const len = 3 * w * h;
     const W = w * this.scale;
     const H = h * this.scale;
     const stepLen = (o.step / 255) * Math.sqrt(len);
     const radiusLen = (o.radius / 255) * Math.sqrt(len);
 
-    const base = lr0.map((f) => {
-      const p = new Float32Array(len);
-      toPlanar(f, p, n);
-      return p;
-    });
+    const base = lr0.map((f) => packedToPlanar(f, w, h));
     const y = base.map((b) => b.slice());
     let current = lr0;
     let best = { frames: lr0, score: -Infinity, index: 0 };
@@ -134,8 +112,8 @@ export class CodecLoop {
       let total = 0;
       const last = pass === o.passes;
       for (let i = 0; i < decoded.length; i++) {
-        toPlanar(decoded[i], input, n);
-        toPlanar(hr[i], target, W * H);
+        packedToPlanar(decoded[i], w, h, { out: input });
+        packedToPlanar(hr[i], W, H, { out: target });
         const out = await this.session.run({ x: inputT, target: targetT });
         total += (out.loss.data as Float32Array)[0];
         if (!last) this.step(y[i], base[i], out.grad_x.data as Float32Array, stepLen, radiusLen);
@@ -148,11 +126,7 @@ export class CodecLoop {
       const score = -10 * Math.log10(mean) - o.rateSlope * Math.log2(bytes / sizes[0]);
       if (score > best.score) best = { frames: current, score, index: pass };
       if (!last) {
-        current = y.map((f) => {
-          const q = new Uint8Array(len);
-          toPacked(f, q, n);
-          return q;
-        });
+        current = y.map((f) => planarToPacked(f, w, h) as Uint8Array);
       }
     }
     return { frames: best.frames, losses, bytes: sizes, best: best.index };

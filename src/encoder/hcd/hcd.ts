@@ -165,12 +165,11 @@ export class Hcd {
     // downscaler pass (about a sixth of a 1+2-iteration frame)
     const needBase = !ro.skipBase || !(doHr && hrIters > 0) || !!ro.lrOnlyToo || o.minLrPsnr !== undefined;
     const n = 3 * W * H;
-    const zeros = needBase ? undefined : new Float32Array(n);
     const lrBase = needBase ? await this.downscale(hr) : undefined;
     if (lrBase && (lrBase.width !== W || lrBase.height !== H)) throw new Error(`downscaler gave ${lrBase.width}x${lrBase.height}, expected ${W}x${H}`);
-    const baseData = lrBase?.data ?? zeros!;
     const lrHr = doHr ? new Float32Array(n) : undefined;
-    const lrOut = new Float32Array(baseData);
+    // every tile pastes its result, so without a base the canvas may start empty
+    const lrOut = lrBase ? new Float32Array(lrBase.data) : new Float32Array(n);
     const lrOnly = ro.lrOnlyToo ? new Float32Array(n) : undefined;
     const hrStats: StageStats = { losses: [], modelMs: 0, jsMs: 0 };
     const lrStats: StageStats = { losses: [], modelMs: 0, jsMs: 0 };
@@ -188,8 +187,9 @@ export class Hcd {
     const work = async (lane: number, t: Tile) => {
       const L = this.lanes[lane];
       const hrTile = cropPlanar(hr.data, hr.width, hr.height, t.px * s, t.py * s, t.pw * s, t.ph * s);
-      const baseTile = cropPlanar(baseData, W, H, t.px, t.py, t.pw, t.ph);
-      let y0 = baseTile;
+      // absent only with skipBase, where the HR stage runs on every tile and sets y0
+      const baseTile = lrBase && cropPlanar(lrBase.data, W, H, t.px, t.py, t.pw, t.ph);
+      let y0 = baseTile!;
       if (doHr && hrIters > 0) {
         const po = scaledFor(o, t.pw * t.ph, hrIters);
         const buf = this.buffer(lane, 'hr', hrTile.length);
@@ -223,8 +223,8 @@ export class Hcd {
         pastePlanar(y0, t.pw, t.ph, t.x - t.px, t.y - t.py, t.w, t.h, lrOut, W, H, t.x, t.y);
       }
       if (lrOnly) {
-        if (lrIters > 0) await lrStage(baseTile, lrOnly, 3, 'lrOnly');
-        else pastePlanar(baseTile, t.pw, t.ph, t.x - t.px, t.y - t.py, t.w, t.h, lrOnly, W, H, t.x, t.y);
+        if (lrIters > 0) await lrStage(baseTile!, lrOnly, 3, 'lrOnly');
+        else pastePlanar(baseTile!, t.pw, t.ph, t.x - t.px, t.y - t.py, t.w, t.h, lrOnly, W, H, t.x, t.y);
       }
     };
     // Each lane takes the next tile when free; results do not depend on which lane ran a tile.

@@ -15,7 +15,8 @@ export interface FlickerSummary {
   pairs: number;
 }
 
-function meanAbsDiff(a: Float64Array, b: Float64Array): number {
+/** Mean absolute difference of two planes of the same size. */
+export function meanAbsDiff(a: Float64Array, b: Float64Array): number {
   let t = 0;
   for (let i = 0; i < a.length; i++) t += Math.abs(a[i] - b[i]);
   return t / a.length;
