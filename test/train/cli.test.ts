@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writePng } from '../../src/encoder/io/png.js';
 import { resolvePair } from '../../src/encoder/pairs/index.js';
+import { loadCheckpoint } from '../../src/encoder/train/checkpoint.js';
 import { genImage } from './helpers.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'hcd-train-cli-'));
@@ -44,6 +45,22 @@ describe('hcd train CLI', () => {
     const resumed = cli([...args, '--resume', '--json']);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain('"from_step":4');
+
+    // a second stage: U alone from the first run's weights, stopped early on a longer schedule
+    const out2 = join(dir, 'models', 'tiny2-x2');
+    const ck2 = join(dir, 'ck2.json');
+    const stage2 = cli([...args.map((a) => (a === out ? out2 : a === ck ? ck2 : a)), '--init', ck, '--freeze-down', '--steps', '8', '--stop-after', '3', '--val-every', '0', '--checkpoint-every', '5', '--json']);
+    expect(stage2.status, stage2.stderr).toBe(0);
+    expect(stage2.stderr).toMatch(/--init: \d+ of \d+ tensors/);
+    const p2 = await resolvePair(out2);
+    expect(p2.manifest.provenance).toMatchObject({ steps: 3, scheduledSteps: 8, freezeDown: true });
+    expect(p2.manifest.provenance.lineage).toMatchObject([
+      { steps: 4, scheduledSteps: 4, freezeDown: false, upHidden: 1 },
+      { steps: 3, scheduledSteps: 8, freezeDown: true, upHidden: 1 },
+    ]);
+    expect((await loadCheckpoint(ck2)).state.step).toBe(3);
+    // D was frozen: the second pair's downscaler is byte-identical to the first's
+    expect(Buffer.from(await readFile(join(out2, 'downscaler.onnx'))).equals(await readFile(join(out, 'downscaler.onnx')))).toBe(true);
   }, 60_000);
 
   it('rejects bad input with one line and writes nothing', () => {
@@ -53,6 +70,9 @@ describe('hcd train CLI', () => {
       [['--scale', '2', '--crop', '40'], /--crop must be a multiple of 16/],
       [['--scale', '2', '--data', join(dir, 'missing')], /training data .* no such file/],
       [['--scale', '2', '--resume'], /--resume: no checkpoint/],
+      [['--scale', '2', '--init', join(dir, 'nope.json')], /--init: no checkpoint/],
+      [['--scale', '2', '--lossless-prob', '1.5'], /--lossless-prob must be between 0 and 1/],
+      [['--scale', '2', '--jpeg-quality', '90,20'], /--jpeg-quality must be MIN,MAX/],
     ] as const) {
       const r = cli(['--data', join(dir, 'data'), '-o', out, '--checkpoint', join(dir, 'none.json'), ...args]);
       expect(r.status).not.toBe(0);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/encoder/train/checkpoint.js';
 import { validationCrops } from '../../src/encoder/train/data.js';
-import { defaultConfig, initialState, train, validate, type TrainConfig } from '../../src/encoder/train/trainer.js';
+import { defaultConfig, initFrom, initialState, train, validate, type TrainConfig } from '../../src/encoder/train/trainer.js';
 import { genImage, TINY } from './helpers.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'hcd-train-'));
@@ -60,5 +60,25 @@ describe('hcd train loop', () => {
     for (const [name, p] of full.params) expect(Array.from(resumed.params.get(name)?.data ?? []), name).toEqual(Array.from(p.data));
     for (const [name, s] of full.slots) expect(Array.from(resumed.slots.get(name)?.v ?? []), name).toEqual(Array.from(s.v));
     expect(resumed.rng).toEqual(full.rng);
+  }, 60_000);
+
+  it('--freeze-down trains U alone from an earlier run: D stays bit-identical, U improves', async () => {
+    const data = { train: images, valCrops, valCrop: 32 };
+    const joint = await train({ ...config(30), losslessProb: 1 }, data, initialState(config(30)), { threads: 1 });
+    const cfg: TrainConfig = { ...config(40), losslessProb: 1, seed: 9, freezeDown: true, arch: { ...TINY, upHidden: TINY.upHidden + 1 } };
+    const state = initialState(cfg);
+    const copied = initFrom(state, joint);
+    // the extra hidden conv has no counterpart in the earlier run; everything else is copied
+    expect(copied.length).toBe(state.params.size - 3);
+    expect(copied.some((n) => n.startsWith('up.')) && copied.some((n) => n.startsWith('down.'))).toBe(true);
+    const before = await validate(state.params, cfg.arch, valCrops, 32, 1);
+    const down0 = new Map([...state.params].filter(([n]) => n.startsWith('down.')).map(([n, p]) => [n, Float32Array.from(p.data)]));
+    const up0 = Float32Array.from(state.params.get('up.c0.w')?.data ?? []);
+    await train(cfg, data, state, { threads: 1 });
+    for (const [n, d] of down0) expect(state.params.get(n)?.data, n).toEqual(d);
+    expect(state.params.get('up.c0.w')?.data).not.toEqual(up0);
+    const after = await validate(state.params, cfg.arch, valCrops, 32, 1);
+    expect(after.lrPsnr).toBeCloseTo(before.lrPsnr, 6);
+    expect(after.psnr).toBeGreaterThan(before.psnr);
   }, 60_000);
 });

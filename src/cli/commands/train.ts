@@ -1,16 +1,16 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { HcdError } from '../../shared/errors.js';
-import { loadCheckpoint } from '../../encoder/train/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../../encoder/train/checkpoint.js';
 import { loadImages, splitImages, validationCrops } from '../../encoder/train/data.js';
 import { exportPair } from '../../encoder/train/export.js';
 import { defaultArch } from '../../encoder/train/nets.js';
 import { paramCount } from '../../encoder/train/params.js';
 import type { TrainState } from '../../encoder/train/checkpoint.js';
-import { defaultConfig, initialState, train, type StepInfo, type TrainConfig } from '../../encoder/train/trainer.js';
+import { defaultConfig, initFrom, initialState, lineage, train, type StepInfo, type TrainConfig } from '../../encoder/train/trainer.js';
 import { savePair } from '../../encoder/pairs/folder.js';
 
 interface TrainCliOptions {
@@ -33,6 +33,11 @@ interface TrainCliOptions {
   downLayers?: string;
   threads?: string;
   resume?: boolean;
+  init?: string;
+  freezeDown?: boolean;
+  losslessProb?: string;
+  jpegQuality?: string;
+  stopAfter?: string;
   exportOnly?: boolean;
   json?: boolean;
 }
@@ -71,7 +76,16 @@ function configFrom(o: TrainCliOptions): TrainConfig {
     valEvery: int(o.valEvery, 'val-every', 0, base.valEvery),
     checkpointEvery: int(o.checkpointEvery, 'checkpoint-every', 1, base.checkpointEvery),
     adam: { ...base.adam, lr: num(o.lr, 'lr', base.adam.lr) },
+    losslessProb: num(o.losslessProb, 'lossless-prob', base.losslessProb),
+    ...(o.freezeDown ? { freezeDown: true } : {}),
   };
+  if (o.jpegQuality !== undefined) {
+    const q = o.jpegQuality.split(',').map(Number);
+    if (q.length !== 2 || !q.every((v) => Number.isFinite(v) && v >= 1 && v <= 100) || q[0] > q[1])
+      throw new HcdError(`--jpeg-quality must be MIN,MAX with 1 ≤ MIN ≤ MAX ≤ 100, got '${o.jpegQuality}'`);
+    [cfg.qualityMin, cfg.qualityMax] = q;
+  }
+  if (cfg.losslessProb > 1) throw new HcdError(`--lossless-prob must be between 0 and 1, got ${cfg.losslessProb}`);
   // the codec proxy works on 8x8 blocks of the LR crop
   if (cfg.crop % (8 * scale) !== 0) throw new HcdError(`--crop must be a multiple of ${8 * scale} at scale ${scale}, got ${cfg.crop}`);
   return cfg;
@@ -87,7 +101,7 @@ const note = (s: string) => process.stderr.write(`${s}\n`);
 const json = (v: object) => process.stdout.write(`${JSON.stringify(v)}\n`);
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
-async function runTraining(o: TrainCliOptions, cfg: TrainConfig, state: TrainState, ckpt: string, threads: number | undefined): Promise<void> {
+async function runTraining(o: TrainCliOptions, cfg: TrainConfig, state: TrainState, ckpt: string, threads: number | undefined, stopAfter: number | undefined): Promise<void> {
     await mkdir(dirname(ckpt), { recursive: true });
     const imgs = await loadImages(o.data.map((d) => resolve(d)), cfg.crop);
     const { train: trainSet, val } = splitImages(imgs, 10);
@@ -132,7 +146,9 @@ async function runTraining(o: TrainCliOptions, cfg: TrainConfig, state: TrainSta
       else if (!bar) note(`step ${v.step}: validation PSNR ${fmt(v.psnr)} dB, LR vs bicubic ${fmt(v.lrPsnr)} dB`);
     };
     try {
-      await train(cfg, { train: trainSet, valCrops, valCrop }, state, { checkpoint: ckpt, threads, hooks: { onStep, onValidate } });
+      await train(cfg, { train: trainSet, valCrops, valCrop }, state, { checkpoint: ckpt, threads, hooks: { onStep, onValidate, stopAfter } });
+      // a planned stop keeps its exact step (a kill keeps the last periodic checkpoint instead)
+      if (stopAfter !== undefined && state.step < cfg.steps) await saveCheckpoint(ckpt, state, cfg);
     } finally {
       bar?.stop();
     }
@@ -155,18 +171,24 @@ export function registerTrain(program: Command): void {
     .option('--val-every <k>', 'validation PSNR every k steps, 0 = never (default 100)')
     .option('--checkpoint-every <k>', 'checkpoint every k steps (default 100)')
     .option('--checkpoint <file>', 'checkpoint file (default .cache/train/<output name>/checkpoint.json)')
-    .option('--up-channels <n>', 'upscaler width (default 16)')
-    .option('--up-layers <n>', 'upscaler hidden 3x3 convs (default 3)')
+    .option('--up-channels <n>', 'upscaler width (default 16 at x2, 12 at x4)')
+    .option('--up-layers <n>', 'upscaler hidden 3x3 convs (default 2)')
     .option('--down-channels <n>', 'downscaler width (default 48)')
     .option('--down-layers <n>', 'downscaler hidden 3x3 convs (default 5)')
     .option('--threads <n>', 'onnxruntime intra-op threads (default: every core)')
     .option('--resume', 'continue from the checkpoint (its settings win)')
+    .option('--init <checkpoint>', 'start from the weights of another run: every tensor whose name and shape match is copied, the rest are new; Adam starts afresh')
+    .option('--freeze-down', 'train only the upscaler; the downscaler runs forward only (about 3x cheaper steps)')
+    .option('--lossless-prob <p>', 'share of crops without the codec proxy (default 0.3)')
+    .option('--stop-after <n>', 'stop once n steps are done, keeping the schedule of --steps (checkpoint at n, then export)')
+    .option('--jpeg-quality <min,max>', 'codec proxy quality range, uniform per crop (default 30,95)')
     .option('--export-only', 'write the pair from the checkpoint as it is, without training')
     .option('--json', 'JSON lines on stdout instead of a progress bar')
     .action(async (o: TrainCliOptions) => {
       const out = resolve(o.output);
       const ckpt = resolve(o.checkpoint ?? join('.cache', 'train', basename(out), 'checkpoint.json'));
       const threads = o.threads === undefined ? undefined : int(o.threads, 'threads', 1, 1);
+      const stopAfter = o.stopAfter === undefined ? undefined : int(o.stopAfter, 'stop-after', 1, 1);
       let cfg = configFrom(o);
       let state;
       if (o.resume || o.exportOnly) {
@@ -177,8 +199,16 @@ export function registerTrain(program: Command): void {
       } else {
         if (existsSync(ckpt)) throw new HcdError(`checkpoint ${ckpt} exists: pass --resume to continue it, or delete it to start over`);
         state = initialState(cfg);
+        if (o.init) {
+          const from = resolve(o.init);
+          if (!existsSync(from)) throw new HcdError(`--init: no checkpoint at ${from}`);
+          const src = await loadCheckpoint(from);
+          const copied = initFrom(state, src.state);
+          cfg.init = { checkpoint: relative(process.cwd(), from), step: src.state.step, config: src.config as TrainConfig };
+          note(`--init: ${copied.length} of ${state.params.size} tensors from ${from} (step ${src.state.step})`);
+        }
       }
-      if (!o.exportOnly) await runTraining(o, cfg, state, ckpt, threads);
+      if (!o.exportOnly) await runTraining(o, cfg, state, ckpt, threads, stopAfter);
       const pair = exportPair(state.params, cfg.arch, basename(out), {
         recipe: `hcd train: L1(U(C(Q(D(x)))), x) + lambda*${(cfg.guide ?? 'l1').toUpperCase()}(D(x), bicubic_down(x)); Q = 8-bit rounding (straight-through), C = DCT-quantization JPEG proxy at random quality`,
         guide: cfg.guide ?? 'l1',
@@ -193,6 +223,8 @@ export function registerTrain(program: Command): void {
         lambda: cfg.lambda,
         codec: { losslessProb: cfg.losslessProb, jpegQuality: [cfg.qualityMin, cfg.qualityMax] },
         adam: cfg.adam,
+        ...(cfg.freezeDown ? { freezeDown: true } : {}),
+        ...(cfg.init ? { lineage: lineage(cfg, state.step) } : {}),
         validation: state.history.at(-1) ?? null,
       });
       await savePair(pair, out);

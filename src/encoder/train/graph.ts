@@ -21,6 +21,8 @@ export interface ObjectiveOptions {
   smooth?: boolean;
   /** Guidance penalty: L1 pins D to bicubic (every deviation costs the same), L2 lets small ones through. */
   guide?: 'l1' | 'l2';
+  /** Only these parameters get gradients; the rest are baked into the graph as constants. */
+  trainable?: (name: string) => boolean;
 }
 
 export function buildObjective(p: Params, arch: PairArch, lambda: number, opts: ObjectiveOptions = {}): ModelProto {
@@ -44,7 +46,8 @@ export function buildObjective(p: Params, arch: PairArch, lambda: number, opts: 
   return g.toModel({ docString: 'hcd-stream training objective' });
 }
 
-/** The objective plus dL/dw for every parameter: feeds x, steps and every weight by name. */
+/** The objective plus dL/dw for every trainable parameter: feeds x, steps and those weights by name. */
 export function buildTrainingModel(p: Params, arch: PairArch, lambda: number, opts: ObjectiveOptions = {}): ModelProto {
-  return buildGradientModel(buildObjective(p, arch, lambda, opts), { wrt: [...p.keys()], loss: { kind: 'scalar', output: 'objective' }, keepOutputs: true });
+  const wrt = [...p.keys()].filter((n) => opts.trainable?.(n) ?? true);
+  return buildGradientModel(buildObjective(p, arch, lambda, opts), { wrt, loss: { kind: 'scalar', output: 'objective' }, keepOutputs: true });
 }

@@ -19,10 +19,15 @@ export interface PairArch {
   downHidden: number;
 }
 
+/**
+ * The shipped pairs' shapes. U's depth is set by the browser's WASM budget: two hidden convs run
+ * a 320x180 -> 640x360 frame in ~26 ms on two cores where three took ~34 (docs/player.md), and
+ * the third conv was worth only ~0.1 dB of validation PSNR (docs/models.md).
+ */
 export function defaultArch(scale: number): PairArch {
   return scale === 2
-    ? { scale, upChannels: 16, upHidden: 3, downChannels: 48, downHidden: 5 }
-    : { scale, upChannels: 16, upHidden: 3, downChannels: 48, downHidden: 5 };
+    ? { scale, upChannels: 16, upHidden: 2, downChannels: 48, downHidden: 5 }
+    : { scale, upChannels: 12, upHidden: 2, downChannels: 48, downHidden: 5 };
 }
 
 /** Weights of bicubic downscaling by s as a grouped [3,1,k,k] stride-s conv, and its pads. */

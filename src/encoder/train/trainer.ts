@@ -30,6 +30,51 @@ export interface TrainConfig {
   checkpointEvery: number;
   arch: PairArch;
   adam: AdamConfig;
+  /**
+   * Train U alone against the frozen D: D runs forward only (no backward, no update), which makes
+   * a step several times cheaper. The way to give a tiny U many more steps once D has settled.
+   */
+  freezeDown?: boolean;
+  /** The run whose weights this one started from (`hcd train --init`), with its own config. */
+  init?: { checkpoint: string; step: number; config: TrainConfig };
+}
+
+/** One stage of a pair's training history, oldest first (see `lineage`). */
+export interface TrainStage {
+  steps: number;
+  scheduledSteps: number;
+  seed: number;
+  lr: number;
+  batch: number;
+  crop: number;
+  lambda: number;
+  losslessProb: number;
+  jpegQuality: [number, number];
+  upHidden: number;
+  freezeDown: boolean;
+}
+
+/** Every stage that led to a run at `stepsDone`, following `init` back to the first from-scratch run. */
+export function lineage(cfg: TrainConfig, stepsDone: number): TrainStage[] {
+  const stage: TrainStage = {
+    steps: stepsDone,
+    scheduledSteps: cfg.steps,
+    seed: cfg.seed,
+    lr: cfg.adam.lr,
+    batch: cfg.batch,
+    crop: cfg.crop,
+    lambda: cfg.lambda,
+    losslessProb: cfg.losslessProb,
+    jpegQuality: [cfg.qualityMin, cfg.qualityMax],
+    upHidden: cfg.arch.upHidden,
+    freezeDown: cfg.freezeDown ?? false,
+  };
+  return cfg.init ? [...lineage(cfg.init.config, cfg.init.step), stage] : [stage];
+}
+
+/** Whether `name` is updated under `cfg`. */
+export function isTrainable(cfg: TrainConfig, name: string): boolean {
+  return !(cfg.freezeDown && name.startsWith('down.'));
 }
 
 export function defaultConfig(scale: number, arch: PairArch): TrainConfig {
@@ -73,6 +118,18 @@ export function initialState(cfg: TrainConfig): TrainState {
   const params = initPair(cfg.arch, rng);
   const slots = new Map([...params].map(([k, v]) => [k, newSlot(v.data.length)]));
   return { step: 0, rng: rng.state(), params, slots, history: [] };
+}
+
+/** Copies every tensor of `src` whose name and shape match into `dst`; returns the names copied. */
+export function initFrom(dst: TrainState, src: Pick<TrainState, 'params'>): string[] {
+  const copied: string[] = [];
+  for (const [name, p] of dst.params) {
+    const q = src.params.get(name);
+    if (!q || q.dims.join('x') !== p.dims.join('x')) continue;
+    p.data.set(q.data);
+    copied.push(name);
+  }
+  return copied;
 }
 
 /** Codec quantizer steps for each sample of a batch: lossless or a random JPEG quality. */
@@ -130,9 +187,10 @@ export async function train(
   opts: { checkpoint?: string; threads?: number; hooks?: TrainHooks },
 ): Promise<TrainState> {
   const hooks = opts.hooks ?? {};
-  const model = buildTrainingModel(state.params, cfg.arch, cfg.lambda, { guide: cfg.guide ?? 'l1' });
+  const trainable = (n: string) => isTrainable(cfg, n);
+  const model = buildTrainingModel(state.params, cfg.arch, cfg.lambda, { guide: cfg.guide ?? 'l1', trainable });
   const sess = await createSession(model, { threads: opts.threads });
-  const names = [...state.params.keys()];
+  const names = [...state.params.keys()].filter(trainable);
   const weights = Object.fromEntries(names.map((n) => {
     const p = state.params.get(n);
     if (!p) throw new Error(n);
