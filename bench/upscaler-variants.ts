@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { attr, convAttrs, GraphBuilder } from '../src/encoder/onnx/builder.js';
-import { encodeModel } from '../src/encoder/onnx/proto.js';
+import { encodeModel, type ModelProto } from '../src/encoder/onnx/proto.js';
+import { modelStats } from '../src/encoder/pairs/stats.js';
 import { bicubicUpWeights, reflectPad } from '../src/encoder/train/nets.js';
 import { chromiumMissing, launchChromium, ROOT, serveStatic } from '../test/helpers/browser.js';
 
@@ -48,7 +49,7 @@ let seed = 1;
 const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5) * 0.1;
 
 /** U as nets.ts builds it (convs at LR resolution, bicubic residual, DepthToSpace, Clip), reshaped. */
-function upscaler(v: Variant): Uint8Array {
+function upscaler(v: Variant): ModelProto {
   const g = new GraphBuilder('u');
   const x = g.input('x', [1, 3, 'h', 'w']);
   const t = (dims: number[]) => g.constF(Float32Array.from({ length: dims.reduce((a, b) => a * b) }, rand), dims, 'w');
@@ -66,7 +67,7 @@ function upscaler(v: Variant): Uint8Array {
   const d2s = g.op('DepthToSpace', [g.op('Add', [f, res])], { blocksize: attr.int(2), mode: attr.string('CRD') });
   g.op('Clip', [d2s, g.constF([0], [], 'lo'), g.constF([1], [], 'hi')], {}, 'y');
   g.output('y', [1, 3, 'H', 'W']);
-  return encodeModel(g.toModel());
+  return g.toModel();
 }
 
 const PAGE = `<!doctype html><script type="module">
@@ -97,7 +98,8 @@ if (missing) {
   const dir = mkdtempSync(join(tmpdir(), 'hcd-variants-'));
   try {
     mkdirSync(join(dir, 'm'));
-    for (const v of VARIANTS) writeFileSync(join(dir, 'm', `${name(v)}.onnx`), upscaler(v));
+    const models = new Map(VARIANTS.map((v) => [name(v), upscaler(v)]));
+    for (const [n, m] of models) writeFileSync(join(dir, 'm', `${n}.onnx`), encodeModel(m));
     writeFileSync(join(dir, 'index.html'), PAGE);
     const server = await serveStatic({ '/ort/': join(ROOT, 'node_modules/onnxruntime-web/dist'), '/m/': join(dir, 'm'), '/': dir });
     const browser = await launchChromium();
@@ -114,7 +116,9 @@ if (missing) {
       const base = median(ms[names[0]]);
       console.log(`onnxruntime-web WASM, ${threads} thread(s), ${w}x${h} -> ${2 * w}x${2 * h}, ${rounds} interleaved rounds`);
       for (const v of VARIANTS) {
-        const macs = (27 * v.ch + v.hidden * 9 * v.ch * v.ch + 9 * v.ch * 12 + 300) / 4;
+        const model = models.get(name(v));
+        if (!model) throw new Error(name(v));
+        const macs = modelStats(model, [h, w]).macs / (4 * w * h);
         const m = median(ms[name(v)]);
         console.log(`${name(v).padEnd(14)} ${m.toFixed(1).padStart(6)} ms  x${(m / base).toFixed(2)}  (${Math.round(macs)} MACs per output pixel)`);
       }

@@ -20,9 +20,10 @@ export interface PairArch {
 }
 
 /**
- * The shipped pairs' shapes. U's depth is set by the browser's WASM budget: two hidden convs run
- * a 320x180 -> 640x360 frame in ~26 ms on two cores where three took ~34 (docs/player.md), and
- * the third conv was worth only ~0.1 dB of validation PSNR (docs/models.md).
+ * The shipped pairs' shapes. U's depth is set by the browser's WASM budget: with two hidden convs
+ * the player's median for a 320x180 -> 640x360 frame on two cores is 29.5 ms, with three it was
+ * 33.8 (docs/player.md), and the third conv was worth only ~0.1 dB of validation PSNR
+ * (docs/models.md).
  */
 export function defaultArch(scale: number): PairArch {
   return scale === 2
