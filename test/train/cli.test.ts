@@ -30,13 +30,16 @@ describe('hcd train CLI', () => {
     const args = ['--scale', '2', '--data', data, '-o', out, '--checkpoint', ck, '--batch', '2', '--crop', '32', '--up-channels', '4', '--up-layers', '1', '--down-channels', '8', '--down-layers', '1', '--threads', '1'];
     const r = cli([...args, '--steps', '4', '--val-every', '2', '--checkpoint-every', '2', '--json']);
     expect(r.status, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; step?: number; psnr?: number });
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; step?: number; psnr?: number; psnr420?: number });
     expect(lines[0].event).toBe('start');
     expect(lines.filter((l) => l.event === 'val').map((l) => l.step)).toEqual([2, 4]);
+    // the default trains and validates through 4:2:0, and says so
+    expect(lines.filter((l) => l.event === 'val').every((l) => Number.isFinite(l.psnr420))).toBe(true);
     expect(lines.at(-1)?.event).toBe('done');
     const pair = await resolvePair(out);
     expect(pair.manifest.scale).toBe(2);
-    expect(pair.manifest.provenance.steps).toBe(4);
+    expect(pair.manifest.provenance).toMatchObject({ steps: 4, chroma: '420' });
+    expect(String(pair.manifest.provenance.recipe)).toMatch(/4:2:0/);
     expect(pair.manifest.upscaler.params).toBeLessThan(2000);
 
     const again = cli([...args, '--steps', '4']);
@@ -49,14 +52,14 @@ describe('hcd train CLI', () => {
     // a second stage: U alone from the first run's weights, stopped early on a longer schedule
     const out2 = join(dir, 'models', 'tiny2-x2');
     const ck2 = join(dir, 'ck2.json');
-    const stage2 = cli([...args.map((a) => (a === out ? out2 : a === ck ? ck2 : a)), '--init', ck, '--freeze-down', '--steps', '8', '--stop-after', '3', '--val-every', '0', '--checkpoint-every', '5', '--json']);
+    const stage2 = cli([...args.map((a) => (a === out ? out2 : a === ck ? ck2 : a)), '--init', ck, '--freeze-down', '--chroma', '444', '--steps', '8', '--stop-after', '3', '--val-every', '0', '--checkpoint-every', '5', '--json']);
     expect(stage2.status, stage2.stderr).toBe(0);
     expect(stage2.stderr).toMatch(/--init: \d+ of \d+ tensors/);
     const p2 = await resolvePair(out2);
     expect(p2.manifest.provenance).toMatchObject({ steps: 3, scheduledSteps: 8, freezeDown: true });
     expect(p2.manifest.provenance.lineage).toMatchObject([
-      { steps: 4, scheduledSteps: 4, freezeDown: false, upHidden: 1 },
-      { steps: 3, scheduledSteps: 8, freezeDown: true, upHidden: 1 },
+      { steps: 4, scheduledSteps: 4, freezeDown: false, upHidden: 1, chroma: '420' },
+      { steps: 3, scheduledSteps: 8, freezeDown: true, upHidden: 1, chroma: '444' },
     ]);
     expect((await loadCheckpoint(ck2)).state.step).toBe(3);
     // D was frozen: the second pair's downscaler is byte-identical to the first's
@@ -73,6 +76,7 @@ describe('hcd train CLI', () => {
       [['--scale', '2', '--init', join(dir, 'nope.json')], /--init: no checkpoint/],
       [['--scale', '2', '--lossless-prob', '1.5'], /--lossless-prob must be between 0 and 1/],
       [['--scale', '2', '--jpeg-quality', '90,20'], /--jpeg-quality must be MIN,MAX/],
+      [['--scale', '2', '--chroma', '422'], /--chroma must be 420 or 444, got '422'/],
     ] as const) {
       const r = cli(['--data', join(dir, 'data'), '-o', out, '--checkpoint', join(dir, 'none.json'), ...args]);
       expect(r.status).not.toBe(0);

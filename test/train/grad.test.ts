@@ -8,12 +8,12 @@ import { checkGradients } from '../autodiff/fd.js';
 import { genImage, TINY } from './helpers.js';
 
 describe('training graph gradients', () => {
-  it('weight gradients of the objective agree with finite differences', async () => {
+  it.each([['444'], ['420']] as const)('weight gradients of the objective (chroma %s) agree with finite differences', async (chroma) => {
     const rng = new Rng(3);
     const p = initPair(TINY, rng);
     // the zero-initialised output convs would hide every earlier layer's gradient: randomise all
     for (const v of p.values()) for (let i = 0; i < v.data.length; i++) v.data[i] += 0.05 * rng.normal();
-    const model = buildObjective(p, TINY, 0.5, { smooth: true });
+    const model = buildObjective(p, TINY, 0.5, { smooth: true, chroma });
     const P = 16;
     const x = new Float32Array(2 * 3 * P * P);
     const img = genImage(40, 40);

@@ -20,6 +20,8 @@ function config(steps: number): TrainConfig {
     batch: 4,
     crop: 32,
     seed: 5,
+    // the loop's mechanics on RGB; 4:2:0 has its own test below
+    chroma: '444',
     valEvery: 0,
     checkpointEvery: 4,
     adam: { ...defaultConfig(2, TINY).adam, lr: 5e-3, warmup: 2 },
@@ -80,5 +82,20 @@ describe('hcd train loop', () => {
     const after = await validate(state.params, cfg.arch, valCrops, 32, 1);
     expect(after.lrPsnr).toBeCloseTo(before.lrPsnr, 6);
     expect(after.psnr).toBeGreaterThan(before.psnr);
+  }, 60_000);
+
+  it('training through 4:2:0 makes a pair better at what the viewer gets than training on RGB', async () => {
+    const data = { train: images, valCrops, valCrop: 32 };
+    const run = async (chroma: '420' | '444') => {
+      const cfg: TrainConfig = { ...config(40), losslessProb: 1, chroma };
+      const state = await train(cfg, data, initialState(cfg), { threads: 1 });
+      return validate(state.params, TINY, valCrops, 32, 1, true);
+    };
+    const via420 = await run('420');
+    const viaRgb = await run('444');
+    expect(via420.psnr420).toBeDefined();
+    // each is best at what it was trained for
+    expect(via420.psnr420!).toBeGreaterThan(viaRgb.psnr420! + 0.05);
+    expect(viaRgb.psnr).toBeGreaterThan(via420.psnr);
   }, 60_000);
 });

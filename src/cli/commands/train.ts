@@ -37,6 +37,7 @@ interface TrainCliOptions {
   freezeDown?: boolean;
   losslessProb?: string;
   jpegQuality?: string;
+  chroma?: string;
   stopAfter?: string;
   exportOnly?: boolean;
   json?: boolean;
@@ -78,6 +79,7 @@ function configFrom(o: TrainCliOptions): TrainConfig {
     adam: { ...base.adam, lr: num(o.lr, 'lr', base.adam.lr) },
     losslessProb: num(o.losslessProb, 'lossless-prob', base.losslessProb),
     ...(o.freezeDown ? { freezeDown: true } : {}),
+    chroma: chromaFrom(o.chroma),
   };
   if (o.jpegQuality !== undefined) {
     const q = o.jpegQuality.split(',').map(Number);
@@ -89,6 +91,12 @@ function configFrom(o: TrainCliOptions): TrainConfig {
   // the codec proxy works on 8x8 blocks of the LR crop
   if (cfg.crop % (8 * scale) !== 0) throw new HcdError(`--crop must be a multiple of ${8 * scale} at scale ${scale}, got ${cfg.crop}`);
   return cfg;
+}
+
+function chromaFrom(v: string | undefined): '420' | '444' {
+  if (v === undefined || v === '420') return '420';
+  if (v === '444') return '444';
+  throw new HcdError(`--chroma must be 420 or 444, got '${v}'`);
 }
 
 function guideFrom(v: string | undefined): 'l1' | 'l2' {
@@ -105,7 +113,10 @@ async function runTraining(o: TrainCliOptions, cfg: TrainConfig, state: TrainSta
     await mkdir(dirname(ckpt), { recursive: true });
     const imgs = await loadImages(o.data.map((d) => resolve(d)), cfg.crop);
     const { train: trainSet, val } = splitImages(imgs, 10);
-    const valCrop = 128 - (128 % (8 * cfg.scale));
+    // 128 px, or less where a held-out image is smaller (a crop past the edge would read garbage)
+    const unit = 8 * cfg.scale;
+    const valCrop = Math.min(128 - (128 % unit), ...val.map((v) => Math.min(v.width, v.height) - (Math.min(v.width, v.height) % unit)));
+    if (valCrop < unit) throw new HcdError(`held-out images must be at least ${unit}x${unit} pixels at scale ${cfg.scale}`);
     const valCrops = validationCrops(val, valCrop, 4);
     const info = {
       event: 'start',
@@ -123,27 +134,27 @@ async function runTraining(o: TrainCliOptions, cfg: TrainConfig, state: TrainSta
     const tty = !o.json && process.stderr.isTTY === true;
     const bar = tty
       ? new cliProgress.SingleBar(
-          { stream: process.stderr, format: 'train [{bar}] {value}/{total} | loss {loss} | PSNR {psnr} dB | val {val} dB | LR {lrp} dB | ETA {eta_formatted}', hideCursor: true },
+          { stream: process.stderr, format: `train [{bar}] {value}/{total} | loss {loss} | PSNR {psnr} dB | val${cfg.chroma === '420' ? ' (4:2:0)' : ''} {val} dB | LR {lrp} dB | ETA {eta_formatted}`, hideCursor: true },
           cliProgress.Presets.shades_classic,
         )
       : undefined;
     bar?.start(cfg.steps, state.step, { loss: '-', psnr: '-', val: '-', lrp: '-' });
-    let lastVal = { psnr: NaN, lrPsnr: NaN };
+    let lastVal: { psnr: number; lrPsnr: number; psnr420?: number } = { psnr: NaN, lrPsnr: NaN };
     let lastJson = 0;
     const startStep = state.step;
     const t0 = Date.now();
     const onStep = (s: StepInfo) => {
       const eta = ((Date.now() - t0) / 1000 / (s.step - startStep)) * (s.of - s.step);
-      if (bar) bar.update(s.step, { loss: fmt(s.loss, 4), psnr: fmt(s.psnr), val: fmt(lastVal.psnr), lrp: fmt(lastVal.lrPsnr) });
+      if (bar) bar.update(s.step, { loss: fmt(s.loss, 4), psnr: fmt(s.psnr), val: fmt(lastVal.psnr420 ?? lastVal.psnr), lrp: fmt(lastVal.lrPsnr) });
       else if (o.json && (Date.now() - lastJson > 1000 || s.step === s.of)) {
         lastJson = Date.now();
         json({ event: 'step', step: s.step, of: s.of, loss: s.loss, psnr: s.psnr, lr_guide: s.lrGuide, lr: s.lr, ms_per_step: Math.round(s.msPerStep), eta_s: Math.round(eta) });
       }
     };
-    const onValidate = (v: { step: number; psnr: number; lrPsnr: number }) => {
+    const onValidate = (v: { step: number; psnr: number; lrPsnr: number; psnr420?: number }) => {
       lastVal = v;
       if (o.json) json({ event: 'val', ...v });
-      else if (!bar) note(`step ${v.step}: validation PSNR ${fmt(v.psnr)} dB, LR vs bicubic ${fmt(v.lrPsnr)} dB`);
+      else if (!bar) note(`step ${v.step}: validation PSNR ${fmt(v.psnr)} dB${v.psnr420 !== undefined ? ` (through 4:2:0 ${fmt(v.psnr420)} dB)` : ''}, LR vs bicubic ${fmt(v.lrPsnr)} dB`);
     };
     try {
       await train(cfg, { train: trainSet, valCrops, valCrop }, state, { checkpoint: ckpt, threads, hooks: { onStep, onValidate, stopAfter } });
@@ -182,6 +193,7 @@ export function registerTrain(program: Command): void {
     .option('--lossless-prob <p>', 'share of crops without the codec proxy (default 0.3)')
     .option('--stop-after <n>', 'stop once n steps are done, keeping the schedule of --steps (checkpoint at n, then export)')
     .option('--jpeg-quality <min,max>', 'codec proxy quality range, uniform per crop (default 30,95)')
+    .option('--chroma <420|444>', 'train through the 4:2:0 round trip every streamed frame takes (default 420), or on RGB as is (444)')
     .option('--export-only', 'write the pair from the checkpoint as it is, without training')
     .option('--json', 'JSON lines on stdout instead of a progress bar')
     .action(async (o: TrainCliOptions) => {
@@ -210,7 +222,7 @@ export function registerTrain(program: Command): void {
       }
       if (!o.exportOnly) await runTraining(o, cfg, state, ckpt, threads, stopAfter);
       const pair = exportPair(state.params, cfg.arch, basename(out), {
-        recipe: `hcd train: L1(U(C(Q(D(x)))), x) + lambda*${(cfg.guide ?? 'l1').toUpperCase()}(D(x), bicubic_down(x)); Q = 8-bit rounding (straight-through), C = DCT-quantization JPEG proxy at random quality`,
+        recipe: `hcd train: L1(U(C(Q(D(x)))), x) + lambda*${(cfg.guide ?? 'l1').toUpperCase()}(D(x), bicubic_down(x)); Q = 8-bit rounding (straight-through), ${cfg.chroma === '420' ? 'then the BT.709 4:2:0 chroma round trip, ' : ''}C = DCT-quantization JPEG proxy at random quality`,
         guide: cfg.guide ?? 'l1',
         learned: true,
         trainer: 'src/encoder/train (onnxruntime-node + src/encoder/autodiff)',
@@ -224,6 +236,7 @@ export function registerTrain(program: Command): void {
         codec: { losslessProb: cfg.losslessProb, jpegQuality: [cfg.qualityMin, cfg.qualityMax] },
         adam: cfg.adam,
         ...(cfg.freezeDown ? { freezeDown: true } : {}),
+        chroma: cfg.chroma ?? '444',
         ...(cfg.init ? { lineage: lineage(cfg, state.step) } : {}),
         validation: state.history.at(-1) ?? null,
       });

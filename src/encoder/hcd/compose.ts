@@ -62,18 +62,20 @@ export interface ChainPart {
 /**
  * Builds `input -> parts[0] -> between[0] -> parts[1] -> ... -> output`, where `between[i]`
  * adds nodes to the builder, taking the previous part's output name and returning the name fed
- * to the next part. The result has one input `inputName` [1,3,H,W] and one output `outputName`.
+ * to the next part; `before`, when given, does the same in front of parts[0]. The result has one
+ * input `inputName` [1,3,H,W] and one output `outputName`.
  */
 export function chainModels(
   parts: ChainPart[],
   between: ((b: GraphBuilder, value: string) => string)[],
   inputName = 'x',
   outputName = 'out',
+  before?: (b: GraphBuilder, value: string) => string,
 ): ModelProto {
   // the gradient engine names its own nodes n_<Op>: a prefix keeps ours apart
   const b = new GraphBuilder('hcd_chain', 'hcd/');
   b.input(inputName, [1, 3, 'H', 'W']);
-  let current = inputName;
+  let current = before ? before(b, inputName) : inputName;
   parts.forEach((part, i) => {
     const io = singleIo(part.model, `model ${part.prefix}`);
     const last = i === parts.length - 1;

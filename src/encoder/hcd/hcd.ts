@@ -1,3 +1,4 @@
+import { HcdError } from '../../shared/errors.js';
 import { cpus } from 'node:os';
 import type { ExecutionProvider } from '../onnx/session.js';
 import { quantize8 } from './compose.js';
@@ -116,7 +117,7 @@ export class Hcd {
 
   static async create(pair: HcdPair, opts: Partial<HcdOptions> = {}, ep?: ExecutionProvider, graphs?: HcdGraphs): Promise<Hcd> {
     const o = resolveOptions(opts);
-    const g = graphs ?? buildHcdGraphs(pair);
+    const g = graphs ?? buildHcdGraphs(pair, o.chroma);
     const threads = o.threads ?? Math.max(1, Math.floor(cpus().length / o.lanes));
     const lanes: Lane[] = [];
     for (let i = 0; i < o.lanes; i++) lanes.push(await Lane.create(g, { threads, ep }));
@@ -180,6 +181,8 @@ export class Hcd {
     };
 
     const tiles = makeTiles(W, H, o.tile, o.halo);
+    if (o.chroma === '420' && tiles.some((t) => t.pw % 2 || t.ph % 2))
+      throw new HcdError(`chroma 420 needs even LR tiles, and the LR is ${W}x${H}: crop the HR to a multiple of ${2 * s}`);
     const hook = (stage: HcdIterEvent['stage'], tile: Tile): IterHook | undefined => {
       const f = ro.onIter;
       return f && ((k, iterate, loss) => f({ stage, tile, k, iterate, loss }));

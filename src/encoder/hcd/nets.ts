@@ -3,6 +3,7 @@ import { createSession, ort, type ExecutionProvider } from '../onnx/session.js';
 import { encodeModel, type ModelProto } from '../onnx/proto.js';
 import type { PairManifest } from '../../shared/manifest.js';
 import { HcdError } from '../../shared/errors.js';
+import { addChroma420 } from '../onnx/chroma.js';
 import { chainModels, quantizeNodes } from './compose.js';
 import type { GradFn } from './pgd.js';
 
@@ -26,7 +27,12 @@ export interface HcdGraphs {
   up: Uint8Array;
 }
 
-export function buildHcdGraphs(pair: HcdPair): HcdGraphs {
+/**
+ * chroma '420' puts the 4:2:0 round trip of the streamed frame (addChroma420) in front of U in
+ * both stages, so that HCD optimizes what the viewer's upscaler gets rather than RGB detail that
+ * the conversion to 4:2:0 averages away. The LR must then have even sides.
+ */
+export function buildHcdGraphs(pair: HcdPair, chroma: '420' | '444' = '444'): HcdGraphs {
   if (pair.manifest.extraInputs.length) {
     throw new HcdError(`pair '${pair.manifest.id}' has extra inputs (${pair.manifest.extraInputs.map((e) => e.name).join(', ')}); HCD supports only single-input networks`);
   }
@@ -37,9 +43,9 @@ export function buildHcdGraphs(pair: HcdPair): HcdGraphs {
       { model: d, prefix: 'd/' },
       { model: u, prefix: 'u/' },
     ],
-    [quantizeNodes],
+    [chroma === '420' ? (b, v) => addChroma420(b, quantizeNodes(b, v)) : quantizeNodes],
   );
-  const lr = chainModels([{ model: u, prefix: 'u/' }], []);
+  const lr = chainModels([{ model: u, prefix: 'u/' }], [], 'x', 'out', chroma === '420' ? (b, v) => addChroma420(b, v) : undefined);
   const loss = { kind: 'mse' as const, output: 'out', target: 'target' as const };
   return {
     hrGrad: encodeModel(buildGradientModel(hr, { wrt: ['x'], loss })),

@@ -25,6 +25,11 @@ export interface HcdOptions {
   schedule?: StepSchedule;
   /** Keep each tile's lowest-loss iterate instead of the last (default false, as the official code). */
   keepBest?: boolean;
+  /**
+   * '420': optimize through the 4:2:0 round trip every streamed frame takes (see buildHcdGraphs);
+   * '444' (the default): on RGB as is, as the paper does for images.
+   */
+  chroma?: '420' | '444';
 }
 
 /** The official configuration: 15 + 15 iterations, L2 ball 0.3, step 20/255, 128x128 LR windows. */
@@ -68,6 +73,7 @@ export function resolveOptions(p: Partial<HcdOptions> = {}): HcdOptions {
   if (!(o.alpha > 0) || !Number.isFinite(o.alpha)) throw new HcdError(`alpha must be a positive number (got ${o.alpha})`);
   if (o.minLrPsnr !== undefined && !(o.minLrPsnr > 0)) throw new HcdError(`min-lr-psnr must be a positive number of dB (got ${o.minLrPsnr})`);
   if (o.threads !== undefined) int('threads', o.threads, 1);
+  if (o.chroma !== undefined && !['420', '444'].includes(o.chroma)) throw new HcdError(`chroma must be 420 or 444 (got ${o.chroma})`);
   if (o.schedule !== undefined && !['constant', 'cosine'].includes(o.schedule)) throw new HcdError(`unknown step schedule '${o.schedule}' (use constant or cosine)`);
   return o;
 }

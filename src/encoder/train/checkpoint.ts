@@ -19,6 +19,8 @@ export interface ValRecord {
   step: number;
   psnr: number;
   lrPsnr: number;
+  /** PSNR with the LR taken through 4:2:0 first, as streamed (runs that train with chroma 420). */
+  psnr420?: number;
 }
 
 const b64 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');

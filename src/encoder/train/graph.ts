@@ -1,6 +1,7 @@
 import { buildGradientModel } from '../autodiff/index.js';
 import { attr, GraphBuilder } from '../onnx/builder.js';
 import type { ModelProto } from '../onnx/proto.js';
+import { addChroma420 } from '../onnx/chroma.js';
 import { addCodecProxy } from './codec.js';
 import { addBicubicDown, addDownscaler, addUpscaler, type PairArch } from './nets.js';
 import type { Params } from './params.js';
@@ -11,7 +12,8 @@ import type { Params } from './params.js';
  *
  *   lr   = D(x)
  *   q    = round(clip(lr, 0, 1) * 255) / 255          (8-bit rendition, straight-through)
- *   c    = C(q; steps)                               (DCT-quantization codec proxy)
+ *   s    = S(q)                                      (4:2:0 chroma round trip, with chroma '420')
+ *   c    = C(s; steps)                               (DCT-quantization codec proxy)
  *   loss = mean|U(c) - x| + lambda * mean(|lr - bicubic_down(x)|  or  (lr - bicubic_down(x))²)
  *
  * Outputs: 'objective', 'rec_mse' (for a training PSNR) and 'lr_guide' (the guidance term).
@@ -23,6 +25,8 @@ export interface ObjectiveOptions {
   guide?: 'l1' | 'l2';
   /** Only these parameters get gradients; the rest are baked into the graph as constants. */
   trainable?: (name: string) => boolean;
+  /** '420': the LR goes through the 4:2:0 round trip of every streamed frame before the codec. */
+  chroma?: '420' | '444';
 }
 
 export function buildObjective(p: Params, arch: PairArch, lambda: number, opts: ObjectiveOptions = {}): ModelProto {
@@ -32,7 +36,9 @@ export function buildObjective(p: Params, arch: PairArch, lambda: number, opts: 
   const lr = addDownscaler(g, p, arch, x);
   const clipped = g.op('Clip', [lr, g.constF([0], [], 'zero'), g.constF([1], [], 'one')]);
   const c255 = g.constF([255], [], 'c255');
-  const coded = opts.smooth ? clipped : addCodecProxy(g, g.op('Div', [g.op('Round', [g.op('Mul', [clipped, c255])]), c255]), steps);
+  const q = opts.smooth ? clipped : g.op('Div', [g.op('Round', [g.op('Mul', [clipped, c255])]), c255]);
+  const sub = opts.chroma === '420' ? addChroma420(g, q) : q;
+  const coded = opts.smooth ? sub : addCodecProxy(g, sub, steps);
   const up = addUpscaler(g, p, arch, coded);
   const diff = g.op('Sub', [up, x]);
   const rec = g.op('ReduceMean', [g.op('Abs', [diff])], { keepdims: attr.int(0) });

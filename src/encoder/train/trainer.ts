@@ -5,6 +5,7 @@ import { saveCheckpoint, type TrainState, type ValRecord } from './checkpoint.js
 import { jpegSteps, losslessSteps } from './codec.js';
 import { sampleBatch, type TrainImage } from './data.js';
 import { buildTrainingModel } from './graph.js';
+import { addChroma420 } from '../onnx/chroma.js';
 import { addBicubicDown, addDownscaler, addUpscaler, initPair, type PairArch } from './nets.js';
 import type { Params } from './params.js';
 import { Rng } from './rng.js';
@@ -35,6 +36,11 @@ export interface TrainConfig {
    * a step several times cheaper. The way to give a tiny U many more steps once D has settled.
    */
   freezeDown?: boolean;
+  /**
+   * '420': train through the 4:2:0 round trip every streamed frame takes (addChroma420), and
+   * validate through it too. Absent (runs before the option existed): '444', RGB as is.
+   */
+  chroma?: '420' | '444';
   /** The run whose weights this one started from (`hcd train --init`), with its own config. */
   init?: { checkpoint: string; step: number; config: TrainConfig };
 }
@@ -52,6 +58,7 @@ export interface TrainStage {
   jpegQuality: [number, number];
   upHidden: number;
   freezeDown: boolean;
+  chroma: '420' | '444';
 }
 
 /** Every stage that led to a run at `stepsDone`, following `init` back to the first from-scratch run. */
@@ -68,6 +75,7 @@ export function lineage(cfg: TrainConfig, stepsDone: number): TrainStage[] {
     jpegQuality: [cfg.qualityMin, cfg.qualityMax],
     upHidden: cfg.arch.upHidden,
     freezeDown: cfg.freezeDown ?? false,
+    chroma: cfg.chroma ?? '444',
   };
   return cfg.init ? [...lineage(cfg.init.config, cfg.init.step), stage] : [stage];
 }
@@ -86,6 +94,7 @@ export function defaultConfig(scale: number, arch: PairArch): TrainConfig {
     seed: 1,
     lambda: 8,
     guide: 'l2',
+    chroma: '420',
     losslessProb: 0.3,
     qualityMin: 30,
     qualityMax: 95,
@@ -143,8 +152,11 @@ function sampleSteps(cfg: TrainConfig, rng: Rng): Float32Array {
   return out;
 }
 
-/** Lossless validation: PSNR of U(round(D(x))) vs x and of D(x) vs bicubic-down(x), RGB 0-1. */
-export async function validate(params: Params, arch: PairArch, crops: Float32Array[], p: number, threads?: number): Promise<{ psnr: number; lrPsnr: number }> {
+/**
+ * Lossless validation: PSNR of U(round(D(x))) vs x and of D(x) vs bicubic-down(x), RGB 0-1; with
+ * chroma420, also of U(round(S(round(D(x))))) vs x, S the 4:2:0 round trip (as streamed).
+ */
+export async function validate(params: Params, arch: PairArch, crops: Float32Array[], p: number, threads?: number, chroma420 = false): Promise<{ psnr: number; lrPsnr: number; psnr420?: number }> {
   const g = new GraphBuilder('hcd_val');
   const x = g.input('x', ['N', 3, p, p]);
   const lr = addDownscaler(g, params, arch, x);
@@ -158,10 +170,12 @@ export async function validate(params: Params, arch: PairArch, crops: Float32Arr
     return g.op('ReduceMean', [g.op('Mul', [d, d])], { keepdims: attr.int(0) }, out);
   };
   g.output(mse(up, x, 'hr_mse'), []);
+  if (chroma420) g.output(mse(q8(addUpscaler(g, params, arch, q8(addChroma420(g, q8(lr))))), x, 'hr420_mse'), []);
   g.output(mse(lr, addBicubicDown(g, arch.scale, x), 'lr_mse'), []);
   const sess = await createSession(g.toModel(), { threads });
   let hr = 0;
   let lrm = 0;
+  let hr420 = 0;
   const chunk = 8;
   for (let i = 0; i < crops.length; i += chunk) {
     const part = crops.slice(i, i + chunk);
@@ -170,10 +184,11 @@ export async function validate(params: Params, arch: PairArch, crops: Float32Arr
     const r = await sess.run({ x: new ort.Tensor('float32', buf, [part.length, 3, p, p]) });
     hr += (r.hr_mse.data as Float32Array)[0] * part.length;
     lrm += (r.lr_mse.data as Float32Array)[0] * part.length;
+    if (chroma420) hr420 += (r.hr420_mse.data as Float32Array)[0] * part.length;
   }
   await sess.release();
   const toPsnr = (m: number) => 10 * Math.log10(1 / Math.max(m / crops.length, 1e-12));
-  return { psnr: toPsnr(hr), lrPsnr: toPsnr(lrm) };
+  return { psnr: toPsnr(hr), lrPsnr: toPsnr(lrm), ...(chroma420 ? { psnr420: toPsnr(hr420) } : {}) };
 }
 
 /**
@@ -188,7 +203,7 @@ export async function train(
 ): Promise<TrainState> {
   const hooks = opts.hooks ?? {};
   const trainable = (n: string) => isTrainable(cfg, n);
-  const model = buildTrainingModel(state.params, cfg.arch, cfg.lambda, { guide: cfg.guide ?? 'l1', trainable });
+  const model = buildTrainingModel(state.params, cfg.arch, cfg.lambda, { guide: cfg.guide ?? 'l1', trainable, chroma: cfg.chroma });
   const sess = await createSession(model, { threads: opts.threads });
   const names = [...state.params.keys()].filter(trainable);
   const weights = Object.fromEntries(names.map((n) => {
@@ -202,8 +217,8 @@ export async function train(
     if (opts.checkpoint) await saveCheckpoint(opts.checkpoint, state, cfg);
   };
   const doValidate = async () => {
-    const v = await validate(state.params, cfg.arch, data.valCrops, data.valCrop, opts.threads);
-    const rec = { step: state.step, psnr: round3(v.psnr), lrPsnr: round3(v.lrPsnr) };
+    const v = await validate(state.params, cfg.arch, data.valCrops, data.valCrop, opts.threads, cfg.chroma === '420');
+    const rec: ValRecord = { step: state.step, psnr: round3(v.psnr), lrPsnr: round3(v.lrPsnr), ...(v.psnr420 !== undefined ? { psnr420: round3(v.psnr420) } : {}) };
     state.history.push(rec);
     hooks.onValidate?.(rec);
   };
