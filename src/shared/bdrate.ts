@@ -245,6 +245,39 @@ export function bestEnvelope(anchors: RdPoint[][], opts: BdOptions & { samples?:
   });
 }
 
+export interface BestOptions extends BdOptions {
+  samples?: number;
+  /** Integrate over this quality interval only (intersected with the usual overlap). */
+  range?: [number, number];
+}
+
+function bestSetup(anchors: RdPoint[][], test: RdPoint[], opts: BestOptions) {
+  const method = opts.method ?? 'pchip';
+  validate(test, 'test');
+  anchors.forEach((a, i) => validate(a, `anchor ${i + 1}`));
+  const as = anchors.map((a, i) => rateCurve(a, method, `anchor ${i + 1}`));
+  const t = rateCurve(test, method, 'test');
+  const lo = Math.max(t.lo, Math.min(...as.map((a) => a.lo)), opts.range?.[0] ?? -Infinity);
+  const hi = Math.min(t.hi, Math.max(...as.map((a) => a.hi)), opts.range?.[1] ?? Infinity);
+  return hi > lo ? { as, t, lo, hi } : undefined;
+}
+
+/**
+ * The share (0-1) of bdRateVsBest's quality interval that no anchor's measured range covers, where
+ * the envelope is the anchors' extrapolation instead of a measurement. NaN where it is undefined.
+ */
+export function bestGapShare(anchors: RdPoint[][], test: RdPoint[], opts: BestOptions = {}): number {
+  const r = bestSetup(anchors, test, opts);
+  if (!r) return NaN;
+  const n = opts.samples ?? 4096;
+  let gap = 0;
+  for (let i = 0; i < n; i++) {
+    const q = r.lo + ((r.hi - r.lo) * (i + 0.5)) / n;
+    if (!r.as.some((a) => q >= a.lo - 1e-12 && q <= a.hi + 1e-12)) gap++;
+  }
+  return gap / n;
+}
+
 /**
  * BD-rate (%) of `test` against the best of several anchor curves at each quality: the lower
  * envelope min_k rate_k(q) of the anchors' interpolated log-rate curves, over the qualities some
@@ -253,15 +286,10 @@ export function bestEnvelope(anchors: RdPoint[][], opts: BdOptions & { samples?:
  * kinks where anchors cross, so the integral is numeric (trapezoid on `samples` points; the
  * smooth single-anchor case agrees with bdRate to ~1e-6 %). NaN where the ranges do not overlap.
  */
-export function bdRateVsBest(anchors: RdPoint[][], test: RdPoint[], opts: BdOptions & { samples?: number } = {}): number {
-  const method = opts.method ?? 'pchip';
-  validate(test, 'test');
-  anchors.forEach((a, i) => validate(a, `anchor ${i + 1}`));
-  const as = anchors.map((a, i) => rateCurve(a, method, `anchor ${i + 1}`));
-  const t = rateCurve(test, method, 'test');
-  const lo = Math.max(t.lo, Math.min(...as.map((a) => a.lo)));
-  const hi = Math.min(t.hi, Math.max(...as.map((a) => a.hi)));
-  if (!(hi > lo)) return NaN;
+export function bdRateVsBest(anchors: RdPoint[][], test: RdPoint[], opts: BestOptions = {}): number {
+  const r = bestSetup(anchors, test, opts);
+  if (!r) return NaN;
+  const { as, t, lo, hi } = r;
   const n = opts.samples ?? 4096;
   let sum = 0;
   for (let i = 0; i <= n; i++) {

@@ -192,6 +192,28 @@ describe('frame-function pipelines (the learned-pair plug-in)', () => {
     expect(r.pipelines.map((p) => p.id)).toEqual(['C', 'E']);
   });
 
+  it('hull CRFs extend A and B only; the low-bitrate range and the hull gaps are reported', async () => {
+    const [C] = await resolvePipelines(['C'], { scale: 2, model: 'bicubic-x2', threads: 1 });
+    const r = await runCompare({ input: clip, outDir: join(dir, 'out-h'), crfs: [18, 26, 34], hullCrfs: [42, 51], pipelines: [sourcePipeline, bicubicPipeline(2), C], threads: 1 });
+    const crfs = (id: string) => r.points.filter((p) => p.pipeline === id).map((p) => p.crf);
+    expect(crfs('A')).toEqual([18, 26, 34, 42, 51]);
+    expect(crfs('B')).toEqual([18, 26, 34, 42, 51]);
+    expect(crfs('C')).toEqual([18, 26, 34]);
+    expect(r.bd.hull_crfs).toEqual([42, 51]);
+    // the low range is C's two cheapest points (ceil(3/2) = 2): CRF 26 and 34
+    const c = (crf: number) => r.points.find((p) => p.pipeline === 'C' && p.crf === crf)!;
+    expect(r.bd_low_range.C.kbps).toEqual([c(34).bitrate_kbps, c(26).bitrate_kbps]);
+    expect(r.bd_low_range.C.psnr_y).toEqual([c(34).psnr_y, c(26).psnr_y]);
+    expect(Number.isFinite(r.bd_rate_vs_hull_low.C)).toBe(true);
+    // the hull is A and B: each is >= 0 against it on the low range too
+    expect(r.bd_rate_vs_hull_low.A!).toBeGreaterThanOrEqual(-1e-6);
+    expect(r.bd_rate_vs_hull_low.B!).toBeGreaterThanOrEqual(-1e-6);
+    // A down to CRF 51 covers every quality C reaches: nothing is extrapolated
+    expect(r.hull_gap_share.C).toEqual({ full: 0, low: 0 });
+    const html = await readFile(join(dir, 'out-h', 'report.html'), 'utf8');
+    expect(html).toContain('low-bitrate range');
+  });
+
   it('unknown pipelines are a clear error', async () => {
     await expect(resolvePipelines(['Z'], { scale: 2 })).rejects.toThrow(HcdError);
   });
@@ -216,7 +238,13 @@ describe('hcd compare CLI', () => {
     const r = cli([clip, '-o', join(dir, 'cli-out'), '--crf', '24,36', '--pipelines', 'A', '--threads', '1', '--json']);
     expect(r.status).toBe(0);
     const json = JSON.parse(r.stdout) as CompareReport;
-    expect(json.points.map((p) => p.crf)).toEqual([24, 36]);
+    // A also at the default hull CRFs
+    expect(json.points.map((p) => p.crf)).toEqual([24, 36, 42, 46, 51]);
+    const none = cli([clip, '-o', join(dir, 'cli-out2'), '--crf', '24,36', '--hull-crf', 'none', '--pipelines', 'A', '--threads', '1', '--json']);
+    expect((JSON.parse(none.stdout) as CompareReport).points.map((p) => p.crf)).toEqual([24, 36]);
+    const bad = cli([clip, '-o', join(dir, 'cli-out3'), '--hull-crf', '60']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/--hull-crf wants integers 0-51/);
     expect(r.stderr).toContain('[compare]');
   });
 });

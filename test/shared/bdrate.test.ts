@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bdPsnr, bdRate, bdRateVsBest, bestEnvelope, convexHull, pchipSlopes, type RdPoint } from '../../src/shared/bdrate.js';
+import { bdPsnr, bdRate, bdRateVsBest, bestEnvelope, bestGapShare, convexHull, pchipSlopes, type RdPoint } from '../../src/shared/bdrate.js';
 
 const curve = (rates: number[], psnrs: number[]): RdPoint[] => rates.map((bitrate, i) => ({ bitrate, psnr: psnrs[i] }));
 
@@ -151,5 +151,32 @@ describe('bdRateVsBest (the cheaper of several anchors at each quality)', () => 
     expect(env[20].psnr).toBe(37.5);
     expect(env[0].bitrate).toBeCloseTo(60, 9); // b is cheaper at 30 dB
     expect(env[20].bitrate).toBeCloseTo(800, 9); // only a reaches 37.5 dB
+  });
+
+  it('a quality range restricts the integral, and the gap share tells where the envelope is only extrapolated', () => {
+    const a = curve([100, 200, 400, 800], [30, 33, 35.5, 37.5]);
+    // cheaper by 20 % below 33 dB, by 5 % above: a range picks the part it covers
+    const t = a.map((p) => ({ ...p, bitrate: p.bitrate * (p.psnr <= 33 ? 0.8 : 0.95) }));
+    const low = bdRateVsBest([a], t, { range: [30, 33] });
+    const high = bdRateVsBest([a], t, { range: [35.5, 37.5] });
+    // (not exactly -20 and -5: the pchip slopes at 33 and 35.5 see the other part too)
+    expect(low).toBeLessThan(-18);
+    expect(low).toBeGreaterThan(-22);
+    expect(high).toBeLessThan(-3.5);
+    expect(high).toBeGreaterThan(-6.5);
+    // with a uniform saving any range inside the curves gives it exactly
+    const uniform = a.map((p) => ({ ...p, bitrate: p.bitrate * 0.8 }));
+    expect(bdRateVsBest([a], uniform, { range: [31, 34] })).toBeCloseTo(-20, 6);
+    expect(bdRateVsBest([a], t)).toBeGreaterThan(low);
+    expect(bdRateVsBest([a], t)).toBeLessThan(high);
+    // a range outside every curve: undefined
+    expect(bdRateVsBest([a], t, { range: [20, 25] })).toBeNaN();
+    // two anchors with a gap between their measured ranges (33-35 dB): that part is extrapolation
+    const lo = curve([50, 90, 150], [28, 30.5, 33]);
+    const hi = curve([300, 500, 900], [35, 36.5, 38]);
+    const test = curve([60, 120, 260, 600], [29, 32, 34, 37]);
+    expect(bestGapShare([lo, hi], test)).toBeCloseTo(2 / 8, 2);
+    expect(bestGapShare([lo, hi], test, { range: [29, 33] })).toBe(0);
+    expect(bestGapShare([a], a)).toBe(0);
   });
 });

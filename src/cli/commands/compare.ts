@@ -13,6 +13,7 @@ interface CompareFlags {
   seconds?: string;
   start?: string;
   crf: string;
+  hullCrf: string;
   pipelines?: string;
   scale?: string;
   preset: string;
@@ -41,6 +42,14 @@ export function parseCrfs(v: string): number[] {
   const crfs = v.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   if (crfs.length < 2 || crfs.some((c) => !Number.isInteger(c) || c < 0 || c > 51)) throw new HcdError(`--crf wants at least two integers 0-51 separated by commas, got '${v}'`);
   if (new Set(crfs).size !== crfs.length) throw new HcdError(`--crf has a repeated value: '${v}'`);
+  return crfs;
+}
+
+/** --hull-crf: CRFs 0-51, possibly none ('' or 'none'). */
+export function parseHullCrfs(v: string): number[] {
+  if (v.trim() === '' || v.trim() === 'none') return [];
+  const crfs = v.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (crfs.some((c) => !Number.isInteger(c) || c < 0 || c > 51)) throw new HcdError(`--hull-crf wants integers 0-51 separated by commas (or 'none'), got '${v}'`);
   return crfs;
 }
 
@@ -89,6 +98,7 @@ export function registerCompare(program: Command): void {
     .option('--seconds <n>', 'only N seconds of the input (default: all, or the encode\'s --seconds)')
     .option('--start <s>', 'start this many seconds into the input', '0')
     .option('--crf <list>', 'x264 CRF values, comma separated', '22,26,30,34,38')
+    .option('--hull-crf <list>', "extra CRFs for A and B only, so that the conventional hull reaches the low qualities of the x2 pipelines ('none' for none)", '42,46,51')
     .option('--pipelines <list>', `pipelines to run (${KNOWN_PIPELINES.join(', ')}; default A,B, or A,B plus C or D as the encode made its LR frames)`)
     .option('--scale <n>', 'downscale factor of the low-resolution pipelines (default 2, or the encode\'s pair\'s)')
     .option('--model <id>', 'rescaling pair for C/D (default the encode\'s, else as hcd encode: hcd-x2 when trained, else rdn-x2)')
@@ -103,6 +113,7 @@ export function registerCompare(program: Command): void {
       const t = resolveTarget(input, f);
       if (f.vmafModel && !existsSync(f.vmafModel)) throw new HcdError(`no such VMAF model: ${f.vmafModel}`);
       const crfs = parseCrfs(f.crf);
+      const hullCrfs = parseHullCrfs(f.hullCrf);
       const cropKbps = f.cropKbps === undefined ? undefined : positive('crop-kbps', f.cropKbps);
       const log = (line: string): void => void process.stderr.write(`[compare] ${line}\n`);
       if (t.folder) {
@@ -133,6 +144,7 @@ export function registerCompare(program: Command): void {
         seconds: t.seconds,
         start: nonNegative('start', f.start ?? '0'),
         crfs,
+        hullCrfs,
         pipelines,
         preset: f.preset,
         threads: positive('threads', f.threads, true),

@@ -8,6 +8,15 @@ import type { RdRow } from './types.js';
 
 const CSV_COLUMNS: (keyof RdRow)[] = ['pipeline', 'crf', 'bytes', 'file_bytes', 'bitrate_kbps', 'width', 'height', 'psnr_y', 'psnr_u', 'psnr_v', 'psnr_yuv', 'ssim_y', 'ssim_all', 'vmaf', 'file'];
 
+/** The low-bitrate range of a pipeline, and how much of it the hull only extrapolates. */
+function lowNote(report: CompareReport, id: string): string {
+  const r = report.bd_low_range?.[id];
+  if (!r) return '';
+  const gap = report.hull_gap_share?.[id]?.low;
+  const g = gap ? `; hull extrapolated over ${Math.round(gap * 100)} %` : '';
+  return ` <small>(${r.kbps[0].toFixed(0)}-${r.kbps[1].toFixed(0)} kbit/s${g})</small>`;
+}
+
 export function toCsv(rows: RdRow[]): string {
   const cell = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'number' ? String(Number(v.toFixed(6))) : String(v));
   return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
@@ -73,7 +82,7 @@ export async function toHtml(report: CompareReport): Promise<string> {
   const psnrSvg = await rdChartSvg(report, 'psnr_y', 'Rate-distortion, PSNR-Y at source size');
   const ssimSvg = await rdChartSvg(report, 'ssim_y', 'Rate-distortion, SSIM-Y at source size');
   const bdRows = report.pipelines
-    .map((p) => `<tr><td>${esc(p.id)}</td><td>${esc(p.label)}</td><td>${p.lr_width}x${p.lr_height}</td><td>${fmt(report.bd_rate_vs_source[p.id])}</td><td>${fmt(report.bd_psnr_vs_source[p.id], 3)}</td><td>${fmt(report.bd_rate_vs_hull[p.id])}</td><td>${fmt(report.bd_rate_other_metrics.psnr_yuv.vs_source[p.id])}</td><td>${fmt(report.bd_rate_other_metrics.ssim_y.vs_source[p.id])}</td></tr>`)
+    .map((p) => `<tr><td>${esc(p.id)}</td><td>${esc(p.label)}</td><td>${p.lr_width}x${p.lr_height}</td><td>${fmt(report.bd_rate_vs_source[p.id])}</td><td>${fmt(report.bd_psnr_vs_source[p.id], 3)}</td><td>${fmt(report.bd_rate_vs_hull[p.id])}</td><td>${fmt(report.bd_rate_vs_hull_low?.[p.id])}${lowNote(report, p.id)}</td><td>${fmt(report.bd_rate_other_metrics.psnr_yuv.vs_source[p.id])}</td><td>${fmt(report.bd_rate_other_metrics.ssim_y.vs_source[p.id])}</td></tr>`)
     .join('\n');
   const pointRows = report.points
     .map((r) => `<tr><td>${esc(r.pipeline)}</td><td>${r.crf}</td><td>${fmt(r.bitrate_kbps, 1)}</td><td>${fmt(r.psnr_y)}</td><td>${fmt(r.psnr_yuv)}</td><td>${fmt(r.ssim_y, 4)}</td><td>${r.vmaf === null ? 'n/a' : fmt(r.vmaf)}</td><td><a href="${esc(r.file)}">${esc(r.file)}</a></td></tr>`)
@@ -95,7 +104,7 @@ export async function toHtml(report: CompareReport): Promise<string> {
 x264 ${esc(String(report.x264.preset))}, keyint ${report.x264.keyint}, ${report.x264.threads} threads. Quality measured ${esc(report.metrics.where)}.
 VMAF: ${report.vmaf.available ? 'measured' : `not measured — ${esc(report.vmaf.reason ?? '')}`}.</p>
 <h2>BD-rate (PSNR-Y, pchip; negative = fewer bits for the same quality)</h2>
-<table><tr><th>id</th><th>pipeline</th><th>encoded size</th><th>BD-rate vs A (%)</th><th>BD-PSNR vs A (dB)</th><th>BD-rate vs best of ${esc(report.bd.hull_anchor.join('+'))} (%)</th><th>BD-rate vs A, PSNR-YUV (%)</th><th>BD-rate vs A, SSIM-Y (%)</th></tr>
+<table><tr><th>id</th><th>pipeline</th><th>encoded size</th><th>BD-rate vs A (%)</th><th>BD-PSNR vs A (dB)</th><th>BD-rate vs best of ${esc(report.bd.hull_anchor.join('+'))} (%)</th><th>the same, low-bitrate range (%)</th><th>BD-rate vs A, PSNR-YUV (%)</th><th>BD-rate vs A, SSIM-Y (%)</th></tr>
 ${bdRows}</table>
 ${Object.keys(report.bd_rate_between ?? {}).length ? `<p>Direct BD-rate, each over the pair's common range: ${Object.entries(report.bd_rate_between).map(([k, v]) => `${esc(k)} ${fmt(v)} %`).join('; ')}.</p>` : ''}
 <div class="charts">${psnrSvg}${ssimSvg}</div>

@@ -1,7 +1,7 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { bdPsnr, bdRate, bdRateVsBest, type RdPoint } from '../../shared/bdrate.js';
+import { bdPsnr, bdRate, bdRateVsBest, bestGapShare, type RdPoint } from '../../shared/bdrate.js';
 import { HcdError } from '../../shared/errors.js';
 import { readFrames } from '../frames/decode.js';
 import { runFfmpeg } from '../ffmpeg.js';
@@ -20,6 +20,12 @@ export interface CompareOptions {
   /** Seconds into the input to start from. */
   start?: number;
   crfs: number[];
+  /**
+   * Extra CRFs for the conventional pipelines (A and B) only, so that the hull reaches down to
+   * the qualities the downscaled pipelines reach at their highest CRFs: without them A's curve
+   * stops at CRF max(crfs) and the hull below that is an extrapolation.
+   */
+  hullCrfs?: number[];
   pipelines: Pipeline[];
   preset?: string;
   threads?: number;
@@ -37,7 +43,7 @@ export interface CompareReport {
   x264: Record<string, string | number>;
   metrics: Record<string, string>;
   vmaf: { available: boolean; reason?: string; model?: string };
-  bd: { metric: 'psnr_y'; method: 'pchip'; source_anchor: string; hull_anchor: string[]; hull: string };
+  bd: { metric: 'psnr_y'; method: 'pchip'; source_anchor: string; hull_anchor: string[]; hull: string; hull_crfs: number[]; low_range: string };
   pipelines: { id: string; label: string; kind: string; scale: number; lr_width: number; lr_height: number }[];
   points: RdRow[];
   /** BD-rate (%) of each pipeline against A (source resolution); null where the curves do not overlap. */
@@ -47,6 +53,18 @@ export interface CompareReport {
    * lower envelope of A's and B's interpolated rate curves (bdRateVsBest). >= 0 for A and B.
    */
   bd_rate_vs_hull: Record<string, number | null>;
+  /**
+   * The same over each pipeline's low-bitrate range: the qualities between its lowest-rate point
+   * and the highest of its lower-rate half of points (CRF 30-38 of the default five), where a
+   * downscaled rendition is meant to be used. `bd_low_range` gives that range.
+   */
+  bd_rate_vs_hull_low: Record<string, number | null>;
+  bd_low_range: Record<string, { kbps: [number, number]; psnr_y: [number, number] }>;
+  /**
+   * The share of each hull BD-rate's quality interval that neither A's nor B's measured points
+   * cover (there the hull is extrapolated, not measured): full range and low range.
+   */
+  hull_gap_share: Record<string, { full: number | null; low: number | null }>;
   /**
    * Direct BD-rate (%) between neighbours in the method's ladder, over each pair's common range:
    * "C vs B", "D vs C", "E vs D", "E vs C" (whichever both ran). The hull figures above clip each
@@ -113,7 +131,10 @@ function bdTables(rows: RdRow[], ids: string[], metric: BdMetric) {
   const vsSource: Record<string, number | null> = {};
   const psnrVsSource: Record<string, number | null> = {};
   const vsHull: Record<string, number | null> = {};
-  const conventional = ids.filter((id) => id === 'A' || id === 'B');
+  const vsHullLow: Record<string, number | null> = {};
+  const lowRange: Record<string, { kbps: [number, number]; psnr_y: [number, number] }> = {};
+  const gaps: Record<string, { full: number | null; low: number | null }> = {};
+  const conventional = ids.filter(isConventional);
   const anchors = conventional.map(curve).filter((c) => c.length >= 2);
   for (const id of ids) {
     const c = curve(id);
@@ -122,10 +143,19 @@ function bdTables(rows: RdRow[], ids: string[], metric: BdMetric) {
       vsSource[id] = safe(() => bdRate(curve('A'), c));
       psnrVsSource[id] = safe(() => bdPsnr(curve('A'), c));
     }
-    if (anchors.length > 0) vsHull[id] = safe(() => bdRateVsBest(anchors, c));
+    if (anchors.length === 0) continue;
+    vsHull[id] = safe(() => bdRateVsBest(anchors, c));
+    const low = [...c].sort((a, b) => a.bitrate - b.bitrate).slice(0, Math.max(2, Math.ceil(c.length / 2)));
+    const range: [number, number] = [Math.min(...low.map((p) => p.psnr)), Math.max(...low.map((p) => p.psnr))];
+    lowRange[id] = { kbps: [low[0].bitrate, low[low.length - 1].bitrate], psnr_y: range };
+    vsHullLow[id] = safe(() => bdRateVsBest(anchors, c, { range }));
+    gaps[id] = { full: safe(() => bestGapShare(anchors, c)), low: safe(() => bestGapShare(anchors, c, { range })) };
   }
-  return { vsSource, psnrVsSource, vsHull, conventional };
+  return { vsSource, psnrVsSource, vsHull, vsHullLow, lowRange, gaps, conventional };
 }
+
+/** The pipelines the hull is made of: what a conventional per-title ladder can choose from. */
+const isConventional = (id: string) => id === 'A' || id === 'B';
 
 const LADDER: [string, string][] = [['C', 'B'], ['D', 'C'], ['E', 'D'], ['E', 'C']];
 
@@ -162,7 +192,8 @@ export async function runCompare(o: CompareOptions): Promise<CompareReport> {
       const shared = p.kind === 'frames' && p.sameLrAs ? lrPaths.get(p.sameLrAs) : undefined;
       const lrPath = shared ?? (await makeLr(p, src, lr, join(work, `${p.id}-lr.y4m`)));
       lrPaths.set(p.id, lrPath);
-      for (const crf of o.crfs) {
+      const crfs = isConventional(p.id) ? [...new Set([...o.crfs, ...(o.hullCrfs ?? [])])].sort((a, b) => a - b) : o.crfs;
+      for (const crf of crfs) {
         const name = `${p.id}_crf${crf}`;
         const encodeFrom = p.kind === 'frames' && p.refine ? await refineAt(p, src, lr, lrPath, crf, x264, work) : lrPath;
         const size = await encodeX264(encodeFrom, crf, join(work, 'streams', `${name}.mp4`), x264);
@@ -222,11 +253,16 @@ export async function runCompare(o: CompareOptions): Promise<CompareReport> {
         source_anchor: 'A',
         hull_anchor: bd.conventional,
         hull: 'bd_rate_vs_hull is against the best of the hull_anchor pipelines at each quality: the lower envelope of their pchip log-rate curves (bdRateVsBest)',
+        hull_crfs: o.hullCrfs ?? [],
+        low_range: "bd_rate_vs_hull_low integrates over the qualities of each pipeline's lower-rate half of points (bd_low_range), clipped to the hull's range",
       },
       pipelines: o.pipelines.map((p) => ({ id: p.id, label: p.label, kind: p.kind, scale: p.scale, lr_width: lrs.get(p.id)!.width, lr_height: lrs.get(p.id)!.height })),
       points: rows,
       bd_rate_vs_source: bd.vsSource,
       bd_rate_vs_hull: bd.vsHull,
+      bd_rate_vs_hull_low: bd.vsHullLow,
+      bd_low_range: bd.lowRange,
+      hull_gap_share: bd.gaps,
       bd_psnr_vs_source: bd.psnrVsSource,
       bd_rate_between: between(rows, ids),
       bd_rate_other_metrics: other as CompareReport['bd_rate_other_metrics'],
