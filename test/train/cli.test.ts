@@ -77,6 +77,8 @@ describe('hcd train CLI', () => {
       [['--scale', '2', '--lossless-prob', '1.5'], /--lossless-prob must be between 0 and 1/],
       [['--scale', '2', '--jpeg-quality', '90,20'], /--jpeg-quality must be MIN,MAX/],
       [['--scale', '2', '--chroma', '422'], /--chroma must be 420 or 444, got '422'/],
+      [['--scale', '2', '--init', join(dir, 'ck.json'), '--resume'], /--init starts a new run and cannot be combined with --resume/],
+      [['--scale', '2', '--init', join(dir, 'ck.json'), '--export-only'], /--init starts a new run and cannot be combined with --export-only/],
     ] as const) {
       const r = cli(['--data', join(dir, 'data'), '-o', out, '--checkpoint', join(dir, 'none.json'), ...args]);
       expect(r.status).not.toBe(0);

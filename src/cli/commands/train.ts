@@ -203,6 +203,8 @@ export function registerTrain(program: Command): void {
       const stopAfter = o.stopAfter === undefined ? undefined : int(o.stopAfter, 'stop-after', 1, 1);
       let cfg = configFrom(o);
       let state;
+      // a continued or exported run keeps its own starting point; --init would be silently ignored
+      if (o.init && (o.resume || o.exportOnly)) throw new HcdError(`--init starts a new run and cannot be combined with ${o.resume ? '--resume' : '--export-only'}`);
       if (o.resume || o.exportOnly) {
         if (!existsSync(ckpt)) throw new HcdError(`${o.resume ? '--resume' : '--export-only'}: no checkpoint at ${ckpt}`);
         const loaded = await loadCheckpoint(ckpt);
