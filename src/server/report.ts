@@ -6,6 +6,8 @@ export interface HeadlineRow {
   label: string;
   /** BD-rate (%) against the best of the conventional pipelines at each quality; null: no overlap. */
   vsHull: number | null;
+  /** The same over the pipeline's low-bitrate range (reports before session 4 have none: null). */
+  vsHullLow: number | null;
   /** BD-rate (%) against A, the source resolution. */
   vsSource: number | null;
   /** BD-PSNR (dB) against A. */
@@ -42,6 +44,7 @@ export async function readHeadline(file: string): Promise<ReportHeadline | null>
   }
   if (!isObject(report) || !Array.isArray(report.pipelines) || !isObject(report.bd_rate_vs_hull)) return null;
   const hull = table(report.bd_rate_vs_hull);
+  const hullLow = table(report.bd_rate_vs_hull_low);
   const source = table(report.bd_rate_vs_source);
   const psnr = table(report.bd_psnr_vs_source);
   const bd = table(report.bd);
@@ -51,7 +54,7 @@ export async function readHeadline(file: string): Promise<ReportHeadline | null>
     if (!isObject(p) || typeof p.id !== 'string') continue;
     // A is the reference of both tables (0 against itself, >= 0 against its own envelope)
     if (p.id === 'A') continue;
-    rows.push({ id: p.id, label: typeof p.label === 'string' ? p.label : p.id, vsHull: num(hull[p.id]), vsSource: num(source[p.id]), bdPsnr: num(psnr[p.id]) });
+    rows.push({ id: p.id, label: typeof p.label === 'string' ? p.label : p.id, vsHull: num(hull[p.id]), vsHullLow: num(hullLow[p.id]), vsSource: num(source[p.id]), bdPsnr: num(psnr[p.id]) });
   }
   const input = table(report.input);
   const path = typeof input.path === 'string' ? input.path : '';

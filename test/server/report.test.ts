@@ -50,7 +50,7 @@ const get = (p: string) => raw(srv.url, p);
 
 describe('an encode output with its compare report, served', () => {
   it('/api/outputs lists the report, the chart and the BD-rate headline from report.json', async () => {
-    const list = JSON.parse((await get('/api/outputs')).body.toString()) as { name: string; report?: string; reportHtml?: string; chart?: string; bd?: { rows: { id: string; label: string; vsHull: number | null; vsSource: number | null; bdPsnr: number | null }[]; hullAnchor: string[]; input: { name: string } } }[];
+    const list = JSON.parse((await get('/api/outputs')).body.toString()) as { name: string; report?: string; reportHtml?: string; chart?: string; bd?: { rows: { id: string; label: string; vsHull: number | null; vsHullLow: number | null; vsSource: number | null; bdPsnr: number | null }[]; hullAnchor: string[]; input: { name: string } } }[];
     const clip = list.find((o) => o.name === 'clip')!;
     expect(clip).toMatchObject({ report: '/media/clip/compare/report.json', reportHtml: '/media/clip/compare/report.html', chart: '/media/clip/compare/rd.svg' });
     expect(clip.bd!.hullAnchor).toEqual(['A', 'B']);
@@ -59,6 +59,7 @@ describe('an encode output with its compare report, served', () => {
     for (const r of clip.bd!.rows) {
       expect(r.label).toBe(report.pipelines.find((p) => p.id === r.id)!.label);
       expect(r.vsHull).toBe(report.bd_rate_vs_hull[r.id]);
+      expect(r.vsHullLow).toBe(report.bd_rate_vs_hull_low[r.id]);
       expect(r.vsSource).toBe(report.bd_rate_vs_source[r.id]);
       expect(r.bdPsnr).toBe(report.bd_psnr_vs_source[r.id]);
       expect(Number.isFinite(r.vsHull)).toBe(true);
@@ -105,7 +106,7 @@ describe('an encode output with its compare report, served', () => {
     expect(await readHeadline(path.join(base, 'missing.json'))).toBeNull();
     // a report where the curves do not overlap keeps the pipeline with a null figure
     writeFileSync(f, JSON.stringify({ pipelines: [{ id: 'A', label: 'a' }, { id: 'C', label: 'c' }], bd_rate_vs_hull: { A: 0, C: null }, bd_rate_vs_source: { C: -3.5 } }));
-    expect((await readHeadline(f))!.rows).toEqual([{ id: 'C', label: 'c', vsHull: null, vsSource: -3.5, bdPsnr: null }]);
+    expect((await readHeadline(f))!.rows).toEqual([{ id: 'C', label: 'c', vsHull: null, vsHullLow: null, vsSource: -3.5, bdPsnr: null }]);
   });
 });
 
@@ -143,6 +144,7 @@ describe.skipIf(skip)('demo page with the report', { timeout: 180_000 }, () => {
           id: (tr as HTMLElement).dataset.pipeline,
           label: tr.querySelector('.label')?.textContent,
           hull: tr.querySelector('.bd-hull')?.textContent,
+          low: tr.querySelector('.bd-hull-low')?.textContent,
           source: tr.querySelector('.bd-source')?.textContent,
         })),
       );
@@ -151,6 +153,7 @@ describe.skipIf(skip)('demo page with the report', { timeout: 180_000 }, () => {
           id,
           label: report.pipelines.find((p) => p.id === id)!.label,
           hull: pct(report.bd_rate_vs_hull[id]),
+          low: pct(report.bd_rate_vs_hull_low[id]),
           source: pct(report.bd_rate_vs_source[id]),
         })),
       );

@@ -317,7 +317,7 @@ function showBd(bd) {
     th.scope = 'row';
     th.append(el('span', 'label', r.label));
     tr.append(th);
-    for (const [cls, v] of [['bd-hull', r.vsHull], ['bd-source', r.vsSource]]) {
+    for (const [cls, v] of [['bd-hull', r.vsHull], ['bd-hull-low', r.vsHullLow], ['bd-source', r.vsSource]]) {
       const td = el('td', cls, pct(v));
       if (typeof v === 'number' && v <= -0.05) td.classList.add('saves');
       else if (typeof v === 'number' && v >= 0.05) td.classList.add('costs');
