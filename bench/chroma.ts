@@ -14,13 +14,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runFfmpeg } from '../src/encoder/ffmpeg.js';
-import { RGB_TO_YUV709 } from '../src/encoder/compare/pipe.js';
 import { Hcd } from '../src/encoder/hcd/hcd.js';
 import type { HcdPair } from '../src/encoder/hcd/nets.js';
 import { VIDEO_HCD_OPTIONS } from '../src/encoder/hcd/rescaler.js';
 import { cropTo, pairRunner, readPng, yPsnr } from '../src/encoder/pairs/eval.js';
 import { resolvePair } from '../src/encoder/pairs/index.js';
+import { realX264, realYuv420 } from '../src/encoder/train/proxycheck.js';
 import { imageToTensor, tensorToImage, type RgbImage } from '../src/shared/image.js';
 
 const { values } = parseArgs({
@@ -33,28 +32,6 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '2' },
   },
 });
-
-/** Back from BT.709 limited 4:2:0 to RGB, as `readFrames` and the compare tool decode. */
-const YUV_TO_RGB = 'scale=in_color_matrix=bt709:in_range=tv:flags=bicubic+accurate_rnd+full_chroma_int,format=rgb24';
-
-function raw(img: RgbImage): string[] {
-  return ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${img.width}x${img.height}`, '-i', 'pipe:0'];
-}
-
-async function decodeTo(img: RgbImage, args: string[], input: Buffer): Promise<RgbImage> {
-  const { stdout } = await runFfmpeg(['-v', 'error', ...args, '-i', 'pipe:0', '-vf', YUV_TO_RGB, '-f', 'rawvideo', 'pipe:1'], { input });
-  return { ...img, data: new Uint8Array(stdout.buffer, stdout.byteOffset, img.data.length) };
-}
-
-async function through420(img: RgbImage): Promise<RgbImage> {
-  const { stdout } = await runFfmpeg(['-v', 'error', ...raw(img), '-vf', RGB_TO_YUV709, '-f', 'rawvideo', 'pipe:1'], { input: Buffer.from(img.data) });
-  return decodeTo(img, ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${img.width}x${img.height}`], stdout);
-}
-
-async function throughX264(img: RgbImage, crf: number): Promise<{ img: RgbImage; bytes: number }> {
-  const { stdout } = await runFfmpeg(['-v', 'error', ...raw(img), '-vf', RGB_TO_YUV709, '-c:v', 'libx264', '-preset', 'medium', '-crf', String(crf), '-frames:v', '1', '-f', 'h264', 'pipe:1'], { input: Buffer.from(img.data) });
-  return { img: await decodeTo(img, ['-f', 'h264'], stdout), bytes: stdout.length };
-}
 
 if (!existsSync(values.data)) {
   console.log(`skipped: ${values.data} not found`);
@@ -90,8 +67,8 @@ for (const id of values.pairs.split(',')) {
       }
       for (const [name, lr] of lrs) {
         add(`${name}.lossless`, yPsnr(hr, await run.up(lr), s));
-        add(`${name}.yuv420`, yPsnr(hr, await run.up(await through420(lr)), s));
-        const coded = await throughX264(lr, crf);
+        add(`${name}.yuv420`, yPsnr(hr, await run.up(await realYuv420(lr)), s));
+        const coded = await realX264(lr, crf);
         add(`${name}.x264_crf${crf}`, yPsnr(hr, await run.up(coded.img), s));
         add(`${name}.x264_crf${crf}_bytes`, coded.bytes);
       }

@@ -223,17 +223,20 @@ function rateCurve(pts: RdPoint[], method: BdMethod, what: string): RateCurve {
   return { lo: x[0], hi: x[x.length - 1], f: curve(x, y, method) };
 }
 
+/** Whether the anchor's measured points reach quality q. */
+const covers = (a: RateCurve, q: number): boolean => q >= a.lo - 1e-12 && q <= a.hi + 1e-12;
+
 /** The cheapest anchor's log-rate at quality q, among those whose range covers q. */
 function lowest(as: RateCurve[], q: number): number {
   let best = Infinity;
-  for (const a of as) if (q >= a.lo - 1e-12 && q <= a.hi + 1e-12) best = Math.min(best, a.f.at(q));
+  for (const a of as) if (covers(a, q)) best = Math.min(best, a.f.at(q));
   // in a gap between the anchors' ranges, the nearest anchors' extrapolation
   if (best === Infinity) for (const a of as) best = Math.min(best, a.f.at(q));
   return best;
 }
 
 /** Points along the lower envelope of several RD curves (for plotting the "best of" curve). */
-export function bestEnvelope(anchors: RdPoint[][], opts: BdOptions & { samples?: number } = {}): RdPoint[] {
+export function bestEnvelope(anchors: RdPoint[][], opts: Omit<BestOptions, 'range'> = {}): RdPoint[] {
   const as = anchors.filter((a) => a.length >= 2).map((a, i) => rateCurve(a, opts.method ?? 'pchip', `anchor ${i + 1}`));
   if (as.length === 0) return [];
   const lo = Math.min(...as.map((a) => a.lo));
@@ -273,7 +276,7 @@ export function bestGapShare(anchors: RdPoint[][], test: RdPoint[], opts: BestOp
   let gap = 0;
   for (let i = 0; i < n; i++) {
     const q = r.lo + ((r.hi - r.lo) * (i + 0.5)) / n;
-    if (!r.as.some((a) => q >= a.lo - 1e-12 && q <= a.hi + 1e-12)) gap++;
+    if (!r.as.some((a) => covers(a, q))) gap++;
   }
   return gap / n;
 }

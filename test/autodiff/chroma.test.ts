@@ -5,7 +5,7 @@ import { addChroma420 } from '../../src/encoder/onnx/chroma.js';
 import { createSession, ort } from '../../src/encoder/onnx/session.js';
 import type { RgbImage } from '../../src/shared/image.js';
 import { imageToTensor, tensorToImage } from '../../src/shared/image.js';
-import { psnr } from '../../src/shared/metrics.js';
+import { realYuv420, rgbPsnr } from '../../src/encoder/train/proxycheck.js';
 import { checkGradients } from './fd.js';
 
 function chromaModel(reduce: boolean) {
@@ -27,16 +27,6 @@ async function colourful(): Promise<RgbImage> {
   return { width: 128, height: 96, data: new Uint8Array(stdout.buffer, stdout.byteOffset, 128 * 96 * 3) };
 }
 
-/** ffmpeg's conversion to BT.709 4:2:0 and back, as the encoder and a player do it. */
-async function real420(img: RgbImage): Promise<RgbImage> {
-  const raw = ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${img.width}x${img.height}`];
-  const { stdout: yuv } = await runFfmpeg(['-v', 'error', ...raw, '-i', 'pipe:0', '-vf', 'scale=out_color_matrix=bt709:out_range=tv:flags=bicubic+accurate_rnd+full_chroma_int,format=yuv420p', '-f', 'rawvideo', 'pipe:1'], { input: Buffer.from(img.data) });
-  const { stdout } = await runFfmpeg(['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-color_range', 'tv', '-colorspace', 'bt709', '-s', `${img.width}x${img.height}`, '-i', 'pipe:0', '-vf', 'scale=in_color_matrix=bt709:in_range=tv:flags=bicubic+accurate_rnd+full_chroma_int,format=rgb24', '-f', 'rawvideo', 'pipe:1'], { input: yuv });
-  return { ...img, data: new Uint8Array(stdout.buffer, stdout.byteOffset, img.data.length) };
-}
-
-const rgbPsnr = (a: RgbImage, b: RgbImage) => psnr(a.data, b.data, { width: a.width, height: a.height, channels: 3 });
-
 describe('4:2:0 chroma stage', () => {
   it("keeps flat colour and luma, and loses what ffmpeg's 4:2:0 round trip loses", async () => {
     const sess = await createSession(chromaModel(false), { threads: 1 });
@@ -49,7 +39,7 @@ describe('4:2:0 chroma stage', () => {
       expect(rgbPsnr(flat, await run(flat))).toBeGreaterThan(60);
       const img = await colourful();
       const ours = await run(img);
-      const theirs = await real420(img);
+      const theirs = await realYuv420(img);
       const lossOurs = rgbPsnr(img, ours);
       const lossReal = rgbPsnr(img, theirs);
       // a real loss (not the identity), of the size ffmpeg's conversion has ...

@@ -115,7 +115,8 @@ async function runTraining(o: TrainCliOptions, cfg: TrainConfig, state: TrainSta
     const { train: trainSet, val } = splitImages(imgs, 10);
     // 128 px, or less where a held-out image is smaller (a crop past the edge would read garbage)
     const unit = 8 * cfg.scale;
-    const valCrop = Math.min(128 - (128 % unit), ...val.map((v) => Math.min(v.width, v.height) - (Math.min(v.width, v.height) % unit)));
+    const floorTo = (n: number) => n - (n % unit);
+    const valCrop = Math.min(floorTo(128), ...val.map((v) => floorTo(Math.min(v.width, v.height))));
     if (valCrop < unit) throw new HcdError(`held-out images must be at least ${unit}x${unit} pixels at scale ${cfg.scale}`);
     const valCrops = validationCrops(val, valCrop, 4);
     const info = {

@@ -10,9 +10,9 @@ const CSV_COLUMNS: (keyof RdRow)[] = ['pipeline', 'crf', 'bytes', 'file_bytes', 
 
 /** The low-bitrate range of a pipeline, and how much of it the hull only extrapolates. */
 function lowNote(report: CompareReport, id: string): string {
-  const r = report.bd_low_range?.[id];
+  const r = report.bd_low_range[id];
   if (!r) return '';
-  const gap = report.hull_gap_share?.[id]?.low;
+  const gap = report.hull_gap_share[id]?.low;
   const g = gap ? `; hull extrapolated over ${Math.round(gap * 100)} %` : '';
   return ` <small>(${r.kbps[0].toFixed(0)}-${r.kbps[1].toFixed(0)} kbit/s${g})</small>`;
 }
@@ -82,7 +82,7 @@ export async function toHtml(report: CompareReport): Promise<string> {
   const psnrSvg = await rdChartSvg(report, 'psnr_y', 'Rate-distortion, PSNR-Y at source size');
   const ssimSvg = await rdChartSvg(report, 'ssim_y', 'Rate-distortion, SSIM-Y at source size');
   const bdRows = report.pipelines
-    .map((p) => `<tr><td>${esc(p.id)}</td><td>${esc(p.label)}</td><td>${p.lr_width}x${p.lr_height}</td><td>${fmt(report.bd_rate_vs_source[p.id])}</td><td>${fmt(report.bd_psnr_vs_source[p.id], 3)}</td><td>${fmt(report.bd_rate_vs_hull[p.id])}</td><td>${fmt(report.bd_rate_vs_hull_low?.[p.id])}${lowNote(report, p.id)}</td><td>${fmt(report.bd_rate_other_metrics.psnr_yuv.vs_source[p.id])}</td><td>${fmt(report.bd_rate_other_metrics.ssim_y.vs_source[p.id])}</td></tr>`)
+    .map((p) => `<tr><td>${esc(p.id)}</td><td>${esc(p.label)}</td><td>${p.lr_width}x${p.lr_height}</td><td>${fmt(report.bd_rate_vs_source[p.id])}</td><td>${fmt(report.bd_psnr_vs_source[p.id], 3)}</td><td>${fmt(report.bd_rate_vs_hull[p.id])}</td><td>${fmt(report.bd_rate_vs_hull_low[p.id])}${lowNote(report, p.id)}</td><td>${fmt(report.bd_rate_other_metrics.psnr_yuv.vs_source[p.id])}</td><td>${fmt(report.bd_rate_other_metrics.ssim_y.vs_source[p.id])}</td></tr>`)
     .join('\n');
   const pointRows = report.points
     .map((r) => `<tr><td>${esc(r.pipeline)}</td><td>${r.crf}</td><td>${fmt(r.bitrate_kbps, 1)}</td><td>${fmt(r.psnr_y)}</td><td>${fmt(r.psnr_yuv)}</td><td>${fmt(r.ssim_y, 4)}</td><td>${r.vmaf === null ? 'n/a' : fmt(r.vmaf)}</td><td><a href="${esc(r.file)}">${esc(r.file)}</a></td></tr>`)

@@ -126,16 +126,23 @@ function safe(f: () => number): number | null {
   }
 }
 
+/** One pipeline's measured points on the given quality axis. */
+function curveOf(rows: RdRow[], id: string, metric: BdMetric = 'psnr_y'): RdPoint[] {
+  return rows.filter((r) => r.pipeline === id).map((r) => ({ bitrate: r.bitrate_kbps, psnr: r[metric] }));
+}
+
+/** The pipelines the hull is made of: what a conventional per-title ladder can choose from. */
+const isConventional = (id: string) => id === 'A' || id === 'B';
+
+/** The hull anchors' curves on one quality axis (those with enough points to interpolate). */
+const hullAnchors = (rows: RdRow[], ids: string[], metric: BdMetric) => ids.filter(isConventional).map((id) => curveOf(rows, id, metric)).filter((c) => c.length >= 2);
+
 function bdTables(rows: RdRow[], ids: string[], metric: BdMetric) {
-  const curve = (id: string): RdPoint[] => rows.filter((r) => r.pipeline === id).map((r) => ({ bitrate: r.bitrate_kbps, psnr: r[metric] }));
+  const curve = (id: string) => curveOf(rows, id, metric);
   const vsSource: Record<string, number | null> = {};
   const psnrVsSource: Record<string, number | null> = {};
   const vsHull: Record<string, number | null> = {};
-  const vsHullLow: Record<string, number | null> = {};
-  const lowRange: Record<string, { kbps: [number, number]; psnr_y: [number, number] }> = {};
-  const gaps: Record<string, { full: number | null; low: number | null }> = {};
-  const conventional = ids.filter(isConventional);
-  const anchors = conventional.map(curve).filter((c) => c.length >= 2);
+  const anchors = hullAnchors(rows, ids, metric);
   for (const id of ids) {
     const c = curve(id);
     if (c.length < 2) continue;
@@ -143,26 +150,35 @@ function bdTables(rows: RdRow[], ids: string[], metric: BdMetric) {
       vsSource[id] = safe(() => bdRate(curve('A'), c));
       psnrVsSource[id] = safe(() => bdPsnr(curve('A'), c));
     }
-    if (anchors.length === 0) continue;
-    vsHull[id] = safe(() => bdRateVsBest(anchors, c));
+    if (anchors.length > 0) vsHull[id] = safe(() => bdRateVsBest(anchors, c));
+  }
+  return { vsSource, psnrVsSource, vsHull, conventional: ids.filter(isConventional) };
+}
+
+/** PSNR-Y only: each pipeline's hull BD-rate over its low-bitrate range, and the hull's gaps. */
+function lowTables(rows: RdRow[], ids: string[]) {
+  const vsHullLow: Record<string, number | null> = {};
+  const lowRange: Record<string, { kbps: [number, number]; psnr_y: [number, number] }> = {};
+  const gaps: Record<string, { full: number | null; low: number | null }> = {};
+  const anchors = hullAnchors(rows, ids, 'psnr_y');
+  if (anchors.length === 0) return { vsHullLow, lowRange, gaps };
+  for (const id of ids) {
+    const c = curveOf(rows, id);
+    if (c.length < 2) continue;
     const low = [...c].sort((a, b) => a.bitrate - b.bitrate).slice(0, Math.max(2, Math.ceil(c.length / 2)));
     const range: [number, number] = [Math.min(...low.map((p) => p.psnr)), Math.max(...low.map((p) => p.psnr))];
     lowRange[id] = { kbps: [low[0].bitrate, low[low.length - 1].bitrate], psnr_y: range };
     vsHullLow[id] = safe(() => bdRateVsBest(anchors, c, { range }));
     gaps[id] = { full: safe(() => bestGapShare(anchors, c)), low: safe(() => bestGapShare(anchors, c, { range })) };
   }
-  return { vsSource, psnrVsSource, vsHull, vsHullLow, lowRange, gaps, conventional };
+  return { vsHullLow, lowRange, gaps };
 }
-
-/** The pipelines the hull is made of: what a conventional per-title ladder can choose from. */
-const isConventional = (id: string) => id === 'A' || id === 'B';
 
 const LADDER: [string, string][] = [['C', 'B'], ['D', 'C'], ['E', 'D'], ['E', 'C']];
 
 function between(rows: RdRow[], ids: string[]): Record<string, number | null> {
-  const curve = (id: string): RdPoint[] => rows.filter((r) => r.pipeline === id).map((r) => ({ bitrate: r.bitrate_kbps, psnr: r.psnr_y }));
   const out: Record<string, number | null> = {};
-  for (const [test, ref] of LADDER) if (ids.includes(test) && ids.includes(ref)) out[`${test} vs ${ref}`] = safe(() => bdRate(curve(ref), curve(test)));
+  for (const [test, ref] of LADDER) if (ids.includes(test) && ids.includes(ref)) out[`${test} vs ${ref}`] = safe(() => bdRate(curveOf(rows, ref), curveOf(rows, test)));
   return out;
 }
 
@@ -223,6 +239,7 @@ export async function runCompare(o: CompareOptions): Promise<CompareReport> {
     }
     const ids = o.pipelines.map((p) => p.id);
     const bd = bdTables(rows, ids, 'psnr_y');
+    const low = lowTables(rows, ids);
     const other = Object.fromEntries(
       (['psnr_yuv', 'ssim_y'] as const).map((m) => {
         const t = bdTables(rows, ids, m);
@@ -260,9 +277,9 @@ export async function runCompare(o: CompareOptions): Promise<CompareReport> {
       points: rows,
       bd_rate_vs_source: bd.vsSource,
       bd_rate_vs_hull: bd.vsHull,
-      bd_rate_vs_hull_low: bd.vsHullLow,
-      bd_low_range: bd.lowRange,
-      hull_gap_share: bd.gaps,
+      bd_rate_vs_hull_low: low.vsHullLow,
+      bd_low_range: low.lowRange,
+      hull_gap_share: low.gaps,
       bd_psnr_vs_source: bd.psnrVsSource,
       bd_rate_between: between(rows, ids),
       bd_rate_other_metrics: other as CompareReport['bd_rate_other_metrics'],

@@ -1,5 +1,5 @@
-import { HcdError } from '../../shared/errors.js';
 import { cpus } from 'node:os';
+import { HcdError } from '../../shared/errors.js';
 import type { ExecutionProvider } from '../onnx/session.js';
 import { quantize8 } from './compose.js';
 import { buildHcdGraphs, Lane, type HcdGraphs, type HcdPair } from './nets.js';

@@ -45,7 +45,7 @@ export function buildHcdGraphs(pair: HcdPair, chroma: '420' | '444' = '444'): Hc
     ],
     [chroma === '420' ? (b, v) => addChroma420(b, quantizeNodes(b, v)) : quantizeNodes],
   );
-  const lr = chainModels([{ model: u, prefix: 'u/' }], [], 'x', 'out', chroma === '420' ? (b, v) => addChroma420(b, v) : undefined);
+  const lr = chainModels([{ model: u, prefix: 'u/' }], [], 'x', 'out', chroma === '420' ? addChroma420 : undefined);
   const loss = { kind: 'mse' as const, output: 'out', target: 'target' as const };
   return {
     hrGrad: encodeModel(buildGradientModel(hr, { wrt: ['x'], loss })),

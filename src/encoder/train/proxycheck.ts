@@ -58,6 +58,13 @@ export function realX264(img: RgbImage, crf: number): Promise<{ img: RgbImage; b
   return roundTrip(img, ['-vf', RGB_TO_YUV709, '-c:v', 'libx264', '-preset', 'medium', '-crf', String(crf), '-frames:v', '1'], 'h264', YUV709_TO_RGB);
 }
 
+/** The encoder's conversion to BT.709 limited 4:2:0 and back, with no codec in between. */
+export async function realYuv420(img: RgbImage): Promise<RgbImage> {
+  const { stdout: yuv } = await runFfmpeg(['-v', 'error', ...rawIn(img), '-vf', RGB_TO_YUV709, '-f', 'rawvideo', 'pipe:1'], { input: Buffer.from(img.data) });
+  const { stdout } = await runFfmpeg(['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${img.width}x${img.height}`, '-i', 'pipe:0', '-vf', YUV709_TO_RGB, '-f', 'rawvideo', 'pipe:1'], { input: yuv });
+  return { ...img, data: new Uint8Array(stdout.buffer, stdout.byteOffset, img.data.length) };
+}
+
 export const rgbPsnr = (a: RgbImage, b: RgbImage) => psnr(a.data, b.data, { width: a.width, height: a.height, channels: 3 });
 
 export interface ProxyMatch {
