@@ -9,8 +9,8 @@ import { loadImages, splitImages, validationCrops } from '../../encoder/train/da
 import { exportPair } from '../../encoder/train/export.js';
 import { defaultArch } from '../../encoder/train/nets.js';
 import { paramCount } from '../../encoder/train/params.js';
-import type { TrainState } from '../../encoder/train/checkpoint.js';
-import { defaultConfig, initFrom, initialState, lineage, train, type StepInfo, type TrainConfig } from '../../encoder/train/trainer.js';
+import type { TrainState, ValRecord } from '../../encoder/train/checkpoint.js';
+import { DEFAULT_CRF, defaultConfig, initFrom, valCrf, initialState, lineage, train, type StepInfo, type TrainConfig } from '../../encoder/train/trainer.js';
 import { savePair } from '../../encoder/pairs/folder.js';
 
 interface TrainCliOptions {
@@ -38,6 +38,8 @@ interface TrainCliOptions {
   losslessProb?: string;
   jpegQuality?: string;
   chroma?: string;
+  codec?: string;
+  crf?: string;
   stopAfter?: string;
   exportOnly?: boolean;
   json?: boolean;
@@ -87,10 +89,25 @@ function configFrom(o: TrainCliOptions): TrainConfig {
       throw new HcdError(`--jpeg-quality must be MIN,MAX with 1 ≤ MIN ≤ MAX ≤ 100, got '${o.jpegQuality}'`);
     [cfg.qualityMin, cfg.qualityMax] = q;
   }
+  if (o.codec !== undefined && o.codec !== 'proxy' && o.codec !== 'x264') throw new HcdError(`--codec must be proxy or x264, got '${o.codec}'`);
+  if (o.codec === 'x264') {
+    cfg.codec = 'x264';
+    cfg.crf = o.crf === undefined ? DEFAULT_CRF : rangeFrom(o.crf, 'crf', 0, 51);
+    // whole macroblocks per LR crop, so x264 codes each crop of the tiled step on its own blocks
+    if (cfg.crop % (16 * scale) !== 0) throw new HcdError(`--codec x264 needs --crop to be a multiple of ${16 * scale} at scale ${scale}, got ${cfg.crop}`);
+  } else if (o.crf !== undefined) throw new HcdError('--crf needs --codec x264');
+  if (o.jpegQuality !== undefined && cfg.codec === 'x264') throw new HcdError('--jpeg-quality sets the proxy, which --codec x264 replaces');
   if (cfg.losslessProb > 1) throw new HcdError(`--lossless-prob must be between 0 and 1, got ${cfg.losslessProb}`);
   // the codec proxy works on 8x8 blocks of the LR crop
   if (cfg.crop % (8 * scale) !== 0) throw new HcdError(`--crop must be a multiple of ${8 * scale} at scale ${scale}, got ${cfg.crop}`);
   return cfg;
+}
+
+function rangeFrom(v: string, name: string, min: number, max: number): [number, number] {
+  const r = v.split(',').map(Number);
+  if (r.length !== 2 || !r.every((x) => Number.isInteger(x) && x >= min && x <= max) || r[0] > r[1])
+    throw new HcdError(`--${name} must be MIN,MAX integers with ${min} ≤ MIN ≤ MAX ≤ ${max}, got '${v}'`);
+  return [r[0], r[1]];
 }
 
 function chromaFrom(v: string | undefined): '420' | '444' {
@@ -135,27 +152,31 @@ async function runTraining(o: TrainCliOptions, cfg: TrainConfig, state: TrainSta
     const tty = !o.json && process.stderr.isTTY === true;
     const bar = tty
       ? new cliProgress.SingleBar(
-          { stream: process.stderr, format: `train [{bar}] {value}/{total} | loss {loss} | PSNR {psnr} dB | val${cfg.chroma === '420' ? ' (4:2:0)' : ''} {val} dB | LR {lrp} dB | ETA {eta_formatted}`, hideCursor: true },
+          { stream: process.stderr, format: `train [{bar}] {value}/{total} | loss {loss} | PSNR {psnr} dB | val${cfg.codec === 'x264' ? ` (x264 CRF ${valCrf(cfg)})` : cfg.chroma === '420' ? ' (4:2:0)' : ''} {val} dB | LR {lrp} dB | ETA {eta_formatted}`, hideCursor: true },
           cliProgress.Presets.shades_classic,
         )
       : undefined;
     bar?.start(cfg.steps, state.step, { loss: '-', psnr: '-', val: '-', lrp: '-' });
-    let lastVal: { psnr: number; lrPsnr: number; psnr420?: number } = { psnr: NaN, lrPsnr: NaN };
+    let lastVal: ValRecord = { step: 0, psnr: NaN, lrPsnr: NaN };
     let lastJson = 0;
     const startStep = state.step;
     const t0 = Date.now();
     const onStep = (s: StepInfo) => {
       const eta = ((Date.now() - t0) / 1000 / (s.step - startStep)) * (s.of - s.step);
-      if (bar) bar.update(s.step, { loss: fmt(s.loss, 4), psnr: fmt(s.psnr), val: fmt(lastVal.psnr420 ?? lastVal.psnr), lrp: fmt(lastVal.lrPsnr) });
+      if (bar) bar.update(s.step, { loss: fmt(s.loss, 4), psnr: fmt(s.psnr), val: fmt(lastVal.psnrX264 ?? lastVal.psnr420 ?? lastVal.psnr), lrp: fmt(lastVal.lrPsnr) });
       else if (o.json && (Date.now() - lastJson > 1000 || s.step === s.of)) {
         lastJson = Date.now();
         json({ event: 'step', step: s.step, of: s.of, loss: s.loss, psnr: s.psnr, lr_guide: s.lrGuide, lr: s.lr, ms_per_step: Math.round(s.msPerStep), eta_s: Math.round(eta) });
       }
     };
-    const onValidate = (v: { step: number; psnr: number; lrPsnr: number; psnr420?: number }) => {
+    const onValidate = (v: ValRecord) => {
       lastVal = v;
       if (o.json) json({ event: 'val', ...v });
-      else if (!bar) note(`step ${v.step}: validation PSNR ${fmt(v.psnr)} dB${v.psnr420 !== undefined ? ` (through 4:2:0 ${fmt(v.psnr420)} dB)` : ''}, LR vs bicubic ${fmt(v.lrPsnr)} dB`);
+      else if (!bar)
+        note(
+          `step ${v.step}: validation PSNR ${fmt(v.psnr)} dB${v.psnr420 !== undefined ? ` (through 4:2:0 ${fmt(v.psnr420)} dB)` : ''}` +
+            `${v.psnrX264 !== undefined ? ` (through x264 CRF ${v.x264Crf} ${fmt(v.psnrX264)} dB)` : ''}, LR vs bicubic ${fmt(v.lrPsnr)} dB`,
+        );
     };
     try {
       await train(cfg, { train: trainSet, valCrops, valCrop }, state, { checkpoint: ckpt, threads, hooks: { onStep, onValidate, stopAfter } });
@@ -194,6 +215,8 @@ export function registerTrain(program: Command): void {
     .option('--lossless-prob <p>', 'share of crops without the codec proxy (default 0.3)')
     .option('--stop-after <n>', 'stop once n steps are done, keeping the schedule of --steps (checkpoint at n, then export)')
     .option('--jpeg-quality <min,max>', 'codec proxy quality range, uniform per crop (default 30,95)')
+    .option('--codec <kind>', 'codec in the forward pass: proxy (default; DCT quantization, differentiable) or x264 (the real encoder once per step on the tiled LR crops, straight-through gradient)')
+    .option('--crf <min,max>', `with --codec x264: CRF range, one uniform integer per step (default ${DEFAULT_CRF.join(',')})`)
     .option('--chroma <420|444>', 'train through the 4:2:0 round trip every streamed frame takes (default 420), or on RGB as is (444)')
     .option('--export-only', 'write the pair from the checkpoint as it is, without training')
     .option('--json', 'JSON lines on stdout instead of a progress bar')
@@ -225,7 +248,7 @@ export function registerTrain(program: Command): void {
       }
       if (!o.exportOnly) await runTraining(o, cfg, state, ckpt, threads, stopAfter);
       const pair = exportPair(state.params, cfg.arch, basename(out), {
-        recipe: `hcd train: L1(U(C(Q(D(x)))), x) + lambda*${(cfg.guide ?? 'l1').toUpperCase()}(D(x), bicubic_down(x)); Q = 8-bit rounding (straight-through), ${cfg.chroma === '420' ? 'then the BT.709 4:2:0 chroma round trip, ' : ''}C = DCT-quantization JPEG proxy at random quality`,
+        recipe: `hcd train: L1(U(C(Q(D(x)))), x) + lambda*${(cfg.guide ?? 'l1').toUpperCase()}(D(x), bicubic_down(x)); Q = 8-bit rounding (straight-through), ${cfg.chroma === '420' ? 'then the BT.709 4:2:0 chroma round trip, ' : ''}C = ${cfg.codec === 'x264' ? `real x264 intra at a random CRF ${(cfg.crf ?? DEFAULT_CRF).join('-')} (straight-through)` : 'DCT-quantization JPEG proxy at random quality'}`,
         guide: cfg.guide ?? 'l1',
         learned: true,
         trainer: 'src/encoder/train (onnxruntime-node + src/encoder/autodiff)',
@@ -236,7 +259,7 @@ export function registerTrain(program: Command): void {
         batch: cfg.batch,
         crop: cfg.crop,
         lambda: cfg.lambda,
-        codec: { losslessProb: cfg.losslessProb, jpegQuality: [cfg.qualityMin, cfg.qualityMax] },
+        codec: cfg.codec === 'x264' ? { losslessProb: cfg.losslessProb, x264Crf: cfg.crf ?? DEFAULT_CRF } : { losslessProb: cfg.losslessProb, jpegQuality: [cfg.qualityMin, cfg.qualityMax] },
         adam: cfg.adam,
         ...(cfg.freezeDown ? { freezeDown: true } : {}),
         chroma: cfg.chroma ?? '444',

@@ -21,6 +21,9 @@ export interface ValRecord {
   lrPsnr: number;
   /** PSNR with the LR taken through 4:2:0 first, as streamed (runs that train with chroma 420). */
   psnr420?: number;
+  /** PSNR with the LR coded by real x264 at `x264Crf` (runs that train with --codec x264). */
+  psnrX264?: number;
+  x264Crf?: number;
 }
 
 const b64 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');

@@ -1,5 +1,5 @@
 import { buildGradientModel } from '../autodiff/index.js';
-import { attr, GraphBuilder } from '../onnx/builder.js';
+import { attr, GraphBuilder, valueInfo } from '../onnx/builder.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { addChroma420 } from '../onnx/chroma.js';
 import { addCodecProxy } from './codec.js';
@@ -27,18 +27,21 @@ export interface ObjectiveOptions {
   trainable?: (name: string) => boolean;
   /** '420': the LR goes through the 4:2:0 round trip of every streamed frame before the codec. */
   chroma?: '420' | '444';
+  /**
+   * 'x264': no proxy; the graph takes 'codec_res' [N,3,h,w] = real decoded LR minus S(q), added
+   * as a constant (straight-through). See ./x264.ts.
+   */
+  codec?: 'proxy' | 'x264';
 }
 
 export function buildObjective(p: Params, arch: PairArch, lambda: number, opts: ObjectiveOptions = {}): ModelProto {
   const g = new GraphBuilder('hcd_train');
   const x = g.input('x', ['N', 3, 'P', 'P']);
-  const steps = g.input('steps', ['N', 192, 1, 1]);
+  const codecIn = opts.codec === 'x264' ? g.input('codec_res', ['N', 3, 'h', 'w']) : g.input('steps', ['N', 192, 1, 1]);
   const lr = addDownscaler(g, p, arch, x);
-  const clipped = g.op('Clip', [lr, g.constF([0], [], 'zero'), g.constF([1], [], 'one')]);
-  const c255 = g.constF([255], [], 'c255');
-  const q = opts.smooth ? clipped : g.op('Div', [g.op('Round', [g.op('Mul', [clipped, c255])]), c255]);
-  const sub = opts.chroma === '420' ? addChroma420(g, q) : q;
-  const coded = opts.smooth ? sub : addCodecProxy(g, sub, steps);
+  const { sub } = addLrPath(g, lr, opts);
+  // the x264 residual is a constant input, so adding it keeps a smooth graph smooth
+  const coded = opts.codec === 'x264' ? g.op('Add', [sub, codecIn]) : opts.smooth ? sub : addCodecProxy(g, sub, codecIn);
   const up = addUpscaler(g, p, arch, coded);
   const diff = g.op('Sub', [up, x]);
   const rec = g.op('ReduceMean', [g.op('Abs', [diff])], { keepdims: attr.int(0) });
@@ -50,6 +53,36 @@ export function buildObjective(p: Params, arch: PairArch, lambda: number, opts: 
   g.output('rec_mse', []);
   g.output('lr_guide', []);
   return g.toModel({ docString: 'hcd-stream training objective' });
+}
+
+/** Q (unless smooth) and then S: the 8-bit rendition and what enters the codec. */
+function addLrPath(g: GraphBuilder, lr: string, opts: ObjectiveOptions): { q: string; sub: string } {
+  const clipped = g.op('Clip', [lr, g.constF([0], [], 'zero'), g.constF([1], [], 'one')]);
+  const c255 = g.constF([255], [], 'c255');
+  const q = opts.smooth ? clipped : g.op('Div', [g.op('Round', [g.op('Mul', [clipped, c255])]), c255]);
+  return { q, sub: opts.chroma === '420' ? addChroma420(g, q) : q };
+}
+
+/**
+ * The forward half before the codec, for `--codec x264`: 'q' (the 8-bit LR the codec gets) and
+ * 'sub' (S(q), what the objective adds the codec residual to). With `feedDown`, D's weights are
+ * graph inputs fed by name, so one session follows a D that trains.
+ */
+export function buildLrModel(p: Params, arch: PairArch, opts: ObjectiveOptions & { feedDown?: boolean } = {}): ModelProto {
+  const g = new GraphBuilder('hcd_lr');
+  const x = g.input('x', ['N', 3, 'P', 'P']);
+  const { q, sub } = addLrPath(g, addDownscaler(g, p, arch, x), opts);
+  g.op('Identity', [q], {}, 'q');
+  g.op('Identity', [sub], {}, 'sub');
+  g.output('q', ['N', 3, 'h', 'w']);
+  g.output('sub', ['N', 3, 'h', 'w']);
+  const model = g.toModel({ docString: 'hcd-stream training LR path' });
+  if (!opts.feedDown || !model.graph) return model;
+  const down = (n: string | null | undefined) => p.has(n ?? '') && (n ?? '').startsWith('down.');
+  const graph = model.graph;
+  graph.input = [...(graph.input ?? []), ...(graph.initializer ?? []).filter((t) => down(t.name)).map((t) => valueInfo(t.name ?? '', (t.dims ?? []).map(Number)))];
+  graph.initializer = (graph.initializer ?? []).filter((t) => !down(t.name));
+  return model;
 }
 
 /** The objective plus dL/dw for every trainable parameter: feeds x, steps and those weights by name. */

@@ -4,11 +4,21 @@ import { adamStep, DEFAULT_ADAM, learningRate, newSlot, type AdamConfig } from '
 import { saveCheckpoint, type TrainState, type ValRecord } from './checkpoint.js';
 import { jpegSteps, losslessSteps } from './codec.js';
 import { sampleBatch, type TrainImage } from './data.js';
-import { buildTrainingModel } from './graph.js';
+import { buildLrModel, buildTrainingModel } from './graph.js';
+import { validateX264, x264Residual } from './x264.js';
 import { addChroma420 } from '../onnx/chroma.js';
 import { addBicubicDown, addDownscaler, addUpscaler, initPair, type PairArch } from './nets.js';
 import type { Params } from './params.js';
 import { Rng } from './rng.js';
+
+/** x264 CRF range of `--codec x264` runs that do not set one: high-quality to low-bitrate renditions. */
+export const DEFAULT_CRF: [number, number] = [20, 44];
+
+/** The CRF at which `--codec x264` runs validate: the middle of their training range. */
+export function valCrf(cfg: TrainConfig): number {
+  const [lo, hi] = cfg.crf ?? DEFAULT_CRF;
+  return Math.round((lo + hi) / 2);
+}
 
 /** Learning-rate factor of the learnable bicubic residual filters. */
 const RES_LR_SCALE = 0.01;
@@ -41,6 +51,12 @@ export interface TrainConfig {
    * validate through it too. Absent (runs before the option existed): '444', RGB as is.
    */
   chroma?: '420' | '444';
+  /**
+   * 'x264': the real codec in the forward pass (./x264.ts), one CRF per step drawn uniformly from
+   * `crf`; 'proxy' or absent: the DCT-quantization proxy at `qualityMin`-`qualityMax`.
+   */
+  codec?: 'proxy' | 'x264';
+  crf?: [number, number];
   /** The run whose weights this one started from (`hcd train --init`), with its own config. */
   init?: { checkpoint: string; step: number; config: TrainConfig };
 }
@@ -59,6 +75,8 @@ export interface TrainStage {
   upHidden: number;
   freezeDown: boolean;
   chroma: '420' | '444';
+  codec: 'proxy' | 'x264';
+  crf?: [number, number];
 }
 
 /** Every stage that led to a run at `stepsDone`, following `init` back to the first from-scratch run. */
@@ -76,6 +94,8 @@ export function lineage(cfg: TrainConfig, stepsDone: number): TrainStage[] {
     upHidden: cfg.arch.upHidden,
     freezeDown: cfg.freezeDown ?? false,
     chroma: cfg.chroma ?? '444',
+    codec: cfg.codec ?? 'proxy',
+    ...(cfg.codec === 'x264' && cfg.crf ? { crf: cfg.crf } : {}),
   };
   return cfg.init ? [...lineage(cfg.init.config, cfg.init.step), stage] : [stage];
 }
@@ -203,7 +223,8 @@ export async function train(
 ): Promise<TrainState> {
   const hooks = opts.hooks ?? {};
   const trainable = (n: string) => isTrainable(cfg, n);
-  const model = buildTrainingModel(state.params, cfg.arch, cfg.lambda, { guide: cfg.guide ?? 'l1', trainable, chroma: cfg.chroma });
+  const x264 = cfg.codec === 'x264';
+  const model = buildTrainingModel(state.params, cfg.arch, cfg.lambda, { guide: cfg.guide ?? 'l1', trainable, chroma: cfg.chroma, codec: cfg.codec });
   const sess = await createSession(model, { threads: opts.threads });
   const names = [...state.params.keys()].filter(trainable);
   const weights = Object.fromEntries(names.map((n) => {
@@ -211,6 +232,9 @@ export async function train(
     if (!p) throw new Error(n);
     return [n, new ort.Tensor('float32', p.data, p.dims)];
   }));
+  const feedDown = !cfg.freezeDown;
+  const lrSess = x264 ? await createSession(buildLrModel(state.params, cfg.arch, { chroma: cfg.chroma, feedDown }), { threads: opts.threads }) : undefined;
+  const downWeights = Object.fromEntries(Object.entries(weights).filter(([n]) => n.startsWith('down.')));
   const rng = new Rng(state.rng);
   const save = async () => {
     state.rng = rng.state();
@@ -219,6 +243,11 @@ export async function train(
   const doValidate = async () => {
     const v = await validate(state.params, cfg.arch, data.valCrops, data.valCrop, opts.threads, cfg.chroma === '420');
     const rec: ValRecord = { step: state.step, psnr: round3(v.psnr), lrPsnr: round3(v.lrPsnr), ...(v.psnr420 !== undefined ? { psnr420: round3(v.psnr420) } : {}) };
+    if (x264) {
+      const crf = valCrf(cfg);
+      rec.psnrX264 = round3(await validateX264(state.params, cfg.arch, data.valCrops, data.valCrop, crf, opts.threads));
+      rec.x264Crf = crf;
+    }
     state.history.push(rec);
     hooks.onValidate?.(rec);
   };
@@ -226,12 +255,20 @@ export async function train(
     if (hooks.stopAfter !== undefined && state.step >= hooks.stopAfter) break;
     const t0 = performance.now();
     const x = sampleBatch(data.train, cfg.batch, cfg.crop, rng);
-    const steps = sampleSteps(cfg, rng);
-    const r = await sess.run({
-      x: new ort.Tensor('float32', x, [cfg.batch, 3, cfg.crop, cfg.crop]),
-      steps: new ort.Tensor('float32', steps, [cfg.batch, 192, 1, 1]),
-      ...weights,
-    });
+    const xt = new ort.Tensor('float32', x, [cfg.batch, 3, cfg.crop, cfg.crop]);
+    let codecFeed: Record<string, ort.Tensor>;
+    if (lrSess) {
+      const h = cfg.crop / cfg.scale;
+      const lossless = Array.from({ length: cfg.batch }, () => rng.next() < cfg.losslessProb);
+      const [lo, hi] = cfg.crf ?? DEFAULT_CRF;
+      const crf = lo + rng.int(hi - lo + 1);
+      const o = await lrSess.run({ x: xt, ...(feedDown ? downWeights : {}) });
+      const res = await x264Residual(o.q.data as Float32Array, o.sub.data as Float32Array, cfg.batch, h, h, crf, lossless);
+      codecFeed = { codec_res: new ort.Tensor('float32', res, [cfg.batch, 3, h, h]) };
+    } else {
+      codecFeed = { steps: new ort.Tensor('float32', sampleSteps(cfg, rng), [cfg.batch, 192, 1, 1]) };
+    }
+    const r = await sess.run({ x: xt, ...codecFeed, ...weights });
     const lr = learningRate(cfg.adam, state.step, cfg.steps);
     for (const n of names) {
       const p = state.params.get(n);
@@ -260,6 +297,7 @@ export async function train(
     if (state.step % cfg.checkpointEvery === 0 || state.step === cfg.steps) await save();
   }
   await sess.release();
+  await lrSess?.release();
   state.rng = rng.state();
   return state;
 }
