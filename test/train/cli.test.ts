@@ -68,18 +68,21 @@ describe('hcd train CLI', () => {
     // a third: jointly through the real x264, validated through it too
     const out3 = join(dir, 'models', 'tiny3-x2');
     const ck3 = join(dir, 'ck3.json');
-    const stage3 = cli([...args.map((a) => (a === out ? out3 : a === ck ? ck3 : a)), '--init', ck, '--codec', 'x264', '--crf', '30,35', '--steps', '2', '--val-every', '2', '--json']);
+    const stage3 = cli([...args.map((a) => (a === out ? out3 : a === ck ? ck3 : a)), '--init', ck, '--codec', 'x264', '--crf', '30,35', '--rate', '0.02', '--steps', '2', '--val-every', '2', '--json']);
     expect(stage3.status, stage3.stderr).toBe(0);
     const val3 = stage3.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; psnr420?: number; psnrX264?: number; x264Crf?: number }).filter((l) => l.event === 'val');
     expect(val3).toHaveLength(1);
+    const step3 = stage3.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; rate?: number }).filter((l) => l.event === 'step');
+    expect(step3.every((l) => (l.rate ?? 0) > 0)).toBe(true);
     expect(val3[0].x264Crf).toBe(33);
     // x264 at CRF 33 loses more than 4:2:0 alone
     expect(val3[0].psnrX264).toBeLessThan(val3[0].psnr420 ?? 0);
     expect(val3[0].psnrX264).toBeGreaterThan(10);
     const p3 = await resolvePair(out3);
-    expect(p3.manifest.provenance).toMatchObject({ codec: { x264Crf: [30, 35] } });
+    expect(p3.manifest.provenance).toMatchObject({ codec: { x264Crf: [30, 35] }, rate: 0.02 });
     expect(String(p3.manifest.provenance.recipe)).toMatch(/real x264 intra at a random CRF 30-35/);
-    expect(p3.manifest.provenance.lineage).toMatchObject([{ codec: 'proxy' }, { codec: 'x264', crf: [30, 35] }]);
+    expect(p3.manifest.provenance.lineage).toMatchObject([{ codec: 'proxy' }, { codec: 'x264', crf: [30, 35], rate: 0.02 }]);
+    expect(String(p3.manifest.provenance.recipe)).toMatch(/0\.02\*R\(LR\)/);
   }, 60_000);
 
   it('rejects bad input with one line and writes nothing', () => {
@@ -93,6 +96,7 @@ describe('hcd train CLI', () => {
       [['--scale', '2', '--lossless-prob', '1.5'], /--lossless-prob must be between 0 and 1/],
       [['--scale', '2', '--jpeg-quality', '90,20'], /--jpeg-quality must be MIN,MAX/],
       [['--scale', '2', '--chroma', '422'], /--chroma must be 420 or 444, got '422'/],
+      [['--scale', '2', '--rate', '-1'], /--rate must be a non-negative number/],
       [['--scale', '2', '--codec', 'av1'], /--codec must be proxy or x264, got 'av1'/],
       [['--scale', '2', '--codec', 'x264', '--crf', '35,30'], /--crf must be MIN,MAX integers/],
       [['--scale', '2', '--codec', 'x264', '--crf', '30,60'], /--crf must be MIN,MAX integers with 0 ≤ MIN ≤ MAX ≤ 51/],

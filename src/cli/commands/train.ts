@@ -40,6 +40,7 @@ interface TrainCliOptions {
   chroma?: string;
   codec?: string;
   crf?: string;
+  rate?: string;
   stopAfter?: string;
   exportOnly?: boolean;
   json?: boolean;
@@ -82,6 +83,7 @@ function configFrom(o: TrainCliOptions): TrainConfig {
     losslessProb: num(o.losslessProb, 'lossless-prob', base.losslessProb),
     ...(o.freezeDown ? { freezeDown: true } : {}),
     chroma: chromaFrom(o.chroma),
+    ...(o.rate !== undefined && num(o.rate, 'rate', 0) > 0 ? { rate: num(o.rate, 'rate', 0) } : {}),
   };
   if (o.jpegQuality !== undefined) {
     const q = o.jpegQuality.split(',').map(Number);
@@ -166,7 +168,7 @@ async function runTraining(o: TrainCliOptions, cfg: TrainConfig, state: TrainSta
       if (bar) bar.update(s.step, { loss: fmt(s.loss, 4), psnr: fmt(s.psnr), val: fmt(lastVal.psnrX264 ?? lastVal.psnr420 ?? lastVal.psnr), lrp: fmt(lastVal.lrPsnr) });
       else if (o.json && (Date.now() - lastJson > 1000 || s.step === s.of)) {
         lastJson = Date.now();
-        json({ event: 'step', step: s.step, of: s.of, loss: s.loss, psnr: s.psnr, lr_guide: s.lrGuide, lr: s.lr, ms_per_step: Math.round(s.msPerStep), eta_s: Math.round(eta) });
+        json({ event: 'step', step: s.step, of: s.of, loss: s.loss, psnr: s.psnr, lr_guide: s.lrGuide, ...(s.rate !== undefined ? { rate: s.rate } : {}), lr: s.lr, ms_per_step: Math.round(s.msPerStep), eta_s: Math.round(eta) });
       }
     };
     const onValidate = (v: ValRecord) => {
@@ -217,6 +219,7 @@ export function registerTrain(program: Command): void {
     .option('--jpeg-quality <min,max>', 'codec proxy quality range, uniform per crop (default 30,95)')
     .option('--codec <kind>', 'codec in the forward pass: proxy (default; DCT quantization, differentiable) or x264 (the real encoder once per step on the tiled LR crops, straight-through gradient)')
     .option('--crf <min,max>', `with --codec x264: CRF range, one uniform integer per step (default ${DEFAULT_CRF.join(',')})`)
+    .option('--rate <w>', 'weight of the bit-cost proxy (bits per luma AC coefficient of what enters the codec), so that D does not buy quality with bits (default 0)')
     .option('--chroma <420|444>', 'train through the 4:2:0 round trip every streamed frame takes (default 420), or on RGB as is (444)')
     .option('--export-only', 'write the pair from the checkpoint as it is, without training')
     .option('--json', 'JSON lines on stdout instead of a progress bar')
@@ -248,7 +251,7 @@ export function registerTrain(program: Command): void {
       }
       if (!o.exportOnly) await runTraining(o, cfg, state, ckpt, threads, stopAfter);
       const pair = exportPair(state.params, cfg.arch, basename(out), {
-        recipe: `hcd train: L1(U(C(Q(D(x)))), x) + lambda*${(cfg.guide ?? 'l1').toUpperCase()}(D(x), bicubic_down(x)); Q = 8-bit rounding (straight-through), ${cfg.chroma === '420' ? 'then the BT.709 4:2:0 chroma round trip, ' : ''}C = ${cfg.codec === 'x264' ? `real x264 intra at a random CRF ${(cfg.crf ?? DEFAULT_CRF).join('-')} (straight-through)` : 'DCT-quantization JPEG proxy at random quality'}`,
+        recipe: `hcd train: L1(U(C(Q(D(x)))), x) + lambda*${(cfg.guide ?? 'l1').toUpperCase()}(D(x), bicubic_down(x)); Q = 8-bit rounding (straight-through), ${cfg.chroma === '420' ? 'then the BT.709 4:2:0 chroma round trip, ' : ''}${cfg.rate ? `+ ${cfg.rate}*R(LR) (bit-cost proxy), ` : ''}C = ${cfg.codec === 'x264' ? `real x264 intra at a random CRF ${(cfg.crf ?? DEFAULT_CRF).join('-')} (straight-through)` : 'DCT-quantization JPEG proxy at random quality'}`,
         guide: cfg.guide ?? 'l1',
         learned: true,
         trainer: 'src/encoder/train (onnxruntime-node + src/encoder/autodiff)',
@@ -262,6 +265,7 @@ export function registerTrain(program: Command): void {
         codec: cfg.codec === 'x264' ? { losslessProb: cfg.losslessProb, x264Crf: cfg.crf ?? DEFAULT_CRF } : { losslessProb: cfg.losslessProb, jpegQuality: [cfg.qualityMin, cfg.qualityMax] },
         adam: cfg.adam,
         ...(cfg.freezeDown ? { freezeDown: true } : {}),
+        ...(cfg.rate ? { rate: cfg.rate } : {}),
         chroma: cfg.chroma ?? '444',
         ...(cfg.init ? { lineage: lineage(cfg, state.step) } : {}),
         validation: state.history.at(-1) ?? null,

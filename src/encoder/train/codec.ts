@@ -102,3 +102,30 @@ export function addCodecProxy(g: GraphBuilder, x: string, steps: string, out?: s
   const shifted = g.op('Add', [planes, g.constF([0.5, 0, 0], [1, 3, 1, 1], 'ycc_unshift')]);
   return g.op('Conv', [shifted, g.constF(bwd, [3, 3, 1, 1], 'ycc2rgb')], convAttrs(1), out);
 }
+
+/** Luma quantizer step of the rate proxy, 0-1 units: H.264's step near QP 28 (16/255). */
+export const RATE_DELTA = 16 / 255;
+
+/**
+ * A differentiable estimate of the bits a block codec spends on `x` (RGB 0-1 [N,3,H,W], sides
+ * multiples of 8): the mean over the 63 AC coefficients of every 8x8 luma DCT block of
+ * log2(1 + |c|/Δ), |c| smoothed as sqrt(c² + 1e-6) less that smoothing's floor. Bits go mostly to luma detail at streaming
+ * rates, and an entropy coder pays roughly the log of a coefficient's magnitude in steps. The
+ * training objective needs it because a loss measured after a codec at a fixed CRF rewards an
+ * LR that simply costs more bits.
+ */
+export function addRateProxy(g: GraphBuilder, x: string, out?: string): string {
+  const basis = dctBasis();
+  const ac = new Float32Array(63 * 64);
+  for (let k = 1; k < 64; k++) for (let pix = 0; pix < 64; pix++) ac[(k - 1) * 64 + pix] = basis[k][pix];
+  // BT.709 luma (the encoder's conversion); the offset does not reach the AC coefficients
+  const y = g.op('Conv', [x, g.constF([0.2126, 0.7152, 0.0722], [1, 3, 1, 1], 'rate_luma')], convAttrs(1));
+  const coef = g.op('Conv', [y, g.constF(ac, [63, 1, 8, 8], 'rate_dct_ac')], convAttrs(8, { stride: 8, pad: 0 }));
+  // |c| smoothed below 1/255 so that the gradient has no kink at 0; the floor this leaves is
+  // subtracted, so a flat picture costs 0
+  const soft = 1e-3;
+  const mag = g.op('Sqrt', [g.op('Add', [g.op('Mul', [coef, coef]), g.constF([soft * soft], [], 'rate_eps')])]);
+  const bits = g.op('Log', [g.op('Add', [g.constF([1], [], 'rate_one'), g.op('Div', [mag, g.constF([RATE_DELTA], [], 'rate_delta')])])]);
+  const perCoef = g.op('Div', [g.op('Sub', [bits, g.constF([Math.log(1 + soft / RATE_DELTA)], [], 'rate_floor')]), g.constF([Math.LN2], [], 'rate_ln2')]);
+  return g.op('ReduceMean', [perCoef], { keepdims: attr.int(0) }, out);
+}

@@ -2,7 +2,7 @@ import { buildGradientModel } from '../autodiff/index.js';
 import { attr, GraphBuilder, valueInfo } from '../onnx/builder.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { addChroma420 } from '../onnx/chroma.js';
-import { addCodecProxy } from './codec.js';
+import { addCodecProxy, addRateProxy } from './codec.js';
 import { addBicubicDown, addDownscaler, addUpscaler, type PairArch } from './nets.js';
 import type { Params } from './params.js';
 
@@ -15,6 +15,7 @@ import type { Params } from './params.js';
  *   s    = S(q)                                      (4:2:0 chroma round trip, with chroma '420')
  *   c    = C(s; steps)                               (DCT-quantization codec proxy)
  *   loss = mean|U(c) - x| + lambda * mean(|lr - bicubic_down(x)|  or  (lr - bicubic_down(x))²)
+ *          [+ rateWeight * R(s)]                      (bit-cost proxy, with rateWeight)
  *
  * Outputs: 'objective', 'rec_mse' (for a training PSNR) and 'lr_guide' (the guidance term).
  */
@@ -32,6 +33,8 @@ export interface ObjectiveOptions {
    * as a constant (straight-through). See ./x264.ts.
    */
   codec?: 'proxy' | 'x264';
+  /** Weight of the rate proxy on what enters the codec (addRateProxy); 0 or absent: none. */
+  rateWeight?: number;
 }
 
 export function buildObjective(p: Params, arch: PairArch, lambda: number, opts: ObjectiveOptions = {}): ModelProto {
@@ -48,7 +51,13 @@ export function buildObjective(p: Params, arch: PairArch, lambda: number, opts: 
   g.op('ReduceMean', [g.op('Mul', [diff, diff])], { keepdims: attr.int(0) }, 'rec_mse');
   const dev = g.op('Sub', [lr, addBicubicDown(g, arch.scale, x)]);
   const guide = g.op('ReduceMean', [opts.guide === 'l2' ? g.op('Mul', [dev, dev]) : g.op('Abs', [dev])], { keepdims: attr.int(0) }, 'lr_guide');
-  g.op('Add', [rec, g.op('Mul', [guide, g.constF([lambda], [], 'lambda')])], {}, 'objective');
+  let objective = g.op('Add', [rec, g.op('Mul', [guide, g.constF([lambda], [], 'lambda')])]);
+  if (opts.rateWeight) {
+    const rate = addRateProxy(g, sub, 'rate');
+    objective = g.op('Add', [objective, g.op('Mul', [rate, g.constF([opts.rateWeight], [], 'rate_weight')])]);
+    g.output('rate', []);
+  }
+  g.op('Identity', [objective], {}, 'objective');
   g.output('objective', []);
   g.output('rec_mse', []);
   g.output('lr_guide', []);

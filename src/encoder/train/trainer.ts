@@ -57,6 +57,8 @@ export interface TrainConfig {
    */
   codec?: 'proxy' | 'x264';
   crf?: [number, number];
+  /** Weight of the rate proxy (bits per luma AC coefficient, addRateProxy); absent: 0. */
+  rate?: number;
   /** The run whose weights this one started from (`hcd train --init`), with its own config. */
   init?: { checkpoint: string; step: number; config: TrainConfig };
 }
@@ -77,6 +79,7 @@ export interface TrainStage {
   chroma: '420' | '444';
   codec: 'proxy' | 'x264';
   crf?: [number, number];
+  rate?: number;
 }
 
 /** Every stage that led to a run at `stepsDone`, following `init` back to the first from-scratch run. */
@@ -96,6 +99,7 @@ export function lineage(cfg: TrainConfig, stepsDone: number): TrainStage[] {
     chroma: cfg.chroma ?? '444',
     codec: cfg.codec ?? 'proxy',
     ...(cfg.codec === 'x264' && cfg.crf ? { crf: cfg.crf } : {}),
+    ...(cfg.rate ? { rate: cfg.rate } : {}),
   };
   return cfg.init ? [...lineage(cfg.init.config, cfg.init.step), stage] : [stage];
 }
@@ -131,6 +135,8 @@ export interface StepInfo {
   loss: number;
   psnr: number;
   lrGuide: number;
+  /** The rate proxy's bits per luma AC coefficient (runs with a rate weight). */
+  rate?: number;
   lr: number;
   msPerStep: number;
 }
@@ -224,7 +230,7 @@ export async function train(
   const hooks = opts.hooks ?? {};
   const trainable = (n: string) => isTrainable(cfg, n);
   const x264 = cfg.codec === 'x264';
-  const model = buildTrainingModel(state.params, cfg.arch, cfg.lambda, { guide: cfg.guide ?? 'l1', trainable, chroma: cfg.chroma, codec: cfg.codec });
+  const model = buildTrainingModel(state.params, cfg.arch, cfg.lambda, { guide: cfg.guide ?? 'l1', trainable, chroma: cfg.chroma, codec: cfg.codec, rateWeight: cfg.rate });
   const sess = await createSession(model, { threads: opts.threads });
   const names = [...state.params.keys()].filter(trainable);
   const weights = Object.fromEntries(names.map((n) => {
@@ -290,6 +296,7 @@ export async function train(
       loss,
       psnr: 10 * Math.log10(1 / Math.max(mse, 1e-12)),
       lrGuide: (r.lr_guide.data as Float32Array)[0],
+      ...(r.rate ? { rate: (r.rate.data as Float32Array)[0] } : {}),
       lr,
       msPerStep: performance.now() - t0,
     });
