@@ -83,8 +83,9 @@ function configFrom(o: TrainCliOptions): TrainConfig {
     losslessProb: num(o.losslessProb, 'lossless-prob', base.losslessProb),
     ...(o.freezeDown ? { freezeDown: true } : {}),
     chroma: chromaFrom(o.chroma),
-    ...(o.rate !== undefined && num(o.rate, 'rate', 0) > 0 ? { rate: num(o.rate, 'rate', 0) } : {}),
   };
+  const rate = num(o.rate, 'rate', 0);
+  if (rate > 0) cfg.rate = rate;
   if (o.jpegQuality !== undefined) {
     const q = o.jpegQuality.split(',').map(Number);
     if (q.length !== 2 || !q.every((v) => Number.isFinite(v) && v >= 1 && v <= 100) || q[0] > q[1])
@@ -214,7 +215,7 @@ export function registerTrain(program: Command): void {
     .option('--resume', 'continue from the checkpoint (its settings win)')
     .option('--init <checkpoint>', 'start from the weights of another run: every tensor whose name and shape match is copied, the rest are new; Adam starts afresh')
     .option('--freeze-down', 'train only the upscaler; the downscaler runs forward only (about 3x cheaper steps)')
-    .option('--lossless-prob <p>', 'share of crops without the codec proxy (default 0.3)')
+    .option('--lossless-prob <p>', 'share of crops without the codec (default 0.3)')
     .option('--stop-after <n>', 'stop once n steps are done, keeping the schedule of --steps (checkpoint at n, then export)')
     .option('--jpeg-quality <min,max>', 'codec proxy quality range, uniform per crop (default 30,95)')
     .option('--codec <kind>', 'codec in the forward pass: proxy (default; DCT quantization, differentiable) or x264 (the real encoder once per step on the tiled LR crops, straight-through gradient)')

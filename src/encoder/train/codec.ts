@@ -109,10 +109,9 @@ export const RATE_DELTA = 16 / 255;
 /**
  * A differentiable estimate of the bits a block codec spends on `x` (RGB 0-1 [N,3,H,W], sides
  * multiples of 8): the mean over the 63 AC coefficients of every 8x8 luma DCT block of
- * log2(1 + |c|/Δ), |c| smoothed as sqrt(c² + 1e-6) less that smoothing's floor. Bits go mostly to luma detail at streaming
- * rates, and an entropy coder pays roughly the log of a coefficient's magnitude in steps. The
- * training objective needs it because a loss measured after a codec at a fixed CRF rewards an
- * LR that simply costs more bits.
+ * log2(1 + |c|/Δ). Bits go mostly to luma detail at streaming rates, and an entropy coder pays
+ * roughly the log of a coefficient's magnitude in steps. The training objective needs it because
+ * a loss measured after a codec at a fixed CRF rewards an LR that simply costs more bits.
  */
 export function addRateProxy(g: GraphBuilder, x: string, out?: string): string {
   const basis = dctBasis();

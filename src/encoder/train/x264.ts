@@ -27,38 +27,30 @@ export function mosaicLayout(n: number): Mosaic {
   return { cols, rows: Math.ceil(n / cols) };
 }
 
-/** Tiles planar [N,3,h,w] 0-1 crops into one 8-bit RGB picture; unused cells are mid-grey. */
-export function tileCrops(q: Float32Array, n: number, h: number, w: number): RgbImage {
-  const { cols, rows } = mosaicLayout(n);
+/** Calls `f(i, j)` for every value of every crop: i its planar [N,3,h,w] index, j its packed RGB index in the tiled picture. */
+function forEachTiled(n: number, h: number, w: number, f: (i: number, j: number) => void): void {
+  const { cols } = mosaicLayout(n);
   const width = cols * w;
-  const height = rows * h;
-  const data = new Uint8Array(width * height * 3).fill(128);
-  const plane = h * w;
   for (let b = 0; b < n; b++) {
     const ox = (b % cols) * w;
     const oy = Math.floor(b / cols) * h;
     for (let c = 0; c < 3; c++)
-      for (let y = 0; y < h; y++)
-        for (let x = 0; x < w; x++) {
-          const v = q[(b * 3 + c) * plane + y * w + x];
-          data[((oy + y) * width + ox + x) * 3 + c] = Math.round(Math.min(1, Math.max(0, v)) * 255);
-        }
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) f(((b * 3 + c) * h + y) * w + x, ((oy + y) * width + ox + x) * 3 + c);
   }
-  return { width, height, data };
+}
+
+/** Tiles planar [N,3,h,w] 0-1 crops into one 8-bit RGB picture; unused cells are mid-grey. */
+export function tileCrops(q: Float32Array, n: number, h: number, w: number): RgbImage {
+  const { cols, rows } = mosaicLayout(n);
+  const data = new Uint8Array(cols * w * rows * h * 3).fill(128);
+  forEachTiled(n, h, w, (i, j) => (data[j] = Math.round(Math.min(1, Math.max(0, q[i])) * 255)));
+  return { width: cols * w, height: rows * h, data };
 }
 
 /** The inverse of tileCrops: planar [N,3,h,w] 0-1 crops cut from a tiled picture. */
 export function untileCrops(img: RgbImage, n: number, h: number, w: number): Float32Array {
-  const { cols } = mosaicLayout(n);
   const out = new Float32Array(n * 3 * h * w);
-  const plane = h * w;
-  for (let b = 0; b < n; b++) {
-    const ox = (b % cols) * w;
-    const oy = Math.floor(b / cols) * h;
-    for (let c = 0; c < 3; c++)
-      for (let y = 0; y < h; y++)
-        for (let x = 0; x < w; x++) out[(b * 3 + c) * plane + y * w + x] = img.data[((oy + y) * img.width + ox + x) * 3 + c] / 255;
-  }
+  forEachTiled(n, h, w, (i, j) => (out[i] = img.data[j] / 255));
   return out;
 }
 
