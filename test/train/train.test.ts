@@ -86,7 +86,7 @@ describe('hcd train loop', () => {
 
   it('training through 4:2:0 makes a pair better at what the viewer gets than training on RGB', async () => {
     const data = { train: images, valCrops, valCrop: 32 };
-    const run = async (chroma: '420' | '444') => {
+    const run = async (chroma: '420' | '444' | 'mix') => {
       const cfg: TrainConfig = { ...config(40), losslessProb: 1, chroma };
       const state = await train(cfg, data, initialState(cfg), { threads: 1 });
       return validate(state.params, TINY, valCrops, 32, 1, true);
@@ -97,5 +97,18 @@ describe('hcd train loop', () => {
     // each is best at what it was trained for
     expect(via420.psnr420!).toBeGreaterThan(viaRgb.psnr420! + 0.05);
     expect(viaRgb.psnr).toBeGreaterThan(via420.psnr);
-  }, 60_000);
+    // chroma mix at a share of 1 or 0 is the 420 or the 444 run (same batches, float rounding
+    // apart); at 0.5 it is neither
+    const mix = async (mix420: number) => {
+      const cfg: TrainConfig = { ...config(40), losslessProb: 1, chroma: 'mix', mix420 };
+      return validate((await train(cfg, data, initialState(cfg), { threads: 1 })).params, TINY, valCrops, 32, 1, true);
+    };
+    const all420 = await mix(1);
+    const none420 = await mix(0);
+    expect(Math.abs(all420.psnr420! - via420.psnr420!)).toBeLessThan(0.01);
+    expect(Math.abs(none420.psnr - viaRgb.psnr)).toBeLessThan(0.01);
+    const half = await mix(0.5);
+    expect(Math.abs(half.psnr420! - via420.psnr420!)).toBeGreaterThan(0.02);
+    expect(Math.abs(half.psnr420! - viaRgb.psnr420!)).toBeGreaterThan(0.005);
+  }, 90_000);
 });

@@ -10,7 +10,8 @@ import { exportPair } from '../../encoder/train/export.js';
 import { defaultArch } from '../../encoder/train/nets.js';
 import { paramCount } from '../../encoder/train/params.js';
 import type { TrainState, ValRecord } from '../../encoder/train/checkpoint.js';
-import { DEFAULT_CRF, defaultConfig, initFrom, valCrf, initialState, lineage, train, type StepInfo, type TrainConfig } from '../../encoder/train/trainer.js';
+import type { ChromaMode } from '../../encoder/train/graph.js';
+import { MIX_420_PROB, DEFAULT_CRF, defaultConfig, initFrom, valCrf, initialState, lineage, train, type StepInfo, type TrainConfig } from '../../encoder/train/trainer.js';
 import { savePair } from '../../encoder/pairs/folder.js';
 
 interface TrainCliOptions {
@@ -38,6 +39,7 @@ interface TrainCliOptions {
   losslessProb?: string;
   jpegQuality?: string;
   chroma?: string;
+  mix420?: string;
   codec?: string;
   crf?: string;
   rate?: string;
@@ -84,6 +86,12 @@ function configFrom(o: TrainCliOptions): TrainConfig {
     ...(o.freezeDown ? { freezeDown: true } : {}),
     chroma: chromaFrom(o.chroma),
   };
+  if (o.mix420 !== undefined) {
+    if (cfg.chroma !== 'mix') throw new HcdError('--mix-420 sets the share of --chroma mix');
+    const p = num(o.mix420, 'mix-420', 0);
+    if (p > 1) throw new HcdError(`--mix-420 must be between 0 and 1, got ${p}`);
+    cfg.mix420 = p;
+  }
   const rate = num(o.rate, 'rate', 0);
   if (rate > 0) cfg.rate = rate;
   if (o.jpegQuality !== undefined) {
@@ -94,6 +102,8 @@ function configFrom(o: TrainCliOptions): TrainConfig {
   }
   if (o.codec !== undefined && o.codec !== 'proxy' && o.codec !== 'x264') throw new HcdError(`--codec must be proxy or x264, got '${o.codec}'`);
   if (o.codec === 'x264') {
+    // x264 codes 4:2:0 only: an RGB sample would get the residual of a conversion it never took
+    if (cfg.chroma !== '420') throw new HcdError(`--codec x264 codes 4:2:0 frames and needs --chroma 420, got '${cfg.chroma}'`);
     cfg.codec = 'x264';
     cfg.crf = o.crf === undefined ? DEFAULT_CRF : rangeFrom(o.crf, 'crf', 0, 51);
     // whole macroblocks per LR crop, so x264 codes each crop of the tiled step on its own blocks
@@ -113,10 +123,10 @@ function rangeFrom(v: string, name: string, min: number, max: number): [number, 
   return [r[0], r[1]];
 }
 
-function chromaFrom(v: string | undefined): '420' | '444' {
+function chromaFrom(v: string | undefined): ChromaMode {
   if (v === undefined || v === '420') return '420';
-  if (v === '444') return '444';
-  throw new HcdError(`--chroma must be 420 or 444, got '${v}'`);
+  if (v === '444' || v === 'mix') return v;
+  throw new HcdError(`--chroma must be 420, 444 or mix, got '${v}'`);
 }
 
 function guideFrom(v: string | undefined): 'l1' | 'l2' {
@@ -155,7 +165,7 @@ async function runTraining(o: TrainCliOptions, cfg: TrainConfig, state: TrainSta
     const tty = !o.json && process.stderr.isTTY === true;
     const bar = tty
       ? new cliProgress.SingleBar(
-          { stream: process.stderr, format: `train [{bar}] {value}/{total} | loss {loss} | PSNR {psnr} dB | val${cfg.codec === 'x264' ? ` (x264 CRF ${valCrf(cfg)})` : cfg.chroma === '420' ? ' (4:2:0)' : ''} {val} dB | LR {lrp} dB | ETA {eta_formatted}`, hideCursor: true },
+          { stream: process.stderr, format: `train [{bar}] {value}/{total} | loss {loss} | PSNR {psnr} dB | val${cfg.codec === 'x264' ? ` (x264 CRF ${valCrf(cfg)})` : cfg.chroma !== '444' ? ' (4:2:0)' : ''} {val} dB | LR {lrp} dB | ETA {eta_formatted}`, hideCursor: true },
           cliProgress.Presets.shades_classic,
         )
       : undefined;
@@ -221,7 +231,8 @@ export function registerTrain(program: Command): void {
     .option('--codec <kind>', 'codec in the forward pass: proxy (default; DCT quantization, differentiable) or x264 (the real encoder once per step on the tiled LR crops, straight-through gradient)')
     .option('--crf <min,max>', `with --codec x264: CRF range, one uniform integer per step (default ${DEFAULT_CRF.join(',')})`)
     .option('--rate <w>', 'weight of the bit-cost proxy (bits per luma AC coefficient of what enters the codec), so that D does not buy quality with bits (default 0)')
-    .option('--chroma <420|444>', 'train through the 4:2:0 round trip every streamed frame takes (default 420), or on RGB as is (444)')
+    .option('--chroma <420|444|mix>', 'train through the 4:2:0 round trip every streamed frame takes (default 420), on RGB as is (444), or some samples each way (mix)')
+    .option('--mix-420 <p>', 'with --chroma mix: the share of samples taken through 4:2:0 (default 0.5)')
     .option('--export-only', 'write the pair from the checkpoint as it is, without training')
     .option('--json', 'JSON lines on stdout instead of a progress bar')
     .action(async (o: TrainCliOptions) => {
@@ -252,7 +263,7 @@ export function registerTrain(program: Command): void {
       }
       if (!o.exportOnly) await runTraining(o, cfg, state, ckpt, threads, stopAfter);
       const pair = exportPair(state.params, cfg.arch, basename(out), {
-        recipe: `hcd train: L1(U(C(Q(D(x)))), x) + lambda*${(cfg.guide ?? 'l1').toUpperCase()}(D(x), bicubic_down(x)); Q = 8-bit rounding (straight-through), ${cfg.chroma === '420' ? 'then the BT.709 4:2:0 chroma round trip, ' : ''}${cfg.rate ? `+ ${cfg.rate}*R(LR) (bit-cost proxy), ` : ''}C = ${cfg.codec === 'x264' ? `real x264 intra at a random CRF ${(cfg.crf ?? DEFAULT_CRF).join('-')} (straight-through)` : 'DCT-quantization JPEG proxy at random quality'}`,
+        recipe: `hcd train: L1(U(C(Q(D(x)))), x) + lambda*${(cfg.guide ?? 'l1').toUpperCase()}(D(x), bicubic_down(x)); Q = 8-bit rounding (straight-through), ${cfg.chroma === '420' ? 'then the BT.709 4:2:0 chroma round trip, ' : cfg.chroma === 'mix' ? `then the BT.709 4:2:0 chroma round trip for ${Math.round(100 * (cfg.mix420 ?? MIX_420_PROB))} % of the samples, ` : ''}${cfg.rate ? `+ ${cfg.rate}*R(LR) (bit-cost proxy), ` : ''}C = ${cfg.codec === 'x264' ? `real x264 intra at a random CRF ${(cfg.crf ?? DEFAULT_CRF).join('-')} (straight-through)` : 'DCT-quantization JPEG proxy at random quality'}`,
         guide: cfg.guide ?? 'l1',
         learned: true,
         trainer: 'src/encoder/train (onnxruntime-node + src/encoder/autodiff)',
@@ -268,6 +279,7 @@ export function registerTrain(program: Command): void {
         ...(cfg.freezeDown ? { freezeDown: true } : {}),
         ...(cfg.rate ? { rate: cfg.rate } : {}),
         chroma: cfg.chroma ?? '444',
+        ...(cfg.chroma === 'mix' ? { mix420: cfg.mix420 ?? MIX_420_PROB } : {}),
         ...(cfg.init ? { lineage: lineage(cfg, state.step) } : {}),
         validation: state.history.at(-1) ?? null,
       });

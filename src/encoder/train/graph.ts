@@ -6,6 +6,9 @@ import { addCodecProxy, addRateProxy } from './codec.js';
 import { addBicubicDown, addDownscaler, addUpscaler, type PairArch } from './nets.js';
 import type { Params } from './params.js';
 
+/** What the LR goes through before the codec: 4:2:0 (as streamed), RGB as is, or a per-sample mix. */
+export type ChromaMode = '420' | '444' | 'mix';
+
 /**
  * The training objective as one ONNX graph over a batch of HR crops 'x' [N,3,P,P] and codec
  * quantizer steps 'steps' [N,192,1,1]:
@@ -26,8 +29,11 @@ export interface ObjectiveOptions {
   guide?: 'l1' | 'l2';
   /** Only these parameters get gradients; the rest are baked into the graph as constants. */
   trainable?: (name: string) => boolean;
-  /** '420': the LR goes through the 4:2:0 round trip of every streamed frame before the codec. */
-  chroma?: '420' | '444';
+  /**
+   * '420': the LR goes through the 4:2:0 round trip of every streamed frame before the codec.
+   * 'mix': per sample, as the graph input 'chroma_mask' [N,1,1,1] says (1: 4:2:0, 0: RGB as is).
+   */
+  chroma?: ChromaMode;
   /**
    * 'x264': no proxy; the graph takes 'codec_res' [N,3,h,w] = real decoded LR minus S(q), added
    * as a constant (straight-through). See ./x264.ts.
@@ -69,7 +75,11 @@ function addLrPath(g: GraphBuilder, lr: string, opts: ObjectiveOptions): { q: st
   const clipped = g.op('Clip', [lr, g.constF([0], [], 'zero'), g.constF([1], [], 'one')]);
   const c255 = g.constF([255], [], 'c255');
   const q = opts.smooth ? clipped : g.op('Div', [g.op('Round', [g.op('Mul', [clipped, c255])]), c255]);
-  return { q, sub: opts.chroma === '420' ? addChroma420(g, q) : q };
+  if (opts.chroma === '420') return { q, sub: addChroma420(g, q) };
+  if (opts.chroma !== 'mix') return { q, sub: q };
+  // q + m * (S(q) - q): linear in q for a fixed mask, so the gradient stays exact
+  const mask = g.input('chroma_mask', ['N', 1, 1, 1]);
+  return { q, sub: g.op('Add', [q, g.op('Mul', [mask, g.op('Sub', [addChroma420(g, q), q])])]) };
 }
 
 /**

@@ -4,7 +4,7 @@ import { adamStep, DEFAULT_ADAM, learningRate, newSlot, type AdamConfig } from '
 import { saveCheckpoint, type TrainState, type ValRecord } from './checkpoint.js';
 import { jpegSteps, losslessSteps } from './codec.js';
 import { sampleBatch, type TrainImage } from './data.js';
-import { buildLrModel, buildTrainingModel } from './graph.js';
+import { buildLrModel, buildTrainingModel, type ChromaMode } from './graph.js';
 import { validateX264, x264Residual } from './x264.js';
 import { addChroma420 } from '../onnx/chroma.js';
 import { addBicubicDown, addDownscaler, addUpscaler, initPair, type PairArch } from './nets.js';
@@ -22,6 +22,8 @@ export function valCrf(cfg: TrainConfig): number {
 
 /** Learning-rate factor of the learnable bicubic residual filters. */
 const RES_LR_SCALE = 0.01;
+/** Share of the samples that go through 4:2:0 under chroma 'mix', unless the config says. */
+export const MIX_420_PROB = 0.5;
 
 export interface TrainConfig {
   scale: number;
@@ -48,9 +50,13 @@ export interface TrainConfig {
   freezeDown?: boolean;
   /**
    * '420': train through the 4:2:0 round trip every streamed frame takes (addChroma420), and
-   * validate through it too. Absent (runs before the option existed): '444', RGB as is.
+   * validate through it too. 'mix': half the samples of every batch (drawn per sample) through
+   * it, the rest as RGB, so that one pair serves streamed frames and lossless RGB stills. Absent
+   * (runs before the option existed): '444', RGB as is.
    */
-  chroma?: '420' | '444';
+  chroma?: ChromaMode;
+  /** Under chroma 'mix': the share of samples taken through 4:2:0 (absent: MIX_420_PROB). */
+  mix420?: number;
   /**
    * 'x264': the real codec in the forward pass (./x264.ts), one CRF per step drawn uniformly from
    * `crf`; 'proxy' or absent: the DCT-quantization proxy at `qualityMin`-`qualityMax`.
@@ -76,7 +82,8 @@ export interface TrainStage {
   jpegQuality: [number, number];
   upHidden: number;
   freezeDown: boolean;
-  chroma: '420' | '444';
+  chroma: ChromaMode;
+  mix420?: number;
   codec: 'proxy' | 'x264';
   crf?: [number, number];
   rate?: number;
@@ -97,6 +104,7 @@ export function lineage(cfg: TrainConfig, stepsDone: number): TrainStage[] {
     upHidden: cfg.arch.upHidden,
     freezeDown: cfg.freezeDown ?? false,
     chroma: cfg.chroma ?? '444',
+    ...(cfg.chroma === 'mix' ? { mix420: cfg.mix420 ?? MIX_420_PROB } : {}),
     codec: cfg.codec ?? 'proxy',
     ...(cfg.codec === 'x264' && cfg.crf ? { crf: cfg.crf } : {}),
     ...(cfg.rate ? { rate: cfg.rate } : {}),
@@ -247,7 +255,7 @@ export async function train(
     if (opts.checkpoint) await saveCheckpoint(opts.checkpoint, state, cfg);
   };
   const doValidate = async () => {
-    const v = await validate(state.params, cfg.arch, data.valCrops, data.valCrop, opts.threads, cfg.chroma === '420');
+    const v = await validate(state.params, cfg.arch, data.valCrops, data.valCrop, opts.threads, (cfg.chroma ?? '444') !== '444');
     const rec: ValRecord = { step: state.step, psnr: round3(v.psnr), lrPsnr: round3(v.lrPsnr), ...(v.psnr420 !== undefined ? { psnr420: round3(v.psnr420) } : {}) };
     if (x264) {
       const crf = valCrf(cfg);
@@ -273,6 +281,12 @@ export async function train(
       codecFeed = { codec_res: new ort.Tensor('float32', res, [cfg.batch, 3, h, h]) };
     } else {
       codecFeed = { steps: new ort.Tensor('float32', sampleSteps(cfg, rng), [cfg.batch, 192, 1, 1]) };
+    }
+    if (cfg.chroma === 'mix') {
+      const p420 = cfg.mix420 ?? MIX_420_PROB;
+      // no draws at 0 or 1, so those runs take the batches of a plain 444 or 420 run
+      const mask = Float32Array.from({ length: cfg.batch }, () => (p420 >= 1 ? 1 : p420 <= 0 ? 0 : rng.next() < p420 ? 1 : 0));
+      codecFeed.chroma_mask = new ort.Tensor('float32', mask, [cfg.batch, 1, 1, 1]);
     }
     const r = await sess.run({ x: xt, ...codecFeed, ...weights });
     const lr = learningRate(cfg.adam, state.step, cfg.steps);
