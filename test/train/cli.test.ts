@@ -98,6 +98,7 @@ describe('hcd train CLI', () => {
       [['--scale', '2', '--chroma', '422'], /--chroma must be 420, 444 or mix, got '422'/],
       [['--scale', '2', '--mix-420', '0.5'], /--mix-420 sets the share of --chroma mix/],
       [['--scale', '2', '--chroma', 'mix', '--mix-420', '1.2'], /--mix-420 must be between 0 and 1, got 1.2/],
+      [['--scale', '2', '--mix-rgb-lossless'], /--mix-rgb-lossless applies to --chroma mix/],
       [['--scale', '2', '--codec', 'x264', '--chroma', 'mix'], /--codec x264 codes 4:2:0 frames and needs --chroma 420, got 'mix'/],
       [['--scale', '2', '--rate', '-1'], /--rate must be a non-negative number/],
       [['--scale', '2', '--codec', 'av1'], /--codec must be proxy or x264, got 'av1'/],

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/encoder/train/checkpoint.js';
 import { validationCrops } from '../../src/encoder/train/data.js';
-import { defaultConfig, initFrom, initialState, train, validate, type TrainConfig } from '../../src/encoder/train/trainer.js';
+import { Rng } from '../../src/encoder/train/rng.js';
+import { defaultConfig, initFrom, initialState, sampleChromaMask, sampleSteps, train, validate, type TrainConfig } from '../../src/encoder/train/trainer.js';
 import { genImage, TINY } from './helpers.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'hcd-train-'));
@@ -111,4 +112,28 @@ describe('hcd train loop', () => {
     expect(Math.abs(half.psnr420! - via420.psnr420!)).toBeGreaterThan(0.02);
     expect(Math.abs(half.psnr420! - viaRgb.psnr420!)).toBeGreaterThan(0.005);
   }, 90_000);
+
+  it('chroma mix draws its 4:2:0 share per sample, and --mix-rgb-lossless takes the RGB ones past the codec', () => {
+    const cfg: TrainConfig = { ...config(1), batch: 2000, chroma: 'mix', mix420: 0.3, losslessProb: 0, mixRgbLossless: true };
+    const rng = new Rng(9);
+    const steps = sampleSteps(cfg, rng);
+    const coded = steps.slice();
+    const mask = sampleChromaMask(cfg, rng, steps);
+    const share = mask.reduce((a, m) => a + m, 0) / cfg.batch;
+    expect(share).toBeGreaterThan(0.26);
+    expect(share).toBeLessThan(0.34);
+    for (let b = 0; b < cfg.batch; b++) {
+      const st = steps.subarray(b * 192, (b + 1) * 192);
+      if (mask[b] === 0) expect(Math.max(...st)).toBeLessThan(1e-5);
+      else expect(st).toEqual(coded.subarray(b * 192, (b + 1) * 192));
+    }
+    // without the flag every sample keeps its codec
+    const kept = coded.slice();
+    sampleChromaMask({ ...cfg, mixRgbLossless: false }, rng, kept);
+    expect(kept).toEqual(coded);
+    // a share of 1 draws nothing, so the batches are those of a 420 run
+    const before = rng.state();
+    expect([...sampleChromaMask({ ...cfg, mix420: 1 }, rng)].every((m) => m === 1)).toBe(true);
+    expect(rng.state()).toEqual(before);
+  });
 });

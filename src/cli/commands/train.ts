@@ -40,6 +40,7 @@ interface TrainCliOptions {
   jpegQuality?: string;
   chroma?: string;
   mix420?: string;
+  mixRgbLossless?: boolean;
   codec?: string;
   crf?: string;
   rate?: string;
@@ -91,6 +92,10 @@ function configFrom(o: TrainCliOptions): TrainConfig {
     const p = num(o.mix420, 'mix-420', 0);
     if (p > 1) throw new HcdError(`--mix-420 must be between 0 and 1, got ${p}`);
     cfg.mix420 = p;
+  }
+  if (o.mixRgbLossless) {
+    if (cfg.chroma !== 'mix') throw new HcdError('--mix-rgb-lossless applies to --chroma mix');
+    cfg.mixRgbLossless = true;
   }
   const rate = num(o.rate, 'rate', 0);
   if (rate > 0) cfg.rate = rate;
@@ -233,6 +238,7 @@ export function registerTrain(program: Command): void {
     .option('--rate <w>', 'weight of the bit-cost proxy (bits per luma AC coefficient of what enters the codec), so that D does not buy quality with bits (default 0)')
     .option('--chroma <420|444|mix>', 'train through the 4:2:0 round trip every streamed frame takes (default 420), on RGB as is (444), or some samples each way (mix)')
     .option('--mix-420 <p>', 'with --chroma mix: the share of samples taken through 4:2:0 (default 0.5)')
+    .option('--mix-rgb-lossless', 'with --chroma mix: the RGB samples skip the codec (they stand for lossless stills)')
     .option('--export-only', 'write the pair from the checkpoint as it is, without training')
     .option('--json', 'JSON lines on stdout instead of a progress bar')
     .action(async (o: TrainCliOptions) => {

@@ -58,6 +58,11 @@ export interface TrainConfig {
   /** Under chroma 'mix': the share of samples taken through 4:2:0 (absent: MIX_420_PROB). */
   mix420?: number;
   /**
+   * Under chroma 'mix': the RGB samples skip the codec. They stand for lossless stills; every
+   * coded frame is 4:2:0, so RGB through the codec is a case no viewer sees.
+   */
+  mixRgbLossless?: boolean;
+  /**
    * 'x264': the real codec in the forward pass (./x264.ts), one CRF per step drawn uniformly from
    * `crf`; 'proxy' or absent: the DCT-quantization proxy at `qualityMin`-`qualityMax`.
    */
@@ -84,6 +89,7 @@ export interface TrainStage {
   freezeDown: boolean;
   chroma: ChromaMode;
   mix420?: number;
+  mixRgbLossless?: boolean;
   codec: 'proxy' | 'x264';
   crf?: [number, number];
   rate?: number;
@@ -104,7 +110,7 @@ export function lineage(cfg: TrainConfig, stepsDone: number): TrainStage[] {
     upHidden: cfg.arch.upHidden,
     freezeDown: cfg.freezeDown ?? false,
     chroma: cfg.chroma ?? '444',
-    ...(cfg.chroma === 'mix' ? { mix420: cfg.mix420 ?? MIX_420_PROB } : {}),
+    ...(cfg.chroma === 'mix' ? { mix420: cfg.mix420 ?? MIX_420_PROB, ...(cfg.mixRgbLossless ? { mixRgbLossless: true } : {}) } : {}),
     codec: cfg.codec ?? 'proxy',
     ...(cfg.codec === 'x264' && cfg.crf ? { crf: cfg.crf } : {}),
     ...(cfg.rate ? { rate: cfg.rate } : {}),
@@ -176,7 +182,7 @@ export function initFrom(dst: TrainState, src: Pick<TrainState, 'params'>): stri
 }
 
 /** Codec quantizer steps for each sample of a batch: lossless or a random JPEG quality. */
-function sampleSteps(cfg: TrainConfig, rng: Rng): Float32Array {
+export function sampleSteps(cfg: TrainConfig, rng: Rng): Float32Array {
   const out = new Float32Array(cfg.batch * 192);
   for (let b = 0; b < cfg.batch; b++) {
     const lossless = rng.next() < cfg.losslessProb;
@@ -184,6 +190,18 @@ function sampleSteps(cfg: TrainConfig, rng: Rng): Float32Array {
     out.set(lossless ? losslessSteps() : jpegSteps(q), b * 192);
   }
   return out;
+}
+
+/**
+ * Which samples of a chroma 'mix' batch go through 4:2:0 (1) and which stay RGB (0). With
+ * mixRgbLossless, the RGB samples' quantizer steps in `steps` become lossless. No draws at a
+ * share of 0 or 1, so those runs take the batches of a plain 444 or 420 run.
+ */
+export function sampleChromaMask(cfg: TrainConfig, rng: Rng, steps?: Float32Array): Float32Array {
+  const p420 = cfg.mix420 ?? MIX_420_PROB;
+  const mask = Float32Array.from({ length: cfg.batch }, () => (p420 >= 1 ? 1 : p420 <= 0 ? 0 : rng.next() < p420 ? 1 : 0));
+  if (cfg.mixRgbLossless && steps) mask.forEach((m, b) => m === 0 && steps.set(losslessSteps(), b * 192));
+  return mask;
 }
 
 /**
@@ -283,9 +301,7 @@ export async function train(
       codecFeed = { steps: new ort.Tensor('float32', sampleSteps(cfg, rng), [cfg.batch, 192, 1, 1]) };
     }
     if (cfg.chroma === 'mix') {
-      const p420 = cfg.mix420 ?? MIX_420_PROB;
-      // no draws at 0 or 1, so those runs take the batches of a plain 444 or 420 run
-      const mask = Float32Array.from({ length: cfg.batch }, () => (p420 >= 1 ? 1 : p420 <= 0 ? 0 : rng.next() < p420 ? 1 : 0));
+      const mask = sampleChromaMask(cfg, rng, codecFeed.steps?.data as Float32Array | undefined);
       codecFeed.chroma_mask = new ort.Tensor('float32', mask, [cfg.batch, 1, 1, 1]);
     }
     const r = await sess.run({ x: xt, ...codecFeed, ...weights });
