@@ -11,7 +11,7 @@ import { defaultArch } from '../../encoder/train/nets.js';
 import { paramCount } from '../../encoder/train/params.js';
 import type { TrainState, ValRecord } from '../../encoder/train/checkpoint.js';
 import type { ChromaMode } from '../../encoder/train/graph.js';
-import { MIX_420_PROB, DEFAULT_CRF, defaultConfig, initFrom, valCrf, initialState, lineage, train, type StepInfo, type TrainConfig } from '../../encoder/train/trainer.js';
+import { MIX_420_PROB, DEFAULT_CRF, defaultConfig, mixSettings, initFrom, valCrf, initialState, lineage, train, type StepInfo, type TrainConfig } from '../../encoder/train/trainer.js';
 import { savePair } from '../../encoder/pairs/folder.js';
 
 interface TrainCliOptions {
@@ -285,7 +285,7 @@ export function registerTrain(program: Command): void {
         ...(cfg.freezeDown ? { freezeDown: true } : {}),
         ...(cfg.rate ? { rate: cfg.rate } : {}),
         chroma: cfg.chroma ?? '444',
-        ...(cfg.chroma === 'mix' ? { mix420: cfg.mix420 ?? MIX_420_PROB } : {}),
+        ...mixSettings(cfg),
         ...(cfg.init ? { lineage: lineage(cfg, state.step) } : {}),
         validation: state.history.at(-1) ?? null,
       });

@@ -50,9 +50,9 @@ export interface TrainConfig {
   freezeDown?: boolean;
   /**
    * '420': train through the 4:2:0 round trip every streamed frame takes (addChroma420), and
-   * validate through it too. 'mix': half the samples of every batch (drawn per sample) through
-   * it, the rest as RGB, so that one pair serves streamed frames and lossless RGB stills. Absent
-   * (runs before the option existed): '444', RGB as is.
+   * validate through it too. 'mix': a share (`mix420`) of the samples of every batch, drawn per
+   * sample, through it and the rest as RGB, so that one pair serves streamed frames and lossless
+   * RGB stills. Absent (runs before the option existed): '444', RGB as is.
    */
   chroma?: ChromaMode;
   /** Under chroma 'mix': the share of samples taken through 4:2:0 (absent: MIX_420_PROB). */
@@ -95,6 +95,12 @@ export interface TrainStage {
   rate?: number;
 }
 
+/** The chroma 'mix' settings of a run, as its lineage and manifest record them; none otherwise. */
+export function mixSettings(cfg: TrainConfig): { mix420?: number; mixRgbLossless?: true } {
+  if (cfg.chroma !== 'mix') return {};
+  return { mix420: cfg.mix420 ?? MIX_420_PROB, ...(cfg.mixRgbLossless ? { mixRgbLossless: true as const } : {}) };
+}
+
 /** Every stage that led to a run at `stepsDone`, following `init` back to the first from-scratch run. */
 export function lineage(cfg: TrainConfig, stepsDone: number): TrainStage[] {
   const stage: TrainStage = {
@@ -110,7 +116,7 @@ export function lineage(cfg: TrainConfig, stepsDone: number): TrainStage[] {
     upHidden: cfg.arch.upHidden,
     freezeDown: cfg.freezeDown ?? false,
     chroma: cfg.chroma ?? '444',
-    ...(cfg.chroma === 'mix' ? { mix420: cfg.mix420 ?? MIX_420_PROB, ...(cfg.mixRgbLossless ? { mixRgbLossless: true } : {}) } : {}),
+    ...mixSettings(cfg),
     codec: cfg.codec ?? 'proxy',
     ...(cfg.codec === 'x264' && cfg.crf ? { crf: cfg.crf } : {}),
     ...(cfg.rate ? { rate: cfg.rate } : {}),
