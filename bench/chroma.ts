@@ -67,9 +67,9 @@ for (const id of values.pairs.split(',')) {
       }
       for (const [name, lr] of lrs) {
         add(`${name}.lossless`, yPsnr(hr, await run.up(lr), s));
-        add(`${name}.yuv420`, yPsnr(hr, await run.up(await realYuv420(lr)), s));
+        add(`${name}.yuv420`, yPsnr(hr, await run.up420(await realYuv420(lr)), s));
         const coded = await realX264(lr, crf);
-        add(`${name}.x264_crf${crf}`, yPsnr(hr, await run.up(coded.img), s));
+        add(`${name}.x264_crf${crf}`, yPsnr(hr, await run.up420(coded.img), s));
         add(`${name}.x264_crf${crf}_bytes`, coded.bytes);
       }
     }

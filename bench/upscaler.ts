@@ -65,7 +65,7 @@ if (values.quality) {
       const r = await evaluatePairOnSet(values.pair, join(values.data, set), { threads });
       report[set] = r;
       if (values.json) continue;
-      console.log(`${pair.id} ${set} (${r.images} images): lossless Y-PSNR ${r.losslessPsnrY.toFixed(2)} dB, LR vs bicubic ${r.lrPsnr.toFixed(2)} dB`);
+      console.log(`${pair.id} ${set} (${r.images} images): lossless Y-PSNR ${r.losslessPsnrY.toFixed(2)} dB${r.losslessUpscaler === 'stillUpscaler' ? ' (still upscaler)' : ''}, LR vs bicubic ${r.lrPsnr.toFixed(2)} dB (both through 4:2:0, as streamed: ${r.lrPsnr420.toFixed(2)} dB)`);
       for (const [k, pts] of Object.entries(r.codec))
         console.log(`  x264 ${k.padEnd(16)} ${pts.map((p) => `crf${p.crf}: ${p.bytes} B ${p.psnrY.toFixed(2)} dB`).join(' | ')}`);
       console.log(`  BD-PSNR of the pair at equal bytes: ${Object.entries(r.bdPsnr).map(([k, v]) => `vs ${k} ${v === null ? 'n/a' : `${v > 0 ? '+' : ''}${v} dB`}`).join(', ')}`);

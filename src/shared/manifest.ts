@@ -46,8 +46,16 @@ export const PairManifest = z.object({
   quantization: z.object({ between: z.literal('downscaler-upscaler'), bits: z.literal(8) }).default({ between: 'downscaler-upscaler', bits: 8 }),
   /** The smallest LR side the networks accept (receptive field, tiling). */
   minLrSize: z.number().int().positive().default(8),
+  /** LR sides must be a multiple of this (2 for a D that works on 2x2 LR blocks, see hcd train --still-stage). */
+  lrMultiple: z.number().int().positive().default(1),
   downscaler: NetworkInfo,
+  /** The upscaler of streamed frames: what the player runs on decoded (4:2:0) video. */
   upscaler: NetworkInfo,
+  /**
+   * A second upscaler for lossless RGB LR (PNG stills), for pairs whose D also hides detail where
+   * only an RGB LR keeps it. Absent: `upscaler` serves both.
+   */
+  stillUpscaler: NetworkInfo.optional(),
   extraInputs: z.array(ExtraInput).default([]),
   /** Free-form provenance: recipe, training data, seed, licence, measured metrics. */
   provenance: z.record(z.string(), z.unknown()).default({}),

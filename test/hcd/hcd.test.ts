@@ -280,9 +280,11 @@ describe('HCD through 4:2:0 (chroma 420)', () => {
     try {
       const a = await rgb.run(x);
       const b = await c420.run(x);
-      const base = await reconMse(rgb, await through420(a.lrBase!), x);
-      const viaRgb = await reconMse(rgb, await through420(a.lr), x);
-      const via420 = await reconMse(rgb, await through420(b.lr), x);
+      // every LR below reaches the viewer's U after 4:2:0: c420 upscales with U (rgb would take the
+      // pair's still upscaler, which is for lossless RGB LR)
+      const base = await reconMse(c420, await through420(a.lrBase!), x);
+      const viaRgb = await reconMse(c420, await through420(a.lr), x);
+      const via420 = await reconMse(c420, await through420(b.lr), x);
       const db = (m: number) => 10 * Math.log10(base / m);
       // measured 0.30 dB against -0.05 (with v2, trained on RGB: 0.33 against 0.03): RGB HCD's
       // gain is colour detail that 4:2:0 drops, and on a pair that expects 4:2:0 it even hurts
@@ -304,4 +306,27 @@ describe('HCD through 4:2:0 (chroma 420)', () => {
       await hcd.close();
     }
   });
+});
+
+describe('HCD and a pair with a still upscaler', () => {
+  it('optimizes a lossless RGB LR for the still upscaler, and a 4:2:0 one for U', async () => {
+    const tiny = tinyPair();
+    const still = (await resolvePair('bicubic-x2')).upscaler;
+    const withStill: HcdPair = { ...tiny, stillUpscaler: still };
+    const x = planar(texturedImage(64, 48));
+    const lrOf = async (pair: HcdPair, chroma: '444' | '420') => {
+      const h = await Hcd.create(pair, { ...opts, hrIters: 3, lrIters: 3, chroma });
+      try {
+        return (await h.run(x)).lr.data;
+      } finally {
+        await h.close();
+      }
+    };
+    const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
+    // RGB: exactly what HCD gives with the still upscaler in U's place
+    expect(same(await lrOf(withStill, '444'), await lrOf({ ...tiny, upscaler: still }, '444'))).toBe(true);
+    expect(same(await lrOf(withStill, '444'), await lrOf(tiny, '444'))).toBe(false);
+    // 4:2:0 (what the encoder runs): the still upscaler plays no part
+    expect(same(await lrOf(withStill, '420'), await lrOf(tiny, '420'))).toBe(true);
+  }, 60_000);
 });

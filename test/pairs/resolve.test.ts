@@ -7,6 +7,7 @@ import { encodeModel, type ModelProto } from '../../src/encoder/onnx/proto.js';
 import { createSession, ort } from '../../src/encoder/onnx/session.js';
 import { builtinPairIds, graphProblems, modelStats, resolvePair, savePair } from '../../src/encoder/pairs/index.js';
 import { HcdError } from '../../src/shared/errors.js';
+import { upscalerFor } from '../../src/encoder/pairs/types.js';
 
 let tmp: string;
 const savedEnv = process.env.HCD_MODELS_DIR;
@@ -163,6 +164,23 @@ describe('resolvePair', () => {
     const m = JSON.parse(await readFile(join(bad, 'manifest.json'), 'utf8')) as Record<string, unknown>;
     await writeFile(join(bad, 'manifest.json'), JSON.stringify({ ...m, upscaler: info('up.onnx', 'nope', 'big') }));
     await rejects(resolvePair(bad), /up\.onnx: model has no input 'nope'/);
+
+    // a still upscaler (for lossless RGB LR) is wrapped the same way and travels with savePair
+    await writeFile(join(bad, 'manifest.json'), JSON.stringify({ ...m, stillUpscaler: info('up.onnx', 'lr', 'big') }));
+    const withStill = await resolvePair(bad);
+    expect(withStill.manifest.stillUpscaler).toMatchObject({ input: 'x', output: 'y', range: '0-1' });
+    const lrIn = { data: ramp(3 * 2 * 3), dims: [1, 3, 2, 3] };
+    const viaStill = (await runY(upscalerFor(withStill, 'rgb'), { x: lrIn })).data as Float32Array;
+    expect(Array.from(viaStill)).toEqual(Array.from((await runY(withStill.upscaler, { x: lrIn })).data as Float32Array));
+    expect(upscalerFor(withStill, '420')).toBe(withStill.upscaler);
+    const copy = join(tmp, 'user-still-copy');
+    await savePair(withStill, copy);
+    expect((await readdir(copy)).sort()).toEqual(['downscaler.onnx', 'manifest.json', 'upscaler-still.onnx', 'upscaler.onnx']);
+    const back = await resolvePair(copy);
+    expect(back.stillUpscaler).toBeDefined();
+    expect(back.manifest.stillUpscaler?.file).toBe('upscaler-still.onnx');
+    await writeFile(join(bad, 'manifest.json'), JSON.stringify({ ...m, stillUpscaler: info('gone.onnx', 'lr', 'big') }));
+    await rejects(resolvePair(bad), /gone\.onnx: cannot read the upscaler/);
   });
 });
 

@@ -83,7 +83,33 @@ describe('hcd train CLI', () => {
     expect(String(p3.manifest.provenance.recipe)).toMatch(/real x264 intra at a random CRF 30-35/);
     expect(p3.manifest.provenance.lineage).toMatchObject([{ codec: 'proxy' }, { codec: 'x264', crf: [30, 35], rate: 0.02 }]);
     expect(String(p3.manifest.provenance.recipe)).toMatch(/0\.02\*R\(LR\)/);
-  }, 60_000);
+
+    // a fourth from the exported pair folder itself (no checkpoint), with a still head for RGB stills
+    const out4 = join(dir, 'models', 'tiny4-x2');
+    const stage4 = cli([...args.map((a) => (a === out ? out4 : a === ck ? join(dir, 'ck4.json') : a)), '--init', out2, '--chroma', 'mix', '--still-head', '--mix-rgb-lossless', '--steps', '2', '--val-every', '2', '--json']);
+    expect(stage4.status, stage4.stderr).toBe(0);
+    expect(stage4.stderr).toMatch(/--init: (\d+) of \1 tensors .*tiny2-x2 \(step 3\)/);
+    const p4 = await resolvePair(out4);
+    expect(p4.stillUpscaler).toBeDefined();
+    expect(p4.manifest.stillUpscaler).toMatchObject({ file: 'upscaler-still.onnx', params: p4.manifest.upscaler.params });
+    expect(existsSync(join(out4, 'upscaler-still.onnx'))).toBe(true);
+    expect(p4.manifest.provenance.lineage).toMatchObject([{ steps: 4, freezeDown: false }, { steps: 3, freezeDown: true }, { steps: 2, chroma: 'mix', stillHead: true, mixRgbLossless: true }]);
+    expect(String(p4.manifest.description)).toMatch(/still upscaler \(lossless RGB LR\)/);
+
+    // a fifth: a still stage on the second pair; its U is frozen, so upscaler.onnx stays byte for byte
+    const out5 = join(dir, 'models', 'tiny5-x2');
+    const stage5 = cli([...args.map((a) => (a === out ? out5 : a === ck ? join(dir, 'ck5.json') : a)), '--init', out2, '--still-stage', '--hide-channels', '4', '--steps', '2', '--val-every', '2', '--json']);
+    expect(stage5.status, stage5.stderr).toBe(0);
+    const val5 = stage5.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; psnr420?: number }).filter((l) => l.event === 'val');
+    expect(Number.isFinite(val5[0].psnr420)).toBe(true);
+    const p5 = await resolvePair(out5);
+    expect(p5.manifest.lrMultiple).toBe(2);
+    expect(p5.stillUpscaler).toBeDefined();
+    expect(p5.manifest.downscaler.params).toBeGreaterThan(p2.manifest.downscaler.params);
+    expect(Buffer.from(await readFile(join(out5, 'upscaler.onnx'))).equals(await readFile(join(out2, 'upscaler.onnx')))).toBe(true);
+    expect(p5.manifest.provenance.lineage).toMatchObject([{ steps: 4 }, { steps: 3 }, { steps: 2, stillStage: true, hideChannels: 4, stillHead: true }]);
+    expect(String(p5.manifest.provenance.recipe)).toMatch(/--still-stage/);
+  }, 90_000);
 
   it('rejects bad input with one line and writes nothing', () => {
     const out = join(dir, 'bad');
@@ -92,13 +118,19 @@ describe('hcd train CLI', () => {
       [['--scale', '2', '--crop', '40'], /--crop must be a multiple of 16/],
       [['--scale', '2', '--data', join(dir, 'missing')], /training data .* no such file/],
       [['--scale', '2', '--resume'], /--resume: no checkpoint/],
-      [['--scale', '2', '--init', join(dir, 'nope.json')], /--init: no checkpoint/],
+      [['--scale', '2', '--init', join(dir, 'nope.json')], /--init: no checkpoint or pair folder/],
       [['--scale', '2', '--lossless-prob', '1.5'], /--lossless-prob must be between 0 and 1/],
       [['--scale', '2', '--jpeg-quality', '90,20'], /--jpeg-quality must be MIN,MAX/],
       [['--scale', '2', '--chroma', '422'], /--chroma must be 420, 444 or mix, got '422'/],
       [['--scale', '2', '--mix-420', '0.5'], /--mix-420 sets the share of --chroma mix/],
       [['--scale', '2', '--chroma', 'mix', '--mix-420', '1.2'], /--mix-420 must be between 0 and 1, got 1.2/],
       [['--scale', '2', '--mix-rgb-lossless'], /--mix-rgb-lossless applies to --chroma mix/],
+      [['--scale', '2', '--still-head'], /--still-head trains a second upscaler on the RGB samples of --chroma mix/],
+      [['--scale', '2', '--still-stage'], /--still-stage adds to a trained pair: give it with --init/],
+      [['--scale', '2', '--still-stage', '--chroma', 'mix'], /--still-stage trains on lossless RGB stills with D and U frozen; --chroma does not apply/],
+      [['--scale', '2', '--still-stage', '--freeze-down'], /--freeze-down does not apply/],
+      [['--scale', '2', '--hide-channels', '8'], /--hide-channels and --hide-layers shape the hiding branch of --still-stage/],
+      [['--scale', '2', '--init', dir], /no manifest.json \(a pair is a folder/],
       [['--scale', '2', '--codec', 'x264', '--chroma', 'mix'], /--codec x264 codes 4:2:0 frames and needs --chroma 420, got 'mix'/],
       [['--scale', '2', '--rate', '-1'], /--rate must be a non-negative number/],
       [['--scale', '2', '--codec', 'av1'], /--codec must be proxy or x264, got 'av1'/],
@@ -116,5 +148,5 @@ describe('hcd train CLI', () => {
       expect(r.stderr).toMatch(msg);
     }
     expect(existsSync(out)).toBe(false);
-  }, 60_000);
+  }, 120_000);
 });

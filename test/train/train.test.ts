@@ -5,7 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/encoder/train/checkpoint.js';
 import { validationCrops } from '../../src/encoder/train/data.js';
 import { Rng } from '../../src/encoder/train/rng.js';
-import { defaultConfig, initFrom, initialState, sampleChromaMask, sampleSteps, train, validate, type TrainConfig } from '../../src/encoder/train/trainer.js';
+import { defaultConfig, initFrom, initialState, lineage, sampleChromaMask, sampleSteps, train, validate, type TrainConfig } from '../../src/encoder/train/trainer.js';
+import { exportPair } from '../../src/encoder/train/export.js';
+import { loadInitSource } from '../../src/encoder/train/init.js';
+import { savePair } from '../../src/encoder/pairs/folder.js';
 import { genImage, TINY } from './helpers.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'hcd-train-'));
@@ -112,6 +115,56 @@ describe('hcd train loop', () => {
     expect(Math.abs(half.psnr420! - via420.psnr420!)).toBeGreaterThan(0.02);
     expect(Math.abs(half.psnr420! - viaRgb.psnr420!)).toBeGreaterThan(0.005);
   }, 90_000);
+
+  it('a still head learns from the RGB samples of a mix only, U from the 4:2:0 ones', async () => {
+    const data = { train: images, valCrops, valCrop: 32 };
+    const arch = { ...TINY, stillHead: true };
+    const run = async (mix420: number) => {
+      const cfg: TrainConfig = { ...config(6), arch, losslessProb: 1, chroma: 'mix', mix420 };
+      const state = initialState(cfg);
+      const before = new Map([...state.params].map(([n, p]) => [n, Float32Array.from(p.data)]));
+      await train(cfg, data, state, { threads: 1 });
+      const moved = (prefix: string) => [...state.params].filter(([n]) => n.startsWith(prefix)).some(([n, p]) => p.data.some((v, i) => v !== before.get(n)?.[i]));
+      return { up: moved('up.'), still: moved('still.'), down: moved('down.'), state };
+    };
+    expect(await run(1)).toMatchObject({ up: true, still: false, down: true });
+    expect(await run(0)).toMatchObject({ up: false, still: true, down: true });
+    const both = await run(0.5);
+    expect(both).toMatchObject({ up: true, still: true });
+    // lossless validation scores the RGB LR with the still head, the 4:2:0 one with U
+    const v = await validate(both.state.params, arch, valCrops, 32, 1, true);
+    const asStill = new Map([...both.state.params].filter(([n]) => !n.startsWith('up.')).map(([n, p]) => [n.replace(/^still\./, 'up.'), p]));
+    const viaStill = await validate(asStill, TINY, valCrops, 32, 1, true);
+    const viaU = await validate(both.state.params, TINY, valCrops, 32, 1, true);
+    expect(v.psnr).toBeCloseTo(viaStill.psnr, 6);
+    expect(v.psnr420!).toBeCloseTo(viaU.psnr420!, 6);
+    expect(Math.abs(v.psnr - viaU.psnr)).toBeGreaterThan(1e-4);
+  }, 60_000);
+
+  it('--init from an exported pair folder takes its weights and lineage; a new still head starts as its U', async () => {
+    const cfg = { ...config(4), losslessProb: 1 };
+    const first = await train(cfg, { train: images, valCrops, valCrop: 32 }, initialState(cfg), { threads: 1 });
+    const folder = join(dir, 'pair-x2');
+    await savePair(exportPair(first.params, TINY, 'pair-x2', { steps: 4, lineage: lineage(cfg, 4) }), folder);
+    const src = await loadInitSource(folder, true);
+    expect(src.step).toBe(4);
+    expect(src.lineage?.length).toBe(1);
+    const next: TrainConfig = { ...config(4), arch: { ...TINY, stillHead: true }, chroma: 'mix' };
+    const state = initialState(next);
+    const copied = initFrom(state, src);
+    expect(copied.length).toBe(state.params.size);
+    for (const [n, p] of first.params) {
+      expect(state.params.get(n)?.data, n).toEqual(p.data);
+      if (n.startsWith('up.')) expect(state.params.get(`still.${n.slice(3)}`)?.data, n).toEqual(p.data);
+    }
+    next.init = { checkpoint: folder, step: src.step, lineage: src.lineage };
+    expect(lineage(next, 4).map((s) => s.stillHead ?? false)).toEqual([false, true]);
+    // a still head exported with the pair comes back through the folder
+    await savePair(exportPair(state.params, next.arch, 'pair-x2', {}), folder);
+    const again = await loadInitSource(folder, true);
+    expect([...again.params.keys()].filter((n) => n.startsWith('still.')).length).toBe([...first.params.keys()].filter((n) => n.startsWith('up.')).length);
+    await expect(loadInitSource(join(dir, 'nope'), true)).rejects.toThrow(/not a folder/);
+  }, 60_000);
 
   it('chroma mix draws its 4:2:0 share per sample, and --mix-rgb-lossless takes the RGB ones past the codec', () => {
     const cfg: TrainConfig = { ...config(1), batch: 2000, chroma: 'mix', mix420: 0.3, losslessProb: 0, mixRgbLossless: true };

@@ -90,7 +90,7 @@ export function registerImage(program: Command): void {
     const img = await readImage(input);
     const pair = await loadPair(o.model ?? defaultModelId());
     const s = pair.manifest.scale;
-    const hr = fitToScale(img, s, Math.max(MIN_LR, pair.manifest.minLrSize), input);
+    const hr = fitToScale(img, s, Math.max(MIN_LR, pair.manifest.minLrSize), input, pair.manifest.lrMultiple);
     const hcd = await Hcd.create(pair, opts);
     let out;
     try {

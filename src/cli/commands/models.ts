@@ -25,13 +25,13 @@ export function registerModels(program: Command): void {
         const p = await resolvePair(id);
         manifests.push(p.manifest);
         const m = p.manifest;
-        const problems = [...graphProblems(p.downscaler), ...graphProblems(p.upscaler)];
+        const problems = [...graphProblems(p.downscaler), ...graphProblems(p.upscaler), ...(p.stillUpscaler ? graphProblems(p.stillUpscaler) : [])];
         rows.push(
           [
             id.padEnd(14),
             `x${m.scale}`,
             `D ${m.downscaler.params} params ${m.downscaler.macsPerPixel} MACs/LR px`.padEnd(36),
-            `U ${m.upscaler.params} params ${m.upscaler.macsPerPixel} MACs/HR px`.padEnd(40),
+            `U ${m.upscaler.params} params ${m.upscaler.macsPerPixel} MACs/HR px${m.stillUpscaler ? ` (+ still U ${m.stillUpscaler.params})` : ''}`.padEnd(40),
             problems.length ? `PROBLEMS: ${problems.join('; ')}` : m.description,
           ].join('  '),
         );

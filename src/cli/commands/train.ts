@@ -12,7 +12,8 @@ import { paramCount } from '../../encoder/train/params.js';
 import type { TrainState, ValRecord } from '../../encoder/train/checkpoint.js';
 import type { ChromaMode } from '../../encoder/train/graph.js';
 import { MIX_420_PROB, DEFAULT_CRF, defaultConfig, mixSettings, initFrom, valCrf, initialState, lineage, train, type StepInfo, type TrainConfig } from '../../encoder/train/trainer.js';
-import { savePair } from '../../encoder/pairs/folder.js';
+import { isDir, savePair } from '../../encoder/pairs/folder.js';
+import { loadInitSource } from '../../encoder/train/init.js';
 
 interface TrainCliOptions {
   scale: string;
@@ -41,6 +42,12 @@ interface TrainCliOptions {
   chroma?: string;
   mix420?: string;
   mixRgbLossless?: boolean;
+  stillHead?: boolean;
+  stillStage?: boolean;
+  hideChannels?: string;
+  hideLayers?: string;
+  stillLayers?: string;
+  saturate?: string;
   codec?: string;
   crf?: string;
   rate?: string;
@@ -93,9 +100,34 @@ function configFrom(o: TrainCliOptions): TrainConfig {
     if (p > 1) throw new HcdError(`--mix-420 must be between 0 and 1, got ${p}`);
     cfg.mix420 = p;
   }
+  if (o.stillStage) {
+    // the one thing a still stage changes is what a lossless RGB LR carries; all else is the init's
+    for (const [flag, set] of [['--chroma', o.chroma], ['--codec', o.codec], ['--freeze-down', o.freezeDown], ['--still-head', o.stillHead], ['--lossless-prob', o.losslessProb], ['--rate', o.rate]] as const)
+      if (set !== undefined) throw new HcdError(`--still-stage trains on lossless RGB stills with D and U frozen; ${flag} does not apply`);
+    if (!o.init) throw new HcdError('--still-stage adds to a trained pair: give it with --init CHECKPOINT|PAIR');
+    cfg.stillStage = true;
+    cfg.chroma = '444';
+    cfg.losslessProb = 1;
+    cfg.arch.stillHead = true;
+    cfg.arch.hideChannels = int(o.hideChannels, 'hide-channels', 1, 32);
+    cfg.arch.hideHidden = int(o.hideLayers, 'hide-layers', 0, 1);
+  } else if (o.hideChannels !== undefined || o.hideLayers !== undefined) throw new HcdError('--hide-channels and --hide-layers shape the hiding branch of --still-stage');
+  if (o.stillLayers !== undefined) {
+    if (!cfg.arch.stillHead && !o.stillHead) throw new HcdError('--still-layers sets the depth of the still head of --still-stage or --still-head');
+    cfg.arch.stillHidden = int(o.stillLayers, 'still-layers', 0, cfg.arch.upHidden);
+  }
+  if (o.stillHead) {
+    if (cfg.chroma !== 'mix') throw new HcdError('--still-head trains a second upscaler on the RGB samples of --chroma mix');
+    cfg.arch.stillHead = true;
+  }
   if (o.mixRgbLossless) {
     if (cfg.chroma !== 'mix') throw new HcdError('--mix-rgb-lossless applies to --chroma mix');
     cfg.mixRgbLossless = true;
+  }
+  if (o.saturate !== undefined) {
+    const p = num(o.saturate, 'saturate', 0);
+    if (p > 1) throw new HcdError(`--saturate must be between 0 and 1, got ${p}`);
+    if (p > 0) cfg.saturate = p;
   }
   const rate = num(o.rate, 'rate', 0);
   if (rate > 0) cfg.rate = rate;
@@ -140,6 +172,10 @@ function guideFrom(v: string | undefined): 'l1' | 'l2' {
   throw new HcdError(`--guide must be l1 or l2, got '${v}'`);
 }
 
+const STILL_RECIPE =
+  'hcd train --still-stage: L1(U_still(Q(D(x))), x) + lambda*L2(D(x), bicubic_down(x)) on lossless RGB; only D\'s hiding branch ' +
+  '(Cb/Cr patterns that alternate across horizontal pixel pairs, which 4:2:0 averages away) and the still upscaler train; D\'s streamed image and U are the init\'s';
+
 const note = (s: string) => process.stderr.write(`${s}\n`);
 const json = (v: object) => process.stdout.write(`${JSON.stringify(v)}\n`);
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
@@ -159,14 +195,15 @@ async function runTraining(o: TrainCliOptions, cfg: TrainConfig, state: TrainSta
       train_images: trainSet.length,
       val_images: val.length,
       val_crops: valCrops.length,
-      params_down: paramCount(state.params, 'down.'),
+      params_down: paramCount(state.params, 'down.') + paramCount(state.params, 'hide.'),
       params_up: paramCount(state.params, 'up.'),
+      ...(cfg.arch.stillHead ? { params_still: paramCount(state.params, 'still.') } : {}),
       from_step: state.step,
       steps: cfg.steps,
       checkpoint: ckpt,
     };
     if (o.json) json(info);
-    else note(`training x${cfg.scale}: ${trainSet.length} images (+${val.length} held out), D ${info.params_down} params, U ${info.params_up} params, from step ${state.step} of ${cfg.steps}`);
+    else note(`training x${cfg.scale}: ${trainSet.length} images (+${val.length} held out), D ${info.params_down} params, U ${info.params_up} params${info.params_still ? `, still U ${info.params_still} params` : ''}${cfg.stillStage ? ' (still stage: only the hiding branch and still U train)' : ''}, from step ${state.step} of ${cfg.steps}`);
     const tty = !o.json && process.stderr.isTTY === true;
     const bar = tty
       ? new cliProgress.SingleBar(
@@ -228,7 +265,7 @@ export function registerTrain(program: Command): void {
     .option('--down-layers <n>', 'downscaler hidden 3x3 convs (default 5)')
     .option('--threads <n>', 'onnxruntime intra-op threads (default: every core)')
     .option('--resume', 'continue from the checkpoint (its settings win)')
-    .option('--init <checkpoint>', 'start from the weights of another run: every tensor whose name and shape match is copied, the rest are new; Adam starts afresh')
+    .option('--init <checkpoint|pair>', 'start from the weights of another run (its checkpoint, or a pair folder it exported such as models/hcd-x2): every tensor whose name and shape match is copied, a new still head starts as U, the rest are new; Adam starts afresh')
     .option('--freeze-down', 'train only the upscaler; the downscaler runs forward only (about 3x cheaper steps)')
     .option('--lossless-prob <p>', 'share of crops without the codec (default 0.3)')
     .option('--stop-after <n>', 'stop once n steps are done, keeping the schedule of --steps (checkpoint at n, then export)')
@@ -239,6 +276,12 @@ export function registerTrain(program: Command): void {
     .option('--chroma <420|444|mix>', 'train through the 4:2:0 round trip every streamed frame takes (default 420), on RGB as is (444), or some samples each way (mix)')
     .option('--mix-420 <p>', 'with --chroma mix: the share of samples taken through 4:2:0 (default 0.5)')
     .option('--mix-rgb-lossless', 'with --chroma mix: the RGB samples skip the codec (they stand for lossless stills)')
+    .option('--still-head', 'with --chroma mix: the RGB samples train a second upscaler (shipped as the still upscaler, for lossless RGB LR) and U sees only 4:2:0 ones')
+    .option('--still-stage', 'add a still head and a hiding branch to the --init pair and train only those, on lossless RGB: D hides detail where 4:2:0 removes it exactly, so the streamed frames, their bits and U stay as they were')
+    .option('--hide-channels <n>', 'with --still-stage: width of the hiding branch (default 32)')
+    .option('--hide-layers <n>', 'with --still-stage: hidden 3x3 convs of the hiding branch (default 1)')
+    .option('--still-layers <n>', 'hidden 3x3 convs of the still head (default: as U); extra ones over an --init head start as the identity')
+    .option('--saturate <p>', 'share of training crops whose colour is boosted 1-3x (strongly saturated texture is rare in photos; default 0)')
     .option('--export-only', 'write the pair from the checkpoint as it is, without training')
     .option('--json', 'JSON lines on stdout instead of a progress bar')
     .action(async (o: TrainCliOptions) => {
@@ -260,16 +303,17 @@ export function registerTrain(program: Command): void {
         state = initialState(cfg);
         if (o.init) {
           const from = resolve(o.init);
-          if (!existsSync(from)) throw new HcdError(`--init: no checkpoint at ${from}`);
-          const src = await loadCheckpoint(from);
-          const copied = initFrom(state, src.state);
-          cfg.init = { checkpoint: relative(process.cwd(), from), step: src.state.step, config: src.config as TrainConfig };
-          note(`--init: ${copied.length} of ${state.params.size} tensors from ${from} (step ${src.state.step})`);
+          if (!existsSync(from)) throw new HcdError(`--init: no checkpoint or pair folder at ${from}`);
+          const src = await loadInitSource(from, await isDir(from));
+          const copied = initFrom(state, src);
+          if (copied.length === 0) throw new HcdError(`--init: no tensor of ${from} fits this run's networks (scale or architecture differ)`);
+          cfg.init = { checkpoint: relative(process.cwd(), from), step: src.step, ...(src.config ? { config: src.config } : {}), ...(src.lineage ? { lineage: src.lineage } : {}) };
+          note(`--init: ${copied.length} of ${state.params.size} tensors from ${from} (step ${src.step})`);
         }
       }
       if (!o.exportOnly) await runTraining(o, cfg, state, ckpt, threads, stopAfter);
       const pair = exportPair(state.params, cfg.arch, basename(out), {
-        recipe: `hcd train: L1(U(C(Q(D(x)))), x) + lambda*${(cfg.guide ?? 'l1').toUpperCase()}(D(x), bicubic_down(x)); Q = 8-bit rounding (straight-through), ${cfg.chroma === '420' ? 'then the BT.709 4:2:0 chroma round trip, ' : cfg.chroma === 'mix' ? `then the BT.709 4:2:0 chroma round trip for ${Math.round(100 * (cfg.mix420 ?? MIX_420_PROB))} % of the samples, ` : ''}${cfg.rate ? `+ ${cfg.rate}*R(LR) (bit-cost proxy), ` : ''}C = ${cfg.codec === 'x264' ? `real x264 intra at a random CRF ${(cfg.crf ?? DEFAULT_CRF).join('-')} (straight-through)` : 'DCT-quantization JPEG proxy at random quality'}`,
+        recipe: cfg.stillStage ? STILL_RECIPE : `hcd train: L1(U(C(Q(D(x)))), x) + lambda*${(cfg.guide ?? 'l1').toUpperCase()}(D(x), bicubic_down(x)); Q = 8-bit rounding (straight-through), ${cfg.chroma === '420' ? 'then the BT.709 4:2:0 chroma round trip, ' : cfg.chroma === 'mix' ? `then the BT.709 4:2:0 chroma round trip for ${Math.round(100 * (cfg.mix420 ?? MIX_420_PROB))} % of the samples, ` : ''}${cfg.rate ? `+ ${cfg.rate}*R(LR) (bit-cost proxy), ` : ''}C = ${cfg.codec === 'x264' ? `real x264 intra at a random CRF ${(cfg.crf ?? DEFAULT_CRF).join('-')} (straight-through)` : 'DCT-quantization JPEG proxy at random quality'}`,
         guide: cfg.guide ?? 'l1',
         learned: true,
         trainer: 'src/encoder/train (onnxruntime-node + src/encoder/autodiff)',
@@ -286,7 +330,8 @@ export function registerTrain(program: Command): void {
         ...(cfg.rate ? { rate: cfg.rate } : {}),
         chroma: cfg.chroma ?? '444',
         ...mixSettings(cfg),
-        ...(cfg.init ? { lineage: lineage(cfg, state.step) } : {}),
+        // every stage that led here, this one last, so a later --init from the pair folder keeps the history
+        lineage: lineage(cfg, state.step),
         validation: state.history.at(-1) ?? null,
       });
       await savePair(pair, out);

@@ -134,7 +134,7 @@ export class Hcd {
     return { data: quantize8(y.data), width: y.w, height: y.h };
   }
 
-  /** U(y) on the whole image, as the client would run it. */
+  /** U(y) on the whole image, as the client would run it (with chroma '444', the pair's still upscaler where it has one). */
   async upscale(lr: Planar): Promise<Planar> {
     const y = await this.lanes[0].forward('up', lr.data, lr.height, lr.width);
     return { data: y.data, width: y.w, height: y.h };
@@ -181,8 +181,12 @@ export class Hcd {
     };
 
     const tiles = makeTiles(W, H, o.tile, o.halo);
+    const even = (t: Tile) => t.pw % 2 === 0 && t.ph % 2 === 0 && t.px % 2 === 0 && t.py % 2 === 0;
     if (o.chroma === '420' && tiles.some((t) => t.pw % 2 || t.ph % 2))
       throw new HcdError(`chroma 420 needs even LR tiles, and the LR is ${W}x${H}: crop the HR to a multiple of ${2 * s}`);
+    // a D that works on 2x2 LR blocks (a still stage's hiding branch) must see them where the whole image has them
+    if ((this.pair.manifest.lrMultiple ?? 1) > 1 && !tiles.every(even))
+      throw new HcdError(`pair '${this.pair.manifest.id}' needs even LR sides and tiles, and the LR is ${W}x${H} (tile ${o.tile}, halo ${o.halo}): crop the HR to a multiple of ${2 * s}`);
     const hook = (stage: HcdIterEvent['stage'], tile: Tile): IterHook | undefined => {
       const f = ro.onIter;
       return f && ((k, iterate, loss) => f({ stage, tile, k, iterate, loss }));

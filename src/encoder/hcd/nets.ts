@@ -6,15 +6,18 @@ import { HcdError } from '../../shared/errors.js';
 import { addChroma420 } from '../onnx/chroma.js';
 import { chainModels, quantizeNodes } from './compose.js';
 import type { GradFn } from './pgd.js';
+import { upscalerFor } from '../pairs/types.js';
 
 /**
  * A rescaling pair as HCD needs it (what resolvePair returns): canonical D (HR -> unquantized
  * LR) and U (LR -> HR), input 'x', output 'y', 0-1 RGB.
  */
 export interface HcdPair {
-  manifest: Pick<PairManifest, 'id' | 'scale' | 'extraInputs'>;
+  manifest: Pick<PairManifest, 'id' | 'scale' | 'extraInputs'> & Partial<Pick<PairManifest, 'lrMultiple'>>;
   downscaler: ModelProto;
   upscaler: ModelProto;
+  /** The pair's upscaler for lossless RGB LR, if it has one; HCD on RGB ('444') optimizes for it. */
+  stillUpscaler?: ModelProto;
 }
 
 /** The four graphs HCD runs, serialized once and shared by every lane's sessions. */
@@ -30,14 +33,15 @@ export interface HcdGraphs {
 /**
  * chroma '420' puts the 4:2:0 round trip of the streamed frame (addChroma420) in front of U in
  * both stages, so that HCD optimizes what the viewer's upscaler gets rather than RGB detail that
- * the conversion to 4:2:0 averages away. The LR must then have even sides.
+ * the conversion to 4:2:0 averages away. The LR must then have even sides. '444' is a lossless
+ * RGB LR (a PNG still): its U is the pair's still upscaler where it has one.
  */
 export function buildHcdGraphs(pair: HcdPair, chroma: '420' | '444' = '444'): HcdGraphs {
   if (pair.manifest.extraInputs.length) {
     throw new HcdError(`pair '${pair.manifest.id}' has extra inputs (${pair.manifest.extraInputs.map((e) => e.name).join(', ')}); HCD supports only single-input networks`);
   }
   const d = pair.downscaler;
-  const u = pair.upscaler;
+  const u = upscalerFor(pair, chroma === '420' ? '420' : 'rgb');
   const hr = chainModels(
     [
       { model: d, prefix: 'd/' },

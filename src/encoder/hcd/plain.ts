@@ -2,6 +2,7 @@ import { createSession, ort, type ExecutionProvider } from '../onnx/session.js';
 import { quantize8 } from './compose.js';
 import type { Planar } from './hcd.js';
 import type { HcdPair } from './nets.js';
+import { upscalerFor, type LrKind } from '../pairs/types.js';
 
 /** A pair run forward only (no gradients): Q(D(x)) and U(y). Used for the bicubic baseline. */
 export class PlainPair {
@@ -11,8 +12,10 @@ export class PlainPair {
     private readonly up: ort.InferenceSession,
   ) {}
 
-  static async create(pair: HcdPair, opts: { threads?: number; ep?: ExecutionProvider } = {}): Promise<PlainPair> {
-    return new PlainPair(pair.manifest.scale, await createSession(pair.downscaler, opts), await createSession(pair.upscaler, opts));
+  /** `lr` says what U gets: a lossless RGB LR (the default; the still upscaler where there is one) or decoded 4:2:0. */
+  static async create(pair: HcdPair, opts: { threads?: number; ep?: ExecutionProvider; lr?: LrKind } = {}): Promise<PlainPair> {
+    const { lr = 'rgb', ...so } = opts;
+    return new PlainPair(pair.manifest.scale, await createSession(pair.downscaler, so), await createSession(upscalerFor(pair, lr), so));
   }
 
   private async run(s: ort.InferenceSession, p: Planar): Promise<Planar> {

@@ -35,12 +35,14 @@ export function imageToPlanar(img: RgbImage): Planar {
 }
 
 /**
- * Crops an HR image to a multiple of the scale (as SR papers do) and checks that its LR is at
- * least `minLr` pixels on each side.
+ * Crops an HR image to a multiple of the scale (as SR papers do), or of scale * lrMultiple for a
+ * pair whose LR sides must be a multiple of that, and checks that its LR is at least `minLr`
+ * pixels on each side.
  */
-export function fitToScale(img: RgbImage, scale: number, minLr: number, name: string): RgbImage {
-  const w = img.width - (img.width % scale);
-  const h = img.height - (img.height % scale);
+export function fitToScale(img: RgbImage, scale: number, minLr: number, name: string, lrMultiple = 1): RgbImage {
+  const m = scale * lrMultiple;
+  const w = img.width - (img.width % m);
+  const h = img.height - (img.height % m);
   if (w / scale < minLr || h / scale < minLr) {
     throw new HcdError(`${name}: ${img.width}x${img.height} is too small for x${scale} (the LR must be at least ${minLr}x${minLr}, so the image at least ${minLr * scale}x${minLr * scale})`);
   }

@@ -30,6 +30,10 @@ const YCC2RGB = [
   [1, (-2 * KB * (1 - KB)) / KG, (-2 * KR * (1 - KR)) / KG],
   [1, 2 * (1 - KB), 0],
 ];
+/** The Cb and Cr rows of RGB2YCC as a [2,3,1,1] conv. */
+export const RGB_TO_CBCR = Float32Array.from([...RGB2YCC[1], ...RGB2YCC[2]]);
+/** The Cb and Cr columns of YCC2RGB as a [3,2,1,1] conv: colour difference with Y unchanged, in RGB. */
+export const CBCR_TO_RGB = Float32Array.from(YCC2RGB.flatMap((row) => [row[1], row[2]]));
 
 export function addChroma420(g: GraphBuilder, x: string, out?: string): string {
   const y = g.op('Conv', [x, g.constF(RGB2YCC[0], [1, 3, 1, 1], 'c420_rgb2y')], convAttrs(1));

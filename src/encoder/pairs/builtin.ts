@@ -37,10 +37,12 @@ export function pairManifest(fields: {
   downscaler: NetworkInfo;
   upscaler: NetworkInfo;
   minLrSize: number;
+  lrMultiple?: number;
   provenance: Record<string, unknown>;
 }): PairManifest {
   return {
     ...fields,
+    lrMultiple: fields.lrMultiple ?? 1,
     layout: 'NCHW',
     channels: 'RGB',
     colorSpace: 'srgb-bt709-limited',

@@ -59,12 +59,16 @@ export async function runNetwork(session: ort.InferenceSession, img: RgbImage, s
 
 export interface PairRunner {
   down(img: RgbImage): Promise<RgbImage>;
+  /** U for a lossless RGB LR (the pair's still upscaler where it has one). */
   up(img: RgbImage): Promise<RgbImage>;
+  /** U for an LR that went through 4:2:0 (decoded video, x264 stills): what the player runs. */
+  up420(img: RgbImage): Promise<RgbImage>;
 }
 
 export async function pairRunner(pair: RescalingPair, threads?: number): Promise<PairRunner> {
   const d = await createSession(pair.downscaler, { threads });
   const u = await createSession(pair.upscaler, { threads });
+  const still = pair.stillUpscaler ? await createSession(pair.stillUpscaler, { threads }) : u;
   const s = pair.manifest.scale;
-  return { down: (img) => runNetwork(d, img, s, false), up: (img) => runNetwork(u, img, s, true) };
+  return { down: (img) => runNetwork(d, img, s, false), up: (img) => runNetwork(still, img, s, true), up420: (img) => runNetwork(u, img, s, true) };
 }

@@ -2,10 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { HcdError } from '../../shared/errors.js';
-import { parseManifest, PairManifest } from '../../shared/manifest.js';
+import { parseManifest, PairManifest, type NetworkInfo } from '../../shared/manifest.js';
 import { decodeModel, encodeModel, type ModelProto } from '../onnx/proto.js';
 import { canonicalize } from './canonical.js';
 import type { RescalingPair } from './types.js';
+
+/** File name of the still upscaler in a pair folder. */
+export const STILL_FILE = 'upscaler-still.onnx';
 
 export async function isDir(p: string): Promise<boolean> {
   try {
@@ -35,16 +38,18 @@ async function readModel(file: string, what: string): Promise<ModelProto> {
  */
 export function canonicalManifest(m: PairManifest): PairManifest {
   const canon = (n: PairManifest['downscaler']): PairManifest['downscaler'] => ({ ...n, input: 'x', output: 'y', range: '0-1' });
+  const nets = [m.downscaler, m.upscaler, ...(m.stillUpscaler ? [m.stillUpscaler] : [])];
   const alreadyCanonical =
-    [m.downscaler, m.upscaler].every((n) => n.input === 'x' && n.output === 'y' && n.range === '0-1') &&
+    nets.every((n) => n.input === 'x' && n.output === 'y' && n.range === '0-1') &&
     m.extraInputs.every((e) => e.fill !== 'zeros');
   if (alreadyCanonical) return m;
   return {
     ...m,
     downscaler: canon(m.downscaler),
     upscaler: canon(m.upscaler),
+    ...(m.stillUpscaler ? { stillUpscaler: canon(m.stillUpscaler) } : {}),
     extraInputs: m.extraInputs.filter((e) => e.fill !== 'zeros'),
-    provenance: { ...m.provenance, native: { downscaler: m.downscaler, upscaler: m.upscaler, extraInputs: m.extraInputs } },
+    provenance: { ...m.provenance, native: { downscaler: m.downscaler, upscaler: m.upscaler, ...(m.stillUpscaler ? { stillUpscaler: m.stillUpscaler } : {}), extraInputs: m.extraInputs } },
   };
 }
 
@@ -72,8 +77,7 @@ export async function loadPairFolder(dir: string): Promise<RescalingPair> {
     throw new HcdError(`${mpath}: ${(e as Error).message}`);
   }
   const extras = (net: 'downscaler' | 'upscaler') => manifest.extraInputs.filter((e) => e.network === net);
-  const load = async (net: 'downscaler' | 'upscaler'): Promise<ModelProto> => {
-    const info = manifest[net];
+  const load = async (net: 'downscaler' | 'upscaler', info: NetworkInfo = manifest[net]): Promise<ModelProto> => {
     const model = await readModel(join(abs, info.file), net);
     try {
       return canonicalize(model, {
@@ -91,7 +95,8 @@ export async function loadPairFolder(dir: string): Promise<RescalingPair> {
   };
   const downscaler = await load('downscaler');
   const upscaler = await load('upscaler');
-  return { id: manifest.id, manifest: canonicalManifest(manifest), dir: abs, downscaler, upscaler };
+  const stillUpscaler = manifest.stillUpscaler ? await load('upscaler', manifest.stillUpscaler) : undefined;
+  return { id: manifest.id, manifest: canonicalManifest(manifest), dir: abs, downscaler, upscaler, ...(stillUpscaler ? { stillUpscaler } : {}) };
 }
 
 /**
@@ -109,10 +114,13 @@ export async function savePair(pair: RescalingPair, dir: string): Promise<void> 
       id: pair.id,
       downscaler: { ...pair.manifest.downscaler, file: 'downscaler.onnx' },
       upscaler: { ...pair.manifest.upscaler, file: 'upscaler.onnx' },
+      ...(pair.stillUpscaler && pair.manifest.stillUpscaler ? { stillUpscaler: { ...pair.manifest.stillUpscaler, file: STILL_FILE } } : {}),
     };
+    if (!pair.stillUpscaler !== !manifest.stillUpscaler) throw new Error(`pair ${pair.id}: the still upscaler and its manifest entry must come together`);
     parseManifest(PairManifest, manifest, 'pair manifest');
     await writeFile(join(tmp, 'downscaler.onnx'), encodeModel(pair.downscaler));
     await writeFile(join(tmp, 'upscaler.onnx'), encodeModel(pair.upscaler));
+    if (pair.stillUpscaler) await writeFile(join(tmp, STILL_FILE), encodeModel(pair.stillUpscaler));
     await writeFile(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     if (await isDir(abs)) {
       // rename() cannot replace a non-empty folder: move the old one aside first

@@ -14,6 +14,16 @@ export interface RescalingPair {
   dir?: string;
   /** 'x' [1,3,H,W] -> 'y' [1,3,H/s,W/s]. */
   downscaler: ModelProto;
-  /** 'x' [1,3,h,w] -> 'y' [1,3,h*s,w*s]. */
+  /** 'x' [1,3,h,w] -> 'y' [1,3,h*s,w*s]: the upscaler of streamed (4:2:0) frames, which the player runs. */
   upscaler: ModelProto;
+  /** Same shape, for a lossless RGB LR (PNG stills), where the pair has one (manifest `stillUpscaler`). */
+  stillUpscaler?: ModelProto;
+}
+
+/** What the LR is when it reaches the upscaler: decoded video (always 4:2:0) or a lossless RGB image. */
+export type LrKind = '420' | 'rgb';
+
+/** The upscaler a pair uses for an LR of this kind. */
+export function upscalerFor(pair: Pick<RescalingPair, 'upscaler' | 'stillUpscaler'>, lr: LrKind): ModelProto {
+  return lr === 'rgb' ? (pair.stillUpscaler ?? pair.upscaler) : pair.upscaler;
 }

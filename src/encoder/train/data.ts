@@ -84,6 +84,25 @@ export function sampleBatch(imgs: TrainImage[], batch: number, p: number, rng: R
   return out;
 }
 
+/**
+ * Colour augmentation for a batch of planar crops: each crop, with probability `prob`, gets its
+ * colour (the difference from BT.709 luma) scaled by a factor drawn in 1-3, then clipped to 0-1.
+ * Natural photos rarely hold strongly saturated fine colour texture; a still head that never saw
+ * any reads it as the detail D hides in colour (docs/models.md).
+ */
+export function saturateBatch(x: Float32Array, batch: number, p: number, prob: number, rng: Rng): void {
+  const n = p * p;
+  for (let b = 0; b < batch; b++) {
+    if (rng.next() >= prob) continue;
+    const k = 1 + 2 * rng.next();
+    const o = b * 3 * n;
+    for (let i = 0; i < n; i++) {
+      const y = 0.2126 * x[o + i] + 0.7152 * x[o + n + i] + 0.0722 * x[o + 2 * n + i];
+      for (let c = 0; c < 3; c++) x[o + c * n + i] = Math.min(1, Math.max(0, y + k * (x[o + c * n + i] - y)));
+    }
+  }
+}
+
 /** Fixed validation crops: a grid of up to `perImage` PxP crops from each held-out image. */
 export function validationCrops(imgs: TrainImage[], p: number, perImage: number): Float32Array[] {
   const out: Float32Array[] = [];

@@ -4,7 +4,7 @@ import { bdPsnr, type RdPoint } from '../../shared/bdrate.js';
 import type { RgbImage } from '../../shared/image.js';
 import { cropTo, pairRunner, readPng, yPsnr, type PairRunner } from '../pairs/eval.js';
 import { resolvePair } from '../pairs/index.js';
-import { realX264, rgbPsnr } from './proxycheck.js';
+import { realX264, realYuv420, rgbPsnr } from './proxycheck.js';
 
 /**
  * Acceptance measurements of a pair: lossless Y-PSNR (SR protocol: 8-bit LR, `scale` pixels
@@ -22,8 +22,12 @@ export interface SetReport {
   set: string;
   images: number;
   losslessPsnrY: number;
+  /** Which of the pair's upscalers the lossless RGB LR went to (the codec curves always use `upscaler`). */
+  losslessUpscaler: 'stillUpscaler' | 'upscaler';
   /** RGB PSNR of the pair's 8-bit LR vs the bicubic LR. */
   lrPsnr: number;
+  /** The same with both LRs through the encoder's 4:2:0 conversion: the LR a streaming viewer without the upscaler sees. */
+  lrPsnr420: number;
   codec: Record<string, CodecPoint[]>;
   /** Mean Y-PSNR gain of the pair over each anchor at equal bytes (BD-PSNR over the CRFs). */
   bdPsnr: Record<string, number | null>;
@@ -42,7 +46,7 @@ async function codecCurve(down: PairRunner, up: PairRunner, hrs: RgbImage[], s: 
     for (let i = 0; i < hrs.length; i++) {
       const coded = await realX264(lrs[i], crf);
       bytes += coded.bytes;
-      psnr += yPsnr(hrs[i], await up.up(coded.img), s);
+      psnr += yPsnr(hrs[i], await up.up420(coded.img), s);
     }
     out.push({ crf, bytes, psnrY: psnr / hrs.length });
   }
@@ -60,10 +64,13 @@ export async function evaluatePairOnSet(pairId: string, dir: string, opts: { crf
   const hrs = await Promise.all(listPngs(dir).map(async (f) => cropTo(await readPng(f), 2 * s)));
   let lossless = 0;
   let lr = 0;
+  let lr420 = 0;
   for (const hr of hrs) {
     const l = await run.down(hr);
+    const b = await bic.down(hr);
     lossless += yPsnr(hr, await run.up(l), s);
-    lr += rgbPsnr(l, await bic.down(hr));
+    lr += rgbPsnr(l, b);
+    lr420 += rgbPsnr(await realYuv420(l), await realYuv420(b));
   }
   const codec: Record<string, CodecPoint[]> = {
     pair: await codecCurve(run, run, hrs, s, crfs),
@@ -80,5 +87,5 @@ export async function evaluatePairOnSet(pairId: string, dir: string, opts: { crf
     }
   }
   const name = dir.split('/').filter(Boolean).at(-1) ?? dir;
-  return { set: name, images: hrs.length, losslessPsnrY: lossless / hrs.length, lrPsnr: lr / hrs.length, codec, bdPsnr: bd };
+  return { set: name, images: hrs.length, losslessPsnrY: lossless / hrs.length, losslessUpscaler: pair.stillUpscaler ? 'stillUpscaler' : 'upscaler', lrPsnr: lr / hrs.length, lrPsnr420: lr420 / hrs.length, codec, bdPsnr: bd };
 }

@@ -2,8 +2,9 @@ import { GraphBuilder } from '../onnx/builder.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { networkInfo, pairManifest } from '../pairs/builtin.js';
 import { modelStats } from '../pairs/stats.js';
+import { STILL_FILE } from '../pairs/folder.js';
 import type { RescalingPair } from '../pairs/types.js';
-import { addDownscaler, addUpscaler, type PairArch } from './nets.js';
+import { addDownscaler, addUpscaler, type PairArch, type UpHead } from './nets.js';
 import type { Params } from './params.js';
 
 /** The shipped D: canonical 'x' [1,3,H,W] -> 'y' [1,3,H/s,W/s], unclamped (the encoder rounds). */
@@ -15,14 +16,14 @@ export function downscalerModel(p: Params, arch: PairArch): ModelProto {
   return g.toModel({ docString: `hcd-stream learned downscaler x${arch.scale}` });
 }
 
-/** The shipped U: canonical 'x' [1,3,h,w] -> 'y' [1,3,h*s,w*s], clamped to 0-1. */
-export function upscalerModel(p: Params, arch: PairArch): ModelProto {
-  const g = new GraphBuilder(`hcd_up_x${arch.scale}`);
+/** The shipped U (or still head): canonical 'x' [1,3,h,w] -> 'y' [1,3,h*s,w*s], clamped to 0-1. */
+export function upscalerModel(p: Params, arch: PairArch, head: UpHead = 'up'): ModelProto {
+  const g = new GraphBuilder(`hcd_${head}_x${arch.scale}`);
   const x = g.input('x', [1, 3, 'h', 'w']);
-  const y = addUpscaler(g, p, arch, x);
+  const y = addUpscaler(g, p, arch, x, undefined, head);
   g.op('Clip', [y, g.constF([0], [], 'zero'), g.constF([1], [], 'one')], {}, 'y');
   g.output('y', [1, 3, 'H', 'W']);
-  return g.toModel({ docString: `hcd-stream learned upscaler x${arch.scale}` });
+  return g.toModel({ docString: `hcd-stream learned ${head === 'still' ? 'still-image (lossless RGB LR) ' : ''}upscaler x${arch.scale}` });
 }
 
 /** Multiply-accumulates of U per 1920x1080 output frame, in GMAC. */
@@ -37,22 +38,29 @@ export function exportPair(p: Params, arch: PairArch, id: string, provenance: Re
   const s = arch.scale;
   const up = networkInfo(upscaler, 'upscaler', s, { clampsOutput: true });
   const down = networkInfo(downscaler, 'downscaler', s);
+  const stillUpscaler = arch.stillHead ? upscalerModel(p, arch, 'still') : undefined;
+  const still = stillUpscaler ? { ...networkInfo(stillUpscaler, 'upscaler', s, { clampsOutput: true }), file: STILL_FILE } : undefined;
   return {
     id,
     downscaler,
     upscaler,
-    manifest: pairManifest({
-      id,
-      description: `hcd-stream codec-robust learned pair x${s}: ${down.params}-parameter downscaler, ${up.params}-parameter upscaler`,
-      scale: s,
-      downscaler: down,
-      upscaler: up,
-      minLrSize: 8,
-      provenance: {
-        ...provenance,
-        arch,
-        upscalerGmacPer1080pFrame: Math.round(upscalerGmac1080p(upscaler, s) * 1000) / 1000,
-      },
-    }),
+    ...(stillUpscaler ? { stillUpscaler } : {}),
+    manifest: {
+      ...pairManifest({
+        id,
+        description: `hcd-stream codec-robust learned pair x${s}: ${down.params}-parameter downscaler, ${up.params}-parameter upscaler${still ? ` (streamed frames) and ${still.params}-parameter still upscaler (lossless RGB LR)` : ''}`,
+        scale: s,
+        downscaler: down,
+        upscaler: up,
+        minLrSize: 8,
+        ...(arch.hideChannels ? { lrMultiple: 2 } : {}),
+        provenance: {
+          ...provenance,
+          arch,
+          upscalerGmacPer1080pFrame: Math.round(upscalerGmac1080p(upscaler, s) * 1000) / 1000,
+        },
+      }),
+      ...(still ? { stillUpscaler: still } : {}),
+    },
   };
 }

@@ -3,7 +3,7 @@ import { attr, GraphBuilder, valueInfo } from '../onnx/builder.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { addChroma420 } from '../onnx/chroma.js';
 import { addCodecProxy, addRateProxy } from './codec.js';
-import { addBicubicDown, addDownscaler, addUpscaler, type PairArch } from './nets.js';
+import { addBicubicDown, addDownscaler, addUpscaler, type PairArch, type UpHead } from './nets.js';
 import type { Params } from './params.js';
 
 /** What the LR goes through before the codec: 4:2:0 (as streamed), RGB as is, or a per-sample mix. */
@@ -41,6 +41,8 @@ export interface ObjectiveOptions {
   codec?: 'proxy' | 'x264';
   /** Weight of the rate proxy on what enters the codec (addRateProxy); 0 or absent: none. */
   rateWeight?: number;
+  /** 'still': every sample goes to the still head (a still stage: lossless RGB stills only). */
+  head?: UpHead;
 }
 
 export function buildObjective(p: Params, arch: PairArch, lambda: number, opts: ObjectiveOptions = {}): ModelProto {
@@ -51,7 +53,7 @@ export function buildObjective(p: Params, arch: PairArch, lambda: number, opts: 
   const { sub } = addLrPath(g, lr, opts);
   // the x264 residual is a constant input, so adding it keeps a smooth graph smooth
   const coded = opts.codec === 'x264' ? g.op('Add', [sub, codecIn]) : opts.smooth ? sub : addCodecProxy(g, sub, codecIn);
-  const up = addUpscaler(g, p, arch, coded);
+  const up = addHeads(g, p, arch, coded, opts);
   const diff = g.op('Sub', [up, x]);
   const rec = g.op('ReduceMean', [g.op('Abs', [diff])], { keepdims: attr.int(0) });
   g.op('ReduceMean', [g.op('Mul', [diff, diff])], { keepdims: attr.int(0) }, 'rec_mse');
@@ -70,6 +72,19 @@ export function buildObjective(p: Params, arch: PairArch, lambda: number, opts: 
   return g.toModel({ docString: 'hcd-stream training objective' });
 }
 
+/**
+ * U on what the codec gave back; with the still head (chroma 'mix' only), each sample goes to the
+ * head for its kind: still + m * (U - still), m = 1 for 4:2:0 samples, 0 for RGB ones.
+ */
+function addHeads(g: GraphBuilder, p: Params, arch: PairArch, coded: string, opts: ObjectiveOptions): string {
+  if (opts.head === 'still') return addUpscaler(g, p, arch, coded, undefined, 'still');
+  const up = addUpscaler(g, p, arch, coded);
+  if (!arch.stillHead) return up;
+  if (opts.chroma !== 'mix') throw new Error('the still head trains under chroma mix, where some samples are RGB');
+  const still = addUpscaler(g, p, arch, coded, undefined, 'still');
+  return g.op('Add', [still, g.op('Mul', ['chroma_mask', g.op('Sub', [up, still])])]);
+}
+
 /** Q (unless smooth) and then S: the 8-bit rendition and what enters the codec. */
 function addLrPath(g: GraphBuilder, lr: string, opts: ObjectiveOptions): { q: string; sub: string } {
   const clipped = g.op('Clip', [lr, g.constF([0], [], 'zero'), g.constF([1], [], 'one')]);
@@ -77,7 +92,7 @@ function addLrPath(g: GraphBuilder, lr: string, opts: ObjectiveOptions): { q: st
   const q = opts.smooth ? clipped : g.op('Div', [g.op('Round', [g.op('Mul', [clipped, c255])]), c255]);
   if (opts.chroma === '420') return { q, sub: addChroma420(g, q) };
   if (opts.chroma !== 'mix') return { q, sub: q };
-  // q + m * (S(q) - q): linear in q for a fixed mask, so the gradient stays exact
+  // q + m * (S(q) - q): linear in q for a fixed mask, so the gradient stays exact; addHeads reads the mask too
   const mask = g.input('chroma_mask', ['N', 1, 1, 1]);
   return { q, sub: g.op('Add', [q, g.op('Mul', [mask, g.op('Sub', [addChroma420(g, q), q])])]) };
 }

@@ -1,5 +1,6 @@
 import { attr, convAttrs, type GraphBuilder } from '../onnx/builder.js';
 import { downTaps, upPhaseWeights } from '../pairs/bicubic.js';
+import { CBCR_TO_RGB, RGB_TO_CBCR } from '../onnx/chroma.js';
 import { initConv, initPrelu, type Params } from './params.js';
 import type { Rng } from './rng.js';
 
@@ -17,7 +18,48 @@ export interface PairArch {
   upHidden: number;
   downChannels: number;
   downHidden: number;
+  /**
+   * A second upscaler of U's shape (parameters 'still.*') for lossless RGB LR (PNG stills), while
+   * U ('up.*') serves the streamed frames, which are always 4:2:0: neither has to tell the two kinds
+   * of input apart. One D serves both (with hideChannels, through detail only the RGB LR keeps).
+   * Absent: one upscaler for everything.
+   */
+  stillHead?: boolean;
+  /** Hidden 3x3 convs of the still head (default upHidden): it runs once per still, not per frame. */
+  stillHidden?: number;
+  /**
+   * Width of D's hiding branch (parameters 'hide.*'; absent or 0: none). It writes into D's LR
+   * colour detail that 4:2:0 removes exactly: per 2x2 LR block, two patterns in each of Cb and Cr
+   * that alternate across each horizontal pair (replacing the LR's own components along them), Y
+   * untouched. The encoder's conversion averages chroma over those pairs, so the streamed frame,
+   * its bits and U's input stay what they were without the branch (but for 8-bit rounding); a
+   * lossless RGB LR keeps the detail for the still head. The LR sides must then be even.
+   */
+  hideChannels?: number;
+  /** 3x3 convs between the first and the last of the hiding branch (default 1). */
+  hideHidden?: number;
 }
+
+/**
+ * The patterns per chroma channel, in DepthToSpace CRD order (ry*2 + rx): columns and checkerboard,
+ * both +a/-a across each horizontal pair. The encoder's conversion (ffmpeg's RGB input path)
+ * averages chroma over exactly those pairs before it filters vertically, and the training's 4:2:0
+ * stage over 2x2 blocks, so both remove them entirely. A vertical dipole would be zero-mean too,
+ * but ffmpeg's vertical chroma filter reaches into the next blocks (test/train/still.test.ts).
+ */
+const HIDE_PATTERNS = [
+  [1, -1, 1, -1],
+  [1, -1, -1, 1],
+];
+const NP = HIDE_PATTERNS.length;
+
+/** Hidden convs of an upscaler head. */
+export function hiddenOf(arch: PairArch, head: UpHead): number {
+  return head === 'still' ? (arch.stillHidden ?? arch.upHidden) : arch.upHidden;
+}
+
+/** Parameter prefix of each upscaler head: 'up' for the streamed frames, 'still' for lossless RGB stills. */
+export type UpHead = 'up' | 'still';
 
 /**
  * The shipped pairs' shapes. U's depth is set by the browser's WASM budget: with two hidden convs
@@ -56,17 +98,19 @@ export function bicubicUpWeights(s: number): Float32Array {
 export function initPair(arch: PairArch, rng: Rng): Params {
   const p: Params = new Map();
   const s = arch.scale;
-  // --- U ---
+  // --- U (and the still head) ---
   const cu = arch.upChannels;
-  initConv(p, rng, 'up.c0', cu, 3, 3);
-  initPrelu(p, 'up.c0', cu);
-  for (let i = 1; i <= arch.upHidden; i++) {
-    initConv(p, rng, `up.c${i}`, cu, cu, 3);
-    initPrelu(p, `up.c${i}`, cu);
+  for (const head of arch.stillHead ? (['up', 'still'] as const) : (['up'] as const)) {
+    initConv(p, rng, `${head}.c0`, cu, 3, 3);
+    initPrelu(p, `${head}.c0`, cu);
+    for (let i = 1; i <= hiddenOf(arch, head); i++) {
+      initConv(p, rng, `${head}.c${i}`, cu, cu, 3);
+      initPrelu(p, `${head}.c${i}`, cu);
+    }
+    // the last convs start at zero so the untrained pair is exactly the bicubic pair
+    initConv(p, rng, `${head}.out`, 3 * s * s, cu, 3, 0);
+    p.set(`${head}.res.w`, { dims: [3 * s * s, 1, 5, 5], data: bicubicUpWeights(s) });
   }
-  // the last convs start at zero so the untrained pair is exactly the bicubic pair
-  initConv(p, rng, 'up.out', 3 * s * s, cu, 3, 0);
-  p.set('up.res.w', { dims: [3 * s * s, 1, 5, 5], data: bicubicUpWeights(s) });
   // --- D ---
   const cd = arch.downChannels;
   initConv(p, rng, 'down.c0', cd, 3 * s * s, 3);
@@ -78,6 +122,18 @@ export function initPair(arch: PairArch, rng: Rng): Params {
   initConv(p, rng, 'down.out', 3, cd, 3, 0);
   const bd = bicubicDownWeights(s);
   p.set('down.res.w', { dims: [3, 1, bd.k, bd.k], data: bd.w });
+  // --- D's hiding branch, at half the LR resolution (one position per 2x2 LR block) ---
+  const ch = arch.hideChannels ?? 0;
+  if (ch > 0) {
+    initConv(p, rng, 'hide.c0', ch, 3 * 4 * s * s, 3);
+    initPrelu(p, 'hide.c0', ch);
+    for (let i = 1; i <= (arch.hideHidden ?? 1); i++) {
+      initConv(p, rng, `hide.c${i}`, ch, ch, 3);
+      initPrelu(p, `hide.c${i}`, ch);
+    }
+    // the pattern amplitudes for Cb, then Cr; zero, so the branch starts as D without it
+    initConv(p, rng, 'hide.out', 2 * NP, ch, 3, 0);
+  }
   return p;
 }
 
@@ -104,13 +160,13 @@ export function reflectPad(g: GraphBuilder, x: string, before: number, after: nu
   return g.op('Pad', [x, pads], { mode: attr.string('reflect') });
 }
 
-/** U: LR 'x' [N,3,h,w] -> HR [N,3,h*s,w*s], unclamped. */
-export function addUpscaler(g: GraphBuilder, p: Params, arch: PairArch, x: string, out?: string): string {
+/** U (or the still head): LR 'x' [N,3,h,w] -> HR [N,3,h*s,w*s], unclamped. */
+export function addUpscaler(g: GraphBuilder, p: Params, arch: PairArch, x: string, out?: string, head: UpHead = 'up'): string {
   const s = arch.scale;
-  let h = conv(g, p, x, 'up.c0', true);
-  for (let i = 1; i <= arch.upHidden; i++) h = conv(g, p, h, `up.c${i}`, true);
-  h = conv(g, p, h, 'up.out', false);
-  const res = g.op('Conv', [reflectPad(g, x, 2, 2), weight(g, p, 'up.res.w')], convAttrs(5, { pad: 0, group: 3 }));
+  let h = conv(g, p, x, `${head}.c0`, true);
+  for (let i = 1; i <= hiddenOf(arch, head); i++) h = conv(g, p, h, `${head}.c${i}`, true);
+  h = conv(g, p, h, `${head}.out`, false);
+  const res = g.op('Conv', [reflectPad(g, x, 2, 2), weight(g, p, `${head}.res.w`)], convAttrs(5, { pad: 0, group: 3 }));
   const sum = g.op('Add', [h, res]);
   return g.op('DepthToSpace', [sum], { blocksize: attr.int(s), mode: attr.string('CRD') }, out);
 }
@@ -124,7 +180,34 @@ export function addDownscaler(g: GraphBuilder, p: Params, arch: PairArch, x: str
   h = conv(g, p, h, 'down.out', false);
   const bd = bicubicDownWeights(s);
   const res = g.op('Conv', [reflectPad(g, x, bd.padBefore, bd.padAfter), weight(g, p, 'down.res.w')], convAttrs(bd.k, { stride: s, pad: 0, group: 3 }));
-  return g.op('Add', [h, res], {}, out);
+  if (!arch.hideChannels) return g.op('Add', [h, res], {}, out);
+  const base = g.op('Add', [h, res]);
+  return g.op('Add', [base, addHidden(g, p, arch, x, base)], {}, out);
+}
+
+/**
+ * The hiding branch: what it adds to D's LR `base` (HR [N,3,H,W], H and W multiples of 2s): zero
+ * Y, and in Cb and Cr only the patterns' components. It replaces the base's own components along
+ * the patterns with its amplitudes, so the still head finds there what the branch wrote and never
+ * the picture's own colour texture (strongly coloured fine texture was misread as hidden detail
+ * before); 4:2:0 removes either the same way.
+ */
+function addHidden(g: GraphBuilder, p: Params, arch: PairArch, x: string, base: string): string {
+  let h = conv(g, p, g.op('SpaceToDepth', [x], { blocksize: attr.int(2 * arch.scale) }), 'hide.c0', true);
+  for (let i = 1; i <= (arch.hideHidden ?? 1); i++) h = conv(g, p, h, `hide.c${i}`, true);
+  h = conv(g, p, h, 'hide.out', false);
+  // the base's own amplitudes along the (orthonormal) patterns, per 2x2 block and chroma channel
+  const proj = new Float32Array(2 * NP * 4);
+  for (let c = 0; c < 2; c++) for (let j = 0; j < NP; j++) for (let k = 0; k < 4; k++) proj[(c * NP + j) * 4 + k] = HIDE_PATTERNS[j][k] / 2;
+  const baseCbcr = g.op('Conv', [base, g.constF(RGB_TO_CBCR, [2, 3, 1, 1], 'hide_rgb2cbcr')], convAttrs(1));
+  const own = g.op('Conv', [baseCbcr, g.constF(proj, [2 * NP, 1, 2, 2], 'hide_proj')], convAttrs(2, { stride: 2, pad: 0, group: 2 }));
+  h = g.op('Sub', [h, own]);
+  // amplitudes -> the 4 values of each block (unit-norm patterns), per chroma channel
+  const basis = new Float32Array(8 * NP);
+  for (let c = 0; c < 2; c++) for (let k = 0; k < 4; k++) for (let j = 0; j < NP; j++) basis[(c * 4 + k) * NP + j] = HIDE_PATTERNS[j][k] / 2;
+  const blocks = g.op('Conv', [h, g.constF(basis, [8, NP, 1, 1], 'hide_basis')], convAttrs(1, { group: 2 }));
+  const cbcr = g.op('DepthToSpace', [blocks], { blocksize: attr.int(2), mode: attr.string('CRD') });
+  return g.op('Conv', [cbcr, g.constF(CBCR_TO_RGB, [3, 2, 1, 1], 'hide_cbcr2rgb')], convAttrs(1));
 }
 
 /** Fixed (non-trainable) bicubic downscaling, the LR guidance target. */

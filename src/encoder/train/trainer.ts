@@ -3,7 +3,7 @@ import { createSession, ort } from '../onnx/session.js';
 import { adamStep, DEFAULT_ADAM, learningRate, newSlot, type AdamConfig } from './adam.js';
 import { saveCheckpoint, type TrainState, type ValRecord } from './checkpoint.js';
 import { jpegSteps, losslessSteps } from './codec.js';
-import { sampleBatch, type TrainImage } from './data.js';
+import { sampleBatch, saturateBatch, type TrainImage } from './data.js';
 import { buildLrModel, buildTrainingModel, type ChromaMode } from './graph.js';
 import { validateX264, x264Residual } from './x264.js';
 import { addChroma420 } from '../onnx/chroma.js';
@@ -70,8 +70,19 @@ export interface TrainConfig {
   crf?: [number, number];
   /** Weight of the rate proxy (bits per luma AC coefficient, addRateProxy); absent: 0. */
   rate?: number;
-  /** The run whose weights this one started from (`hcd train --init`), with its own config. */
-  init?: { checkpoint: string; step: number; config: TrainConfig };
+  /**
+   * A still stage: only D's hiding branch and the still head train (arch.hideChannels,
+   * arch.stillHead), on lossless RGB samples; D's own weights and U stay as they came from
+   * `init`, and what 4:2:0 keeps of the LR does not change (see PairArch.hideChannels).
+   */
+  stillStage?: boolean;
+  /** Share of crops whose colour is boosted (saturateBatch); absent or 0: none, and no draws. */
+  saturate?: number;
+  /**
+   * The run whose weights this one started from (`hcd train --init`): a checkpoint with its own
+   * config, or a pair folder with the lineage its manifest recorded.
+   */
+  init?: { checkpoint: string; step: number; config?: TrainConfig; lineage?: TrainStage[] };
 }
 
 /** One stage of a pair's training history, oldest first (see `lineage`). */
@@ -86,10 +97,15 @@ export interface TrainStage {
   losslessProb: number;
   jpegQuality: [number, number];
   upHidden: number;
+  stillHidden?: number;
   freezeDown: boolean;
   chroma: ChromaMode;
   mix420?: number;
   mixRgbLossless?: boolean;
+  stillHead?: boolean;
+  stillStage?: boolean;
+  hideChannels?: number;
+  saturate?: number;
   codec: 'proxy' | 'x264';
   crf?: [number, number];
   rate?: number;
@@ -114,19 +130,26 @@ export function lineage(cfg: TrainConfig, stepsDone: number): TrainStage[] {
     losslessProb: cfg.losslessProb,
     jpegQuality: [cfg.qualityMin, cfg.qualityMax],
     upHidden: cfg.arch.upHidden,
+    ...(cfg.arch.stillHidden !== undefined ? { stillHidden: cfg.arch.stillHidden } : {}),
     freezeDown: cfg.freezeDown ?? false,
     chroma: cfg.chroma ?? '444',
     ...mixSettings(cfg),
+    ...(cfg.arch.stillHead ? { stillHead: true } : {}),
+    ...(cfg.stillStage ? { stillStage: true, hideChannels: cfg.arch.hideChannels } : {}),
+    ...(cfg.saturate ? { saturate: cfg.saturate } : {}),
     codec: cfg.codec ?? 'proxy',
     ...(cfg.codec === 'x264' && cfg.crf ? { crf: cfg.crf } : {}),
     ...(cfg.rate ? { rate: cfg.rate } : {}),
   };
-  return cfg.init ? [...lineage(cfg.init.config, cfg.init.step), stage] : [stage];
+  if (!cfg.init) return [stage];
+  const before = cfg.init.lineage ?? (cfg.init.config ? lineage(cfg.init.config, cfg.init.step) : []);
+  return [...before, stage];
 }
 
 /** Whether `name` is updated under `cfg`. */
 export function isTrainable(cfg: TrainConfig, name: string): boolean {
-  return !(cfg.freezeDown && name.startsWith('down.'));
+  if (cfg.stillStage) return name.startsWith('hide.') || name.startsWith('still.');
+  return !(cfg.freezeDown && (name.startsWith('down.') || name.startsWith('hide.')));
 }
 
 export function defaultConfig(scale: number, arch: PairArch): TrainConfig {
@@ -175,14 +198,29 @@ export function initialState(cfg: TrainConfig): TrainState {
   return { step: 0, rng: rng.state(), params, slots, history: [] };
 }
 
-/** Copies every tensor of `src` whose name and shape match into `dst`; returns the names copied. */
+/**
+ * Copies every tensor of `src` whose name and shape match into `dst`; returns the names copied.
+ * A still head that `src` lacks starts as a copy of its U ('still.X' from 'up.X'). A hidden conv of
+ * the still head that neither has (a deeper still head) starts as the identity with a linear
+ * PReLU, so the copied head computes what it did and the new layer learns from there.
+ */
 export function initFrom(dst: TrainState, src: Pick<TrainState, 'params'>): string[] {
   const copied: string[] = [];
   for (const [name, p] of dst.params) {
-    const q = src.params.get(name);
+    const q = src.params.get(name) ?? (name.startsWith('still.') ? src.params.get(`up.${name.slice(6)}`) : undefined);
     if (!q || q.dims.join('x') !== p.dims.join('x')) continue;
     p.data.set(q.data);
     copied.push(name);
+  }
+  const deeper = /^still\.c([1-9]\d*)\.w$/;
+  for (const [name, p] of dst.params) {
+    const k = deeper.exec(name);
+    const [cout, cin, kh, kw] = p.dims;
+    if (!k || copied.includes(name) || cout !== cin || kh !== 3 || kw !== 3 || !copied.some((n) => n.startsWith('still.'))) continue;
+    p.data.fill(0);
+    for (let c = 0; c < cout; c++) p.data[c * cin * 9 + c * 9 + 4] = 1;
+    dst.params.get(`still.c${k[1]}.b`)?.data.fill(0);
+    dst.params.get(`still.c${k[1]}.a`)?.data.fill(1);
   }
   return copied;
 }
@@ -212,7 +250,8 @@ export function sampleChromaMask(cfg: TrainConfig, rng: Rng, steps?: Float32Arra
 
 /**
  * Lossless validation: PSNR of U(round(D(x))) vs x and of D(x) vs bicubic-down(x), RGB 0-1; with
- * chroma420, also of U(round(S(round(D(x))))) vs x, S the 4:2:0 round trip (as streamed).
+ * chroma420, also of U(round(S(round(D(x))))) vs x, S the 4:2:0 round trip (as streamed). A pair
+ * with a still head scores the lossless RGB LR with that head, as `hcd image` uses it.
  */
 export async function validate(params: Params, arch: PairArch, crops: Float32Array[], p: number, threads?: number, chroma420 = false): Promise<{ psnr: number; lrPsnr: number; psnr420?: number }> {
   const g = new GraphBuilder('hcd_val');
@@ -222,7 +261,7 @@ export async function validate(params: Params, arch: PairArch, crops: Float32Arr
   const one = g.constF([1], [], 'one');
   const c255 = g.constF([255], [], 'c255');
   const q8 = (t: string) => g.op('Div', [g.op('Round', [g.op('Mul', [g.op('Clip', [t, zero, one]), c255])]), c255]);
-  const up = q8(addUpscaler(g, params, arch, q8(lr)));
+  const up = q8(addUpscaler(g, params, arch, q8(lr), undefined, arch.stillHead ? 'still' : 'up'));
   const mse = (a: string, b: string, out: string) => {
     const d = g.op('Sub', [a, b]);
     return g.op('ReduceMean', [g.op('Mul', [d, d])], { keepdims: attr.int(0) }, out);
@@ -262,7 +301,14 @@ export async function train(
   const hooks = opts.hooks ?? {};
   const trainable = (n: string) => isTrainable(cfg, n);
   const x264 = cfg.codec === 'x264';
-  const model = buildTrainingModel(state.params, cfg.arch, cfg.lambda, { guide: cfg.guide ?? 'l1', trainable, chroma: cfg.chroma, codec: cfg.codec, rateWeight: cfg.rate });
+  const model = buildTrainingModel(state.params, cfg.arch, cfg.lambda, {
+    guide: cfg.guide ?? 'l1',
+    trainable,
+    chroma: cfg.chroma,
+    codec: cfg.codec,
+    rateWeight: cfg.rate,
+    ...(cfg.stillStage ? { head: 'still' as const } : {}),
+  });
   const sess = await createSession(model, { threads: opts.threads });
   const names = [...state.params.keys()].filter(trainable);
   const weights = Object.fromEntries(names.map((n) => {
@@ -279,7 +325,8 @@ export async function train(
     if (opts.checkpoint) await saveCheckpoint(opts.checkpoint, state, cfg);
   };
   const doValidate = async () => {
-    const v = await validate(state.params, cfg.arch, data.valCrops, data.valCrop, opts.threads, (cfg.chroma ?? '444') !== '444');
+    // a still stage reports the streamed path too, which it must leave as it was
+    const v = await validate(state.params, cfg.arch, data.valCrops, data.valCrop, opts.threads, (cfg.chroma ?? '444') !== '444' || !!cfg.stillStage);
     const rec: ValRecord = { step: state.step, psnr: round3(v.psnr), lrPsnr: round3(v.lrPsnr), ...(v.psnr420 !== undefined ? { psnr420: round3(v.psnr420) } : {}) };
     if (x264) {
       const crf = valCrf(cfg);
@@ -293,6 +340,7 @@ export async function train(
     if (hooks.stopAfter !== undefined && state.step >= hooks.stopAfter) break;
     const t0 = performance.now();
     const x = sampleBatch(data.train, cfg.batch, cfg.crop, rng);
+    if (cfg.saturate) saturateBatch(x, cfg.batch, cfg.crop, cfg.saturate, rng);
     const xt = new ort.Tensor('float32', x, [cfg.batch, 3, cfg.crop, cfg.crop]);
     let codecFeed: Record<string, ort.Tensor>;
     if (lrSess) {
