@@ -2,7 +2,7 @@ import { createSession, ort, type ExecutionProvider } from '../onnx/session.js';
 import { quantize8 } from './compose.js';
 import type { Planar } from './hcd.js';
 import type { HcdPair } from './nets.js';
-import { upscalerFor, type LrKind } from '../pairs/types.js';
+import { upscalerFor } from '../pairs/types.js';
 
 /** A pair run forward only (no gradients): Q(D(x)) and U(y). Used for the bicubic baseline. */
 export class PlainPair {
@@ -12,10 +12,9 @@ export class PlainPair {
     private readonly up: ort.InferenceSession,
   ) {}
 
-  /** `lr` says what U gets: a lossless RGB LR (the default; the still upscaler where there is one) or decoded 4:2:0. */
-  static async create(pair: HcdPair, opts: { threads?: number; ep?: ExecutionProvider; lr?: LrKind } = {}): Promise<PlainPair> {
-    const { lr = 'rgb', ...so } = opts;
-    return new PlainPair(pair.manifest.scale, await createSession(pair.downscaler, so), await createSession(upscalerFor(pair, lr), so));
+  /** U gets the LR as a lossless RGB image, so it is the pair's still upscaler where it has one. */
+  static async create(pair: HcdPair, opts: { threads?: number; ep?: ExecutionProvider } = {}): Promise<PlainPair> {
+    return new PlainPair(pair.manifest.scale, await createSession(pair.downscaler, opts), await createSession(upscalerFor(pair, 'rgb'), opts));
   }
 
   private async run(s: ort.InferenceSession, p: Planar): Promise<Planar> {

@@ -37,7 +37,7 @@ export const CBCR_TO_RGB = Float32Array.from(YCC2RGB.flatMap((row) => [row[1], r
 
 export function addChroma420(g: GraphBuilder, x: string, out?: string): string {
   const y = g.op('Conv', [x, g.constF(RGB2YCC[0], [1, 3, 1, 1], 'c420_rgb2y')], convAttrs(1));
-  const cc = g.op('Conv', [x, g.constF([...RGB2YCC[1], ...RGB2YCC[2]], [2, 3, 1, 1], 'c420_rgb2c')], convAttrs(1));
+  const cc = g.op('Conv', [x, g.constF(RGB_TO_CBCR, [2, 3, 1, 1], 'c420_rgb2c')], convAttrs(1));
   const down = g.op('Conv', [cc, g.constF(new Float32Array(8).fill(0.25), [2, 1, 2, 2], 'c420_box')], convAttrs(2, { stride: 2, pad: 0, group: 2 }));
   const padded = g.op('Pad', [down, g.constI64([0, 0, 1, 1, 0, 0, 1, 1])], { mode: attr.string('edge') });
   // bilinear x2 with centred samples: every output is 3/4 of its nearer and 1/4 of its farther

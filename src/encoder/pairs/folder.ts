@@ -114,7 +114,7 @@ export async function savePair(pair: RescalingPair, dir: string): Promise<void> 
       id: pair.id,
       downscaler: { ...pair.manifest.downscaler, file: 'downscaler.onnx' },
       upscaler: { ...pair.manifest.upscaler, file: 'upscaler.onnx' },
-      ...(pair.stillUpscaler && pair.manifest.stillUpscaler ? { stillUpscaler: { ...pair.manifest.stillUpscaler, file: STILL_FILE } } : {}),
+      ...(pair.manifest.stillUpscaler ? { stillUpscaler: { ...pair.manifest.stillUpscaler, file: STILL_FILE } } : {}),
     };
     if (!pair.stillUpscaler !== !manifest.stillUpscaler) throw new Error(`pair ${pair.id}: the still upscaler and its manifest entry must come together`);
     parseManifest(PairManifest, manifest, 'pair manifest');
