@@ -6,15 +6,15 @@
  *
  *   node --import tsx bench/_lr-rate.ts CHECKPOINT.json... [--data DIR]
  */
-import { loadCheckpoint } from '../src/encoder/train/checkpoint.js';
-import { addRateProxy } from '../src/encoder/train/codec.js';
-import { loadImages, splitImages, validationCrops } from '../src/encoder/train/data.js';
-import { buildLrModel } from '../src/encoder/train/graph.js';
-import { realX264 } from '../src/encoder/train/proxycheck.js';
-import type { TrainConfig } from '../src/encoder/train/trainer.js';
-import { tileCrops, validateX264 } from '../src/encoder/train/x264.js';
-import { GraphBuilder } from '../src/encoder/onnx/builder.js';
-import { createSession, ort } from '../src/encoder/onnx/session.js';
+import { loadCheckpoint } from '../src/train/checkpoint.js';
+import { addRateProxy } from '../src/train/codec.js';
+import { loadImages, splitImages, validationCrops } from '../src/train/data.js';
+import { buildLrModel } from '../src/train/graph.js';
+import { realX264 } from '../src/train/proxycheck.js';
+import type { TrainConfig } from '../src/train/trainer.js';
+import { tileCrops, validateX264 } from '../src/train/x264.js';
+import { GraphBuilder } from '../src/encoder/graph/builder.js';
+import { createSession, ort } from '../src/encoder/graph/session.js';
 
 const args = process.argv.slice(2);
 const di = args.indexOf('--data');

@@ -11,11 +11,11 @@
  */
 import { parseArgs } from 'node:util';
 import { PNG } from 'pngjs';
-import { runFfmpeg } from '../src/encoder/ffmpeg.js';
-import { writeFileAtomic } from '../src/encoder/io/png.js';
+import { runFfmpeg } from '../src/encoder/media/ffmpeg.js';
+import { writeFileAtomic } from '../src/encoder/media/png.js';
 import { pairRunner, yPsnr } from '../src/encoder/pairs/eval.js';
 import { resolvePair } from '../src/encoder/pairs/index.js';
-import { realYuv420 } from '../src/encoder/train/proxycheck.js';
+import { realYuv420 } from '../src/train/proxycheck.js';
 import type { RgbImage } from '../src/shared/image.js';
 
 const { values } = parseArgs({ options: { pair: { type: 'string', default: 'hcd-x2' }, out: { type: 'string', default: 'docs/img/still-head.png' } } });

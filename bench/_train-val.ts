@@ -6,10 +6,10 @@
  *   node --import tsx bench/_train-val.ts CHECKPOINT.json... [--data /work/shared/data/train]
  */
 import { parseArgs } from 'node:util';
-import { loadCheckpoint } from '../src/encoder/train/checkpoint.js';
-import { loadImages, splitImages, validationCrops } from '../src/encoder/train/data.js';
-import { defaultArch } from '../src/encoder/train/nets.js';
-import { defaultConfig, initialState, validate, type TrainConfig } from '../src/encoder/train/trainer.js';
+import { loadCheckpoint } from '../src/train/checkpoint.js';
+import { loadImages, splitImages, validationCrops } from '../src/train/data.js';
+import { defaultArch } from '../src/train/nets.js';
+import { defaultConfig, initialState, validate, type TrainConfig } from '../src/train/trainer.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { data: { type: 'string', default: '/work/shared/data/train' } } });
 const imgs = await loadImages([values.data], 64);

@@ -19,7 +19,7 @@ import type { HcdPair } from '../src/encoder/hcd/nets.js';
 import { VIDEO_HCD_OPTIONS } from '../src/encoder/hcd/rescaler.js';
 import { cropTo, pairRunner, readPng, yPsnr } from '../src/encoder/pairs/eval.js';
 import { resolvePair } from '../src/encoder/pairs/index.js';
-import { realX264, realYuv420 } from '../src/encoder/train/proxycheck.js';
+import { realX264, realYuv420 } from '../src/train/proxycheck.js';
 import { imageToTensor, tensorToImage, type RgbImage } from '../src/shared/image.js';
 
 const { values } = parseArgs({

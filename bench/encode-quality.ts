@@ -10,10 +10,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readFrames } from '../src/encoder/frames/decode.js';
-import { fitToScale, probeSource } from '../src/encoder/frames/source.js';
-import { createSession, ort } from '../src/encoder/onnx/session.js';
-import { meanAbsDiff } from '../src/encoder/pipeline/flicker.js';
+import { readFrames } from '../src/encoder/media/decode.js';
+import { fitToScale, probeSource } from '../src/encoder/media/probe.js';
+import { createSession, ort } from '../src/encoder/graph/session.js';
+import { meanAbsDiff } from '../src/encoder/job/flicker.js';
 import { imageToTensor, tensorToImage } from '../src/shared/image.js';
 import { psnrY, rgbToY601 } from '../src/shared/metrics.js';
 import { parseManifest, UpscalerManifest } from '../src/shared/manifest.js';

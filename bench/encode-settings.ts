@@ -11,11 +11,11 @@
  * Prints a table and `encode_settings.<hr>_<lr>.{gain_db,share,s_per_frame}=` lines.
  */
 import { existsSync } from 'node:fs';
-import { readFrames } from '../src/encoder/frames/decode.js';
-import { probeSource, fitToScale } from '../src/encoder/frames/source.js';
-import { createSession, ort } from '../src/encoder/onnx/session.js';
-import { loadPair, defaultModelId } from '../src/encoder/pipeline/pair.js';
-import { createRescaler, PairRescaler } from '../src/encoder/pipeline/rescaler.js';
+import { readFrames } from '../src/encoder/media/decode.js';
+import { probeSource, fitToScale } from '../src/encoder/media/probe.js';
+import { createSession, ort } from '../src/encoder/graph/session.js';
+import { loadPair, defaultModelId } from '../src/encoder/pairs/load.js';
+import { createRescaler, PairRescaler } from '../src/encoder/pairs/runtime.js';
 import { imageToTensor, tensorToImage, type RgbImage } from '../src/shared/image.js';
 import { psnrY } from '../src/shared/metrics.js';
 import { makeSample } from '../samples/make-sample.js';

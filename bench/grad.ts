@@ -7,9 +7,9 @@
  * Options: --runs N (default 15), --threads T (default: every core), --h H --w W.
  * Last line: grad_over_forward=<ratio>.
  */
-import { buildGradientModel } from '../src/encoder/autodiff/index.js';
-import { attr, convAttrs, GraphBuilder } from '../src/encoder/onnx/builder.js';
-import { createSession, ort } from '../src/encoder/onnx/session.js';
+import { buildGradientModel } from '../src/encoder/graph/autodiff/index.js';
+import { attr, convAttrs, GraphBuilder } from '../src/encoder/graph/builder.js';
+import { createSession, ort } from '../src/encoder/graph/session.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { listImages } from '../src/cli/commands/eval.js';
-import { readImage, writeFileAtomic } from '../src/encoder/io/png.js';
+import { readImage, writeFileAtomic } from '../src/encoder/media/png.js';
 import { resolvePair } from '../src/encoder/pairs/index.js';
 import { quantize8 } from '../src/encoder/hcd/compose.js';
 import { Hcd, type HcdIterEvent, type Planar } from '../src/encoder/hcd/hcd.js';

@@ -12,13 +12,13 @@
  * with fewer iterations against cold starts with all of them, and prints the SR PSNR per frame.
  */
 import { cpus } from 'node:os';
-import { readImage } from '../src/encoder/io/png.js';
+import { readImage } from '../src/encoder/media/png.js';
 import { resolvePair } from '../src/encoder/pairs/index.js';
 import { Hcd } from '../src/encoder/hcd/hcd.js';
 import { fitToScale, imageToPlanar } from '../src/encoder/hcd/quality.js';
 import { tensorToImage, type RgbImage } from '../src/shared/image.js';
 import { psnr } from '../src/shared/metrics.js';
-import { readFrames } from '../src/encoder/frames/decode.js';
+import { readFrames } from '../src/encoder/media/decode.js';
 import { HcdRescaler } from '../src/encoder/hcd/rescaler.js';
 import { PlainPair } from '../src/encoder/hcd/plain.js';
 import { ensureSample } from '../samples/make-sample.js';

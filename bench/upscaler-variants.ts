@@ -15,10 +15,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { attr, convAttrs, GraphBuilder } from '../src/encoder/onnx/builder.js';
-import { encodeModel, type ModelProto } from '../src/encoder/onnx/proto.js';
+import { attr, convAttrs, GraphBuilder } from '../src/encoder/graph/builder.js';
+import { encodeModel, type ModelProto } from '../src/encoder/graph/proto.js';
 import { modelStats } from '../src/encoder/pairs/stats.js';
-import { bicubicUpWeights, reflectPad } from '../src/encoder/train/nets.js';
+import { bicubicUpWeights, reflectPad } from '../src/train/nets.js';
 import { chromiumMissing, launchChromium, ROOT, serveStatic } from '../test/helpers/browser.js';
 
 const { values } = parseArgs({

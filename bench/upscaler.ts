@@ -10,10 +10,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeFileAtomic } from '../src/encoder/io/png.js';
-import { createSession, ort } from '../src/encoder/onnx/session.js';
+import { writeFileAtomic } from '../src/encoder/media/png.js';
+import { createSession, ort } from '../src/encoder/graph/session.js';
 import { modelStats, resolvePair } from '../src/encoder/pairs/index.js';
-import { evaluatePairOnSet } from '../src/encoder/train/evaluate.js';
+import { evaluatePairOnSet } from '../src/train/evaluate.js';
 
 const { values } = parseArgs({
   options: {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runFfmpeg } from '../src/encoder/ffmpeg.js';
+import { runFfmpeg } from '../src/encoder/media/ffmpeg.js';
 
 export const SAMPLE_PATH = join(dirname(fileURLToPath(import.meta.url)), 'sample.mp4');
 

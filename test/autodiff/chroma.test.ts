@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { runFfmpeg } from '../../src/encoder/ffmpeg.js';
-import { GraphBuilder } from '../../src/encoder/onnx/builder.js';
-import { addChroma420 } from '../../src/encoder/onnx/chroma.js';
-import { createSession, ort } from '../../src/encoder/onnx/session.js';
+import { runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
+import { GraphBuilder } from '../../src/encoder/graph/builder.js';
+import { addChroma420 } from '../../src/encoder/graph/chroma.js';
+import { createSession, ort } from '../../src/encoder/graph/session.js';
 import type { RgbImage } from '../../src/shared/image.js';
 import { imageToTensor, tensorToImage } from '../../src/shared/image.js';
-import { realYuv420, rgbPsnr } from '../../src/encoder/train/proxycheck.js';
+import { realYuv420, rgbPsnr } from '../../src/train/proxycheck.js';
 import { checkGradients } from './fd.js';
 
 function chromaModel(reduce: boolean) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildGradientModel } from '../../src/encoder/autodiff/index.js';
-import { attr, GraphBuilder } from '../../src/encoder/onnx/builder.js';
+import { buildGradientModel } from '../../src/encoder/graph/autodiff/index.js';
+import { attr, GraphBuilder } from '../../src/encoder/graph/builder.js';
 import { expectGradientsMatch, feed, randn, rng } from './fd.js';
 
 interface ConvCase {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attr, type AttrValue, GraphBuilder } from '../../src/encoder/onnx/builder.js';
+import { attr, type AttrValue, GraphBuilder } from '../../src/encoder/graph/builder.js';
 import { expectGradientsMatch, feed, type Feed, rng, runModel } from './fd.js';
 
 const SHAPE = [2, 3, 4, 5];
@@ -52,7 +52,7 @@ describe('unary rules match finite differences', () => {
     const y = b.op('Relu', ['x']);
     b.output(y);
     const m = b.toModel();
-    const { buildGradientModel } = await import('../../src/encoder/autodiff/index.js');
+    const { buildGradientModel } = await import('../../src/encoder/graph/autodiff/index.js');
     const ops = buildGradientModel(m, { wrt: ['x'], loss: { kind: 'mse', output: y } }).graph!.node!.map((n) => n.opType);
     expect(ops).toContain('Greater');
     await expectGradientsMatch(m, { wrt: ['x'], loss: { kind: 'mse', output: y } }, { x: feed(rng(12), [6, 7]) }, 2e-2, { eps: 1e-3 });
@@ -115,7 +115,7 @@ describe('straight-through rounding', () => {
       const r = rng(2);
       const x = feed(r, [1, 3, 4, 6], 0.3);
       const t = feed(r, [1, 3, 4, 6], 0.3);
-      const { buildGradientModel } = await import('../../src/encoder/autodiff/index.js');
+      const { buildGradientModel } = await import('../../src/encoder/graph/autodiff/index.js');
       const gm = buildGradientModel(b.toModel(), { wrt: ['x'], loss: { kind: 'mse', output: y } });
       const res = await runModel(gm, { x, target: t });
       const n = x.data.length;

@@ -1,8 +1,8 @@
 import { expect } from 'vitest';
-import { buildGradientModel, type GradientOptions } from '../../src/encoder/autodiff/index.js';
-import type { ModelProto } from '../../src/encoder/onnx/proto.js';
-import { createSession, ort } from '../../src/encoder/onnx/session.js';
-import { tensorFromProto } from '../../src/encoder/onnx/tensor.js';
+import { buildGradientModel, type GradientOptions } from '../../src/encoder/graph/autodiff/index.js';
+import type { ModelProto } from '../../src/encoder/graph/proto.js';
+import { createSession, ort } from '../../src/encoder/graph/session.js';
+import { tensorFromProto } from '../../src/encoder/graph/tensor.js';
 
 /** Finite-difference checking of gradient models: directional derivatives along random directions. */
 

@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { attr, type Dim, GraphBuilder } from '../../src/encoder/onnx/builder.js';
+import { attr, type Dim, GraphBuilder } from '../../src/encoder/graph/builder.js';
 import { expectGradientsMatch, feed, rng } from './fd.js';
 
 /** Builds x → body → output, checks grad_x by finite differences. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildGradientModel, UnsupportedOpError } from '../../src/encoder/autodiff/index.js';
-import { attr, convAttrs, GraphBuilder, valueInfo } from '../../src/encoder/onnx/builder.js';
-import { decodeModel, encodeModel, type ModelProto } from '../../src/encoder/onnx/proto.js';
-import { tensorToProto } from '../../src/encoder/onnx/tensor.js';
+import { buildGradientModel, UnsupportedOpError } from '../../src/encoder/graph/autodiff/index.js';
+import { attr, convAttrs, GraphBuilder, valueInfo } from '../../src/encoder/graph/builder.js';
+import { decodeModel, encodeModel, type ModelProto } from '../../src/encoder/graph/proto.js';
+import { tensorToProto } from '../../src/encoder/graph/tensor.js';
 import { checkGradients, expectGradientsMatch, feed, randn, rng, runModel } from './fd.js';
 
 /** Haar wavelet as a fixed stride-2 depthwise Conv: 4 sub-bands per channel (LL, HL, LH, HH). */

@@ -3,8 +3,8 @@ import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSyn
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodePipelines, resolveEncodeFolder } from '../../src/encoder/compare/folder.js';
-import type { CompareReport } from '../../src/encoder/compare/run.js';
+import { encodePipelines, resolveEncodeFolder } from '../../src/compare/folder.js';
+import type { CompareReport } from '../../src/compare/run.js';
 import { HcdError } from '../../src/shared/errors.js';
 import { makeClip, runCliInProcess } from '../encoder/helpers.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeVideo } from '../../src/encoder/pipeline/encode.js';
+import { encodeVideo } from '../../src/encoder/job/encode.js';
 import { buildPlayer } from '../../src/player/build.js';
 import { startServer, type RunningServer } from '../../src/server/app.js';
 import { chromiumMissing, launchChromium } from '../helpers/browser.js';

@@ -2,12 +2,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runFfmpeg } from '../../src/encoder/ffmpeg.js';
-import { readFrames } from '../../src/encoder/frames/decode.js';
-import { parseAttributes } from '../../src/encoder/hls/playlist.js';
-import { createSession, ort } from '../../src/encoder/onnx/session.js';
+import { runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
+import { readFrames } from '../../src/encoder/media/decode.js';
+import { parseAttributes } from '../../src/encoder/job/playlist.js';
+import { createSession, ort } from '../../src/encoder/graph/session.js';
 import { resolvePair } from '../../src/encoder/pairs/index.js';
-import { PairRescaler } from '../../src/encoder/pipeline/rescaler.js';
+import { PairRescaler } from '../../src/encoder/pairs/runtime.js';
 import { SESSION_DATA_ID } from '../../src/shared/hls.js';
 import { parseManifest, UpscalerManifest } from '../../src/shared/manifest.js';
 import { luma, makeClip, probeSegment, psnr, readMediaPlaylist, runCli } from './helpers.js';

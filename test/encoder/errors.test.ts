@@ -2,9 +2,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runFfmpeg } from '../../src/encoder/ffmpeg.js';
+import { runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
 import { resolvePair } from '../../src/encoder/pairs/index.js';
-import { encodeVideo } from '../../src/encoder/pipeline/encode.js';
+import { encodeVideo } from '../../src/encoder/job/encode.js';
 import { HcdError } from '../../src/shared/errors.js';
 import { makeClip, readMediaPlaylist, runCli, runCliInProcess } from './helpers.js';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { probe, runFfmpeg } from '../../src/encoder/ffmpeg.js';
+import { probe, runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(REPO, 'bin', 'hcd.js');

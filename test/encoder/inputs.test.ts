@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runFfmpeg } from '../../src/encoder/ffmpeg.js';
-import { readFrames } from '../../src/encoder/frames/decode.js';
+import { runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
+import { readFrames } from '../../src/encoder/media/decode.js';
 import { luma, makeClip, probeSegment, psnr, runCliInProcess } from './helpers.js';
 
 async function collect(input: string, o: Parameters<typeof readFrames>[1]): Promise<Uint8Array[]> {

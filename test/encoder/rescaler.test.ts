@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFrames } from '../../src/encoder/frames/decode.js';
-import { createSession, ort } from '../../src/encoder/onnx/session.js';
+import { readFrames } from '../../src/encoder/media/decode.js';
+import { createSession, ort } from '../../src/encoder/graph/session.js';
 import { resolvePair } from '../../src/encoder/pairs/index.js';
-import { encodeVideo } from '../../src/encoder/pipeline/encode.js';
-import { PairRescaler } from '../../src/encoder/pipeline/rescaler.js';
+import { encodeVideo } from '../../src/encoder/job/encode.js';
+import { PairRescaler } from '../../src/encoder/pairs/runtime.js';
 import { imageToTensor, type RgbImage } from '../../src/shared/image.js';
 import { makeClip } from './helpers.js';
 

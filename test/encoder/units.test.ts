@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseBitrate, parseBitrates } from '../../src/cli/commands/encode.js';
-import { AAC_PRIMING, audioSlice, parseAdts } from '../../src/encoder/encode/audio.js';
-import { fitToScale } from '../../src/encoder/frames/source.js';
-import { SceneCutDetector } from '../../src/encoder/frames/scenecut.js';
-import { parseSps } from '../../src/encoder/hls/codecs.js';
-import { bandwidths, masterPlaylist, mediaPlaylist, parseAttributes } from '../../src/encoder/hls/playlist.js';
+import { AAC_PRIMING, audioSlice, parseAdts } from '../../src/encoder/media/audio.js';
+import { fitToScale } from '../../src/encoder/media/probe.js';
+import { SceneCutDetector } from '../../src/encoder/job/scenecut.js';
+import { parseSps } from '../../src/encoder/media/codecs.js';
+import { bandwidths, masterPlaylist, mediaPlaylist, parseAttributes } from '../../src/encoder/job/playlist.js';
 import { HcdError } from '../../src/shared/errors.js';
 
 /** A fake ADTS stream: `n` frames of `len` bytes at 48 kHz. */

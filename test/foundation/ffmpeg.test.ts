@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ffmpegPath, ffprobePath, probe, runFfmpeg } from '../../src/encoder/ffmpeg.js';
-import { readFrames } from '../../src/encoder/frames/decode.js';
+import { ffmpegPath, ffprobePath, probe, runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
+import { readFrames } from '../../src/encoder/media/decode.js';
 import { makeSample } from '../../samples/make-sample.js';
 
 function psnr(a: Uint8Array, b: Uint8Array): number {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { GraphBuilder, convAttrs } from '../../src/encoder/onnx/builder.js';
-import { decodeModel, encodeModel } from '../../src/encoder/onnx/proto.js';
-import { attrInts } from '../../src/encoder/onnx/attrs.js';
-import { createSession, ort } from '../../src/encoder/onnx/session.js';
+import { GraphBuilder, convAttrs } from '../../src/encoder/graph/builder.js';
+import { decodeModel, encodeModel } from '../../src/encoder/graph/proto.js';
+import { attrInts } from '../../src/encoder/graph/attrs.js';
+import { createSession, ort } from '../../src/encoder/graph/session.js';
 
 /** Direct 3x3 convolution, zero padding 1, for checking the runtime against plain arithmetic. */
 function conv3x3(x: Float32Array, cin: number, h: number, w: number, wt: Float32Array, bias: Float32Array, cout: number): Float32Array {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { decodePng, encodePng } from '../../src/encoder/io/png.js';
+import { decodePng, encodePng } from '../../src/encoder/media/png.js';
 import { psnrY } from '../../src/shared/metrics.js';
 import { texturedImage } from './fixtures.js';
 

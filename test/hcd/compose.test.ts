@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildGradientModel } from '../../src/encoder/autodiff/index.js';
+import { buildGradientModel } from '../../src/encoder/graph/autodiff/index.js';
 import { chainModels, quantize8 } from '../../src/encoder/hcd/compose.js';
 import { buildHcdGraphs } from '../../src/encoder/hcd/nets.js';
 import { Rng } from '../../src/encoder/hcd/prng.js';
-import { createSession, ort } from '../../src/encoder/onnx/session.js';
-import { decodeModel, encodeModel } from '../../src/encoder/onnx/proto.js';
-import { tensorFromProto } from '../../src/encoder/onnx/tensor.js';
+import { createSession, ort } from '../../src/encoder/graph/session.js';
+import { decodeModel, encodeModel } from '../../src/encoder/graph/proto.js';
+import { tensorFromProto } from '../../src/encoder/graph/tensor.js';
 import { tinyPair } from './fixtures.js';
 
 const H = 12;

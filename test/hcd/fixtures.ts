@@ -1,5 +1,5 @@
-import { GraphBuilder, convAttrs, attr } from '../../src/encoder/onnx/builder.js';
-import type { ModelProto } from '../../src/encoder/onnx/proto.js';
+import { GraphBuilder, convAttrs, attr } from '../../src/encoder/graph/builder.js';
+import type { ModelProto } from '../../src/encoder/graph/proto.js';
 import type { RgbImage } from '../../src/shared/image.js';
 import type { HcdPair } from '../../src/encoder/hcd/nets.js';
 import { Rng } from '../../src/encoder/hcd/prng.js';

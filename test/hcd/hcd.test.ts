@@ -4,7 +4,7 @@ import { quantize8 } from '../../src/encoder/hcd/compose.js';
 import type { Tile } from '../../src/encoder/hcd/tiles.js';
 import { HcdRescaler } from '../../src/encoder/hcd/rescaler.js';
 import { PlainPair } from '../../src/encoder/hcd/plain.js';
-import { createRescaler } from '../../src/encoder/pipeline/rescaler.js';
+import { createRescaler } from '../../src/encoder/pairs/runtime.js';
 import { psnr } from '../../src/shared/metrics.js';
 import { tensorToImage } from '../../src/shared/image.js';
 import { l2norm } from '../../src/encoder/hcd/pgd.js';
@@ -12,9 +12,9 @@ import type { HcdPair } from '../../src/encoder/hcd/nets.js';
 import { resolvePair } from '../../src/encoder/pairs/index.js';
 import { imageToTensor, type RgbImage } from '../../src/shared/image.js';
 import { texturedImage, tinyPair } from './fixtures.js';
-import { GraphBuilder } from '../../src/encoder/onnx/builder.js';
-import { addChroma420 } from '../../src/encoder/onnx/chroma.js';
-import { createSession, ort } from '../../src/encoder/onnx/session.js';
+import { GraphBuilder } from '../../src/encoder/graph/builder.js';
+import { addChroma420 } from '../../src/encoder/graph/chroma.js';
+import { createSession, ort } from '../../src/encoder/graph/session.js';
 
 function mse(a: Float32Array, b: Float32Array): number {
   let s = 0;

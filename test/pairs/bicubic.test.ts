@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createSession, ort } from '../../src/encoder/onnx/session.js';
+import { createSession, ort } from '../../src/encoder/graph/session.js';
 import { bicubicDownModel, bicubicUpModel, downTaps } from '../../src/encoder/pairs/bicubic.js';
 import { resolvePair } from '../../src/encoder/pairs/index.js';
 import { imresizeRef } from '../../src/encoder/pairs/reference.js';
-import type { ModelProto } from '../../src/encoder/onnx/proto.js';
+import type { ModelProto } from '../../src/encoder/graph/proto.js';
 
 /** A deterministic test image with edges, gradients and texture, 0-1. */
 function testImage(h: number, w: number, seed = 1): Float32Array {

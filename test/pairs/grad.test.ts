@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildGradientModel } from '../../src/encoder/autodiff/index.js';
-import { createSession, ort } from '../../src/encoder/onnx/session.js';
+import { buildGradientModel } from '../../src/encoder/graph/autodiff/index.js';
+import { createSession, ort } from '../../src/encoder/graph/session.js';
 import { resolvePair } from '../../src/encoder/pairs/index.js';
 
 // HCD differentiates through D and U: every built-in network must go through the project's

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSession, ort } from '../../src/encoder/onnx/session.js';
+import { createSession, ort } from '../../src/encoder/graph/session.js';
 import { receptiveRadius, resolvePair } from '../../src/encoder/pairs/index.js';
 
 /**

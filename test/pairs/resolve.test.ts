@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attr, convAttrs, GraphBuilder } from '../../src/encoder/onnx/builder.js';
-import { encodeModel, type ModelProto } from '../../src/encoder/onnx/proto.js';
-import { createSession, ort } from '../../src/encoder/onnx/session.js';
+import { attr, convAttrs, GraphBuilder } from '../../src/encoder/graph/builder.js';
+import { encodeModel, type ModelProto } from '../../src/encoder/graph/proto.js';
+import { createSession, ort } from '../../src/encoder/graph/session.js';
 import { builtinPairIds, graphProblems, modelStats, resolvePair, savePair } from '../../src/encoder/pairs/index.js';
 import { HcdError } from '../../src/shared/errors.js';
 import { upscalerFor } from '../../src/encoder/pairs/types.js';

@@ -2,15 +2,15 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSession, ort } from '../../src/encoder/onnx/session.js';
+import { createSession, ort } from '../../src/encoder/graph/session.js';
 import { cropTo, readPng, yPsnr } from '../../src/encoder/pairs/eval.js';
 import { resolvePair } from '../../src/encoder/pairs/index.js';
 import { esrganSlimDir } from '../../src/encoder/pairs/rdn.js';
 import { imageToTensor, tensorToImage } from '../../src/shared/image.js';
-import { convertLayersModel } from '../../src/encoder/tfjs/convert.js';
-import { readLayersModel, type LayersModel } from '../../src/encoder/tfjs/model.js';
-import { referenceForward, type Nhwc } from '../../src/encoder/tfjs/reference.js';
-import type { ModelProto } from '../../src/encoder/onnx/proto.js';
+import { convertLayersModel } from '../../src/encoder/pairs/tfjs/convert.js';
+import { readLayersModel, type LayersModel } from '../../src/encoder/pairs/tfjs/model.js';
+import { referenceForward, type Nhwc } from '../../src/encoder/pairs/tfjs/reference.js';
+import type { ModelProto } from '../../src/encoder/graph/proto.js';
 
 let tmp: string;
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import * as ortw from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { encodeModel } from '../../src/encoder/onnx/proto.js';
-import { createSession, ort } from '../../src/encoder/onnx/session.js';
+import { encodeModel } from '../../src/encoder/graph/proto.js';
+import { createSession, ort } from '../../src/encoder/graph/session.js';
 import { resolvePair } from '../../src/encoder/pairs/index.js';
 
 // The player runs the upscaler on onnxruntime-web; its WASM backend (which also runs in Node)

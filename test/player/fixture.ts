@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { probe, runFfmpeg } from '../../src/encoder/ffmpeg.js';
+import { probe, runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
 import { ATTR_MODEL, ATTR_UPSCALE, SESSION_DATA_ID } from '../../src/shared/hls.js';
 import type { UpscalerManifest } from '../../src/shared/manifest.js';
 import { makeSample } from '../../samples/make-sample.js';

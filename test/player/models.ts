@@ -1,5 +1,5 @@
-import { GraphBuilder, attr, convAttrs } from '../../src/encoder/onnx/builder.js';
-import { encodeModel } from '../../src/encoder/onnx/proto.js';
+import { GraphBuilder, attr, convAttrs } from '../../src/encoder/graph/builder.js';
+import { encodeModel } from '../../src/encoder/graph/proto.js';
 
 /** Fixed pseudo-random weights: the same numbers on every run and machine. */
 function weights(n: number, seed: number, amp: number): Float32Array {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSession, ort } from '../../src/encoder/onnx/session.js';
+import { createSession, ort } from '../../src/encoder/graph/session.js';
 import { planTiles, runTiled, runTiles, type RunFn } from '../../src/player/tiling.js';
 import { buildStandInX2 } from './models.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runFfmpeg } from '../../src/encoder/ffmpeg.js';
+import { runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
 import { chromaSize, i420FrameBytes, i420ToPlanarRgb, planarRgbToI420, splitI420 } from '../../src/shared/yuv.js';
 import { psnrFloat } from '../../src/shared/metrics.js';
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runFfmpeg } from '../../src/encoder/ffmpeg.js';
+import { runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
 import { startServer, type RunningServer } from '../../src/server/app.js';
 import { chromiumMissing, launchChromium } from '../helpers/browser.js';
 

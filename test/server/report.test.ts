@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CompareReport } from '../../src/encoder/compare/run.js';
+import type { CompareReport } from '../../src/compare/run.js';
 import { startServer, type RunningServer } from '../../src/server/app.js';
 import { readHeadline } from '../../src/server/report.js';
 import { chromiumMissing, launchChromium } from '../helpers/browser.js';

@@ -2,8 +2,8 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runFfmpeg } from '../../src/encoder/ffmpeg.js';
-import { readImage, writePng } from '../../src/encoder/io/png.js';
+import { runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
+import { readImage, writePng } from '../../src/encoder/media/png.js';
 import { HcdError } from '../../src/shared/errors.js';
 import { psnr } from '../../src/shared/metrics.js';
 

@@ -4,9 +4,9 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writePng } from '../../src/encoder/io/png.js';
+import { writePng } from '../../src/encoder/media/png.js';
 import { resolvePair } from '../../src/encoder/pairs/index.js';
-import { loadCheckpoint } from '../../src/encoder/train/checkpoint.js';
+import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { genImage } from './helpers.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'hcd-train-cli-'));

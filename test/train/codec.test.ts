@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { runFfmpeg } from '../../src/encoder/ffmpeg.js';
+import { runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
 import type { RgbImage } from '../../src/shared/image.js';
-import { jpegSteps, losslessSteps } from '../../src/encoder/train/codec.js';
-import { matchProxy, proxyRunner, realJpeg, realX264, rgbPsnr } from '../../src/encoder/train/proxycheck.js';
+import { jpegSteps, losslessSteps } from '../../src/train/codec.js';
+import { matchProxy, proxyRunner, realJpeg, realX264, rgbPsnr } from '../../src/train/proxycheck.js';
 
 async function testImage(): Promise<RgbImage> {
   // a natural-ish deterministic picture: fractal detail plus smooth areas

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createSession, ort } from '../../src/encoder/onnx/session.js';
-import { jpegSteps } from '../../src/encoder/train/codec.js';
-import { buildObjective } from '../../src/encoder/train/graph.js';
-import { initPair, type PairArch } from '../../src/encoder/train/nets.js';
-import type { Params } from '../../src/encoder/train/params.js';
-import { Rng } from '../../src/encoder/train/rng.js';
-import { cropInto } from '../../src/encoder/train/data.js';
+import { createSession, ort } from '../../src/encoder/graph/session.js';
+import { jpegSteps } from '../../src/train/codec.js';
+import { buildObjective } from '../../src/train/graph.js';
+import { initPair, type PairArch } from '../../src/train/nets.js';
+import type { Params } from '../../src/train/params.js';
+import { Rng } from '../../src/train/rng.js';
+import { cropInto } from '../../src/train/data.js';
 import { checkGradients } from '../autodiff/fd.js';
 import { genImage, TINY } from './helpers.js';
 

@@ -1,5 +1,5 @@
-import type { TrainImage } from '../../src/encoder/train/data.js';
-import type { PairArch } from '../../src/encoder/train/nets.js';
+import type { TrainImage } from '../../src/train/data.js';
+import type { PairArch } from '../../src/train/nets.js';
 
 /** A tiny pair so that tests run in seconds. */
 export const TINY: PairArch = { scale: 2, upChannels: 4, upHidden: 1, downChannels: 8, downHidden: 1 };

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { runFfmpeg } from '../../src/encoder/ffmpeg.js';
-import { GraphBuilder } from '../../src/encoder/onnx/builder.js';
-import { createSession, ort } from '../../src/encoder/onnx/session.js';
-import { addRateProxy } from '../../src/encoder/train/codec.js';
-import { buildObjective } from '../../src/encoder/train/graph.js';
-import { initPair } from '../../src/encoder/train/nets.js';
-import { realX264 } from '../../src/encoder/train/proxycheck.js';
-import { Rng } from '../../src/encoder/train/rng.js';
+import { runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
+import { GraphBuilder } from '../../src/encoder/graph/builder.js';
+import { createSession, ort } from '../../src/encoder/graph/session.js';
+import { addRateProxy } from '../../src/train/codec.js';
+import { buildObjective } from '../../src/train/graph.js';
+import { initPair } from '../../src/train/nets.js';
+import { realX264 } from '../../src/train/proxycheck.js';
+import { Rng } from '../../src/train/rng.js';
 import { imageToTensor, type RgbImage } from '../../src/shared/image.js';
 import { checkGradients } from '../autodiff/fd.js';
-import { cropInto } from '../../src/encoder/train/data.js';
+import { cropInto } from '../../src/train/data.js';
 import { genImage, TINY } from './helpers.js';
 
 async function mandelbrot(blur: number): Promise<RgbImage> {

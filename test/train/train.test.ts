@@ -2,12 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '../../src/encoder/train/checkpoint.js';
-import { validationCrops } from '../../src/encoder/train/data.js';
-import { Rng } from '../../src/encoder/train/rng.js';
-import { defaultConfig, initFrom, initialState, lineage, sampleChromaMask, sampleSteps, train, validate, type TrainConfig } from '../../src/encoder/train/trainer.js';
-import { exportPair } from '../../src/encoder/train/export.js';
-import { loadInitSource } from '../../src/encoder/train/init.js';
+import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { validationCrops } from '../../src/train/data.js';
+import { Rng } from '../../src/train/rng.js';
+import { defaultConfig, initFrom, initialState, lineage, sampleChromaMask, sampleSteps, train, validate, type TrainConfig } from '../../src/train/trainer.js';
+import { exportPair } from '../../src/train/export.js';
+import { loadInitSource } from '../../src/train/init.js';
 import { savePair } from '../../src/encoder/pairs/folder.js';
 import { genImage, TINY } from './helpers.js';
 

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { runCompare } from '../../encoder/compare/run.js';
-import { KNOWN_PIPELINES, resolvePipelines } from '../../encoder/compare/pipelines.js';
-import { toJson } from '../../encoder/compare/report.js';
-import { encodePipelines, isFolder, resolveEncodeFolder, type EncodeFolder } from '../../encoder/compare/folder.js';
+import { runCompare } from '../../compare/run.js';
+import { KNOWN_PIPELINES, resolvePipelines } from '../../compare/pipelines.js';
+import { toJson } from '../../compare/report.js';
+import { encodePipelines, isFolder, resolveEncodeFolder, type EncodeFolder } from '../../compare/folder.js';
 import { HcdError } from '../../shared/errors.js';
 import { CODEC_LOOP_DEFAULTS, type CodecLoopOptions } from '../../encoder/hcd/codec-loop.js';
 import { parseCodecLoop, parseIters } from './encode.js';

@@ -1,8 +1,8 @@
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ensureSample } from '../../../samples/make-sample.js';
-import { DEFAULT_HCD_ITERS, encodeVideo } from '../../encoder/pipeline/encode.js';
-import { defaultModelId } from '../../encoder/pipeline/pair.js';
+import { DEFAULT_HCD_ITERS, encodeVideo } from '../../encoder/job/encode.js';
+import { defaultModelId } from '../../encoder/pairs/load.js';
 import { buildPlayer } from '../../player/build.js';
 import { startServer } from '../../server/app.js';
 import { HcdError } from '../../shared/errors.js';

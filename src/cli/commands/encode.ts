@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { HcdError } from '../../shared/errors.js';
-import type { ExecutionProvider } from '../../encoder/onnx/session.js';
-import { DEFAULT_HCD_ITERS, encodeVideo } from '../../encoder/pipeline/encode.js';
-import { defaultModelId } from '../../encoder/pipeline/pair.js';
+import type { ExecutionProvider } from '../../encoder/graph/session.js';
+import { DEFAULT_HCD_ITERS, encodeVideo } from '../../encoder/job/encode.js';
+import { defaultModelId } from '../../encoder/pairs/load.js';
 import { createProgress } from '../progress.js';
 import { CODEC_LOOP_DEFAULTS, type CodecLoopOptions } from '../../encoder/hcd/codec-loop.js';
 

@@ -4,16 +4,16 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { HcdError } from '../../shared/errors.js';
-import { loadCheckpoint, saveCheckpoint } from '../../encoder/train/checkpoint.js';
-import { loadImages, splitImages, validationCrops } from '../../encoder/train/data.js';
-import { exportPair } from '../../encoder/train/export.js';
-import { defaultArch } from '../../encoder/train/nets.js';
-import { paramCount } from '../../encoder/train/params.js';
-import type { TrainState, ValRecord } from '../../encoder/train/checkpoint.js';
-import type { ChromaMode } from '../../encoder/train/graph.js';
-import { MIX_420_PROB, DEFAULT_CRF, defaultConfig, mixSettings, initFrom, valCrf, initialState, lineage, train, type StepInfo, type TrainConfig } from '../../encoder/train/trainer.js';
+import { loadCheckpoint, saveCheckpoint } from '../../train/checkpoint.js';
+import { loadImages, splitImages, validationCrops } from '../../train/data.js';
+import { exportPair } from '../../train/export.js';
+import { defaultArch } from '../../train/nets.js';
+import { paramCount } from '../../train/params.js';
+import type { TrainState, ValRecord } from '../../train/checkpoint.js';
+import type { ChromaMode } from '../../train/graph.js';
+import { MIX_420_PROB, DEFAULT_CRF, defaultConfig, mixSettings, initFrom, valCrf, initialState, lineage, train, type StepInfo, type TrainConfig } from '../../train/trainer.js';
 import { isDir, savePair } from '../../encoder/pairs/folder.js';
-import { loadInitSource } from '../../encoder/train/init.js';
+import { loadInitSource } from '../../train/init.js';
 
 interface TrainCliOptions {
   scale: string;
@@ -316,7 +316,7 @@ export function registerTrain(program: Command): void {
         recipe: cfg.stillStage ? STILL_RECIPE : `hcd train: L1(U(C(Q(D(x)))), x) + lambda*${(cfg.guide ?? 'l1').toUpperCase()}(D(x), bicubic_down(x)); Q = 8-bit rounding (straight-through), ${cfg.chroma === '420' ? 'then the BT.709 4:2:0 chroma round trip, ' : cfg.chroma === 'mix' ? `then the BT.709 4:2:0 chroma round trip for ${Math.round(100 * (cfg.mix420 ?? MIX_420_PROB))} % of the samples, ` : ''}${cfg.rate ? `+ ${cfg.rate}*R(LR) (bit-cost proxy), ` : ''}C = ${cfg.codec === 'x264' ? `real x264 intra at a random CRF ${(cfg.crf ?? DEFAULT_CRF).join('-')} (straight-through)` : 'DCT-quantization JPEG proxy at random quality'}`,
         guide: cfg.guide ?? 'l1',
         learned: true,
-        trainer: 'src/encoder/train (onnxruntime-node + src/encoder/autodiff)',
+        trainer: 'src/train (onnxruntime-node + src/encoder/graph/autodiff)',
         data: o.data.map((d) => basename(resolve(d))),
         seed: cfg.seed,
         steps: state.step,

@@ -10,10 +10,10 @@
  * viewer gets. The pass kept is the best in PSNR after the codec, less what its extra bits would
  * have bought (`rateSlope`), so it is never worse than the start at that rendition.
  */
-import { buildGradientModel } from '../autodiff/index.js';
-import { encodeModel } from '../onnx/proto.js';
+import { buildGradientModel } from '../graph/autodiff/index.js';
+import { encodeModel } from '../graph/proto.js';
 import { packedToPlanar, planarToPacked } from '../../shared/image.js';
-import { createSession, ort, type ExecutionProvider } from '../onnx/session.js';
+import { createSession, ort, type ExecutionProvider } from '../graph/session.js';
 import { chainModels } from './compose.js';
 import type { HcdPair } from './nets.js';
 

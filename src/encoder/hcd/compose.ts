@@ -1,5 +1,5 @@
-import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from '../onnx/proto.js';
-import { GraphBuilder } from '../onnx/builder.js';
+import type { GraphProto, ModelProto, NodeProto, ValueInfoProto } from '../graph/proto.js';
+import { GraphBuilder } from '../graph/builder.js';
 import { HcdError } from '../../shared/errors.js';
 
 /**

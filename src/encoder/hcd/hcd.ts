@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import { HcdError } from '../../shared/errors.js';
-import type { ExecutionProvider } from '../onnx/session.js';
+import type { ExecutionProvider } from '../graph/session.js';
 import { quantize8 } from './compose.js';
 import { buildHcdGraphs, Lane, type HcdGraphs, type HcdPair } from './nets.js';
 import { resolveOptions, type HcdOptions } from './options.js';

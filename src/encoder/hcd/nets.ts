@@ -1,9 +1,9 @@
-import { buildGradientModel } from '../autodiff/index.js';
-import { createSession, ort, type ExecutionProvider } from '../onnx/session.js';
-import { encodeModel, type ModelProto } from '../onnx/proto.js';
+import { buildGradientModel } from '../graph/autodiff/index.js';
+import { createSession, ort, type ExecutionProvider } from '../graph/session.js';
+import { encodeModel, type ModelProto } from '../graph/proto.js';
 import type { PairManifest } from '../../shared/manifest.js';
 import { HcdError } from '../../shared/errors.js';
-import { addChroma420 } from '../onnx/chroma.js';
+import { addChroma420 } from '../graph/chroma.js';
 import { chainModels, quantizeNodes } from './compose.js';
 import type { GradFn } from './pgd.js';
 import { upscalerFor } from '../pairs/types.js';

@@ -1,4 +1,4 @@
-import { createSession, ort, type ExecutionProvider } from '../onnx/session.js';
+import { createSession, ort, type ExecutionProvider } from '../graph/session.js';
 import { quantize8 } from './compose.js';
 import type { Planar } from './hcd.js';
 import type { HcdPair } from './nets.js';

@@ -1,6 +1,6 @@
 import { HcdError } from '../../shared/errors.js';
 import { imageToTensor, tensorToImage, type RgbImage } from '../../shared/image.js';
-import type { FrameRescaler, RescaleContext, RescalerOptions } from '../pipeline/rescaler.js';
+import type { FrameRescaler, RescaleContext, RescalerOptions } from '../pairs/runtime.js';
 import { Hcd, type WarmState } from './hcd.js';
 import type { HcdPair } from './nets.js';
 import type { HcdOptions } from './options.js';

@@ -1,5 +1,5 @@
-import { attr, convAttrs, GraphBuilder } from '../onnx/builder.js';
-import type { ModelProto } from '../onnx/proto.js';
+import { attr, convAttrs, GraphBuilder } from '../graph/builder.js';
+import type { ModelProto } from '../graph/proto.js';
 
 /**
  * Bicubic down- and upscaling as fixed convolutions, matching MATLAB `imresize(..., 'bicubic')`

@@ -1,5 +1,5 @@
 import type { NetworkInfo, PairManifest } from '../../shared/manifest.js';
-import type { ModelProto } from '../onnx/proto.js';
+import type { ModelProto } from '../graph/proto.js';
 import { bicubicDownModel, bicubicUpModel } from './bicubic.js';
 import { modelStats } from './stats.js';
 import type { RescalingPair } from './types.js';

@@ -1,6 +1,6 @@
 import type { PairManifest } from '../../shared/manifest.js';
-import { GraphBuilder } from '../onnx/builder.js';
-import { toNumber, type ModelProto, type NodeProto } from '../onnx/proto.js';
+import { GraphBuilder } from '../graph/builder.js';
+import { toNumber, type ModelProto, type NodeProto } from '../graph/proto.js';
 
 type Extra = PairManifest['extraInputs'][number];
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { PNG } from 'pngjs';
 import type { RgbImage } from '../../shared/image.js';
 import { imageToTensor, tensorToImage } from '../../shared/image.js';
-import { createSession, ort } from '../onnx/session.js';
+import { createSession, ort } from '../graph/session.js';
 import type { RescalingPair } from './types.js';
 
 /**

@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { HcdError } from '../../shared/errors.js';
 import { parseManifest, PairManifest, type NetworkInfo } from '../../shared/manifest.js';
-import { decodeModel, encodeModel, type ModelProto } from '../onnx/proto.js';
+import { decodeModel, encodeModel, type ModelProto } from '../graph/proto.js';
 import { canonicalize } from './canonical.js';
 import type { RescalingPair } from './types.js';
 

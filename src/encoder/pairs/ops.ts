@@ -1,4 +1,4 @@
-import type { ModelProto } from '../onnx/proto.js';
+import type { ModelProto } from '../graph/proto.js';
 
 /**
  * The ops a pair may use: the gradient engine differentiates exactly these, and they run on

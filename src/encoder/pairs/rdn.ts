@@ -4,8 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { HcdError } from '../../shared/errors.js';
-import { convertLayersModel } from '../tfjs/convert.js';
-import { readLayersModel } from '../tfjs/model.js';
+import { convertLayersModel } from './tfjs/convert.js';
+import { readLayersModel } from './tfjs/model.js';
 import { bicubicDownModel } from './bicubic.js';
 import { networkInfo, pairManifest } from './builtin.js';
 import { canonicalize } from './canonical.js';
@@ -75,7 +75,7 @@ export async function convertRdnPair(scale: number, modelJson: string, hash: str
       provenance: {
         upscaler: `${PACKAGE}@1.0.0 models/x${scale} (RDN C1 D2 G4 G0=64 T10, DIV2K; MIT licence, idealo/image-super-resolution lineage)`,
         nativeRange: '0-255',
-        converter: `src/encoder/tfjs v${CONVERTER_VERSION}`,
+        converter: `src/encoder/pairs/tfjs v${CONVERTER_VERSION}`,
         sourceHash: hash,
         downscaler: antialias
           ? 'fixed MATLAB-style antialiased bicubic (src/encoder/pairs/bicubic.ts)'

@@ -1,6 +1,6 @@
-import { attrInt, attrInts } from '../onnx/attrs.js';
-import type { ModelProto } from '../onnx/proto.js';
-import { tensorFromProto } from '../onnx/tensor.js';
+import { attrInt, attrInts } from '../graph/attrs.js';
+import type { ModelProto } from '../graph/proto.js';
+import { tensorFromProto } from '../graph/tensor.js';
 
 /**
  * How many input pixels on each side an output pixel can depend on, following the graph from

@@ -1,6 +1,6 @@
-import { attrInt, attrInts } from '../onnx/attrs.js';
-import { toNumber, type ModelProto, type NodeProto } from '../onnx/proto.js';
-import { numel, tensorFromProto } from '../onnx/tensor.js';
+import { attrInt, attrInts } from '../graph/attrs.js';
+import { toNumber, type ModelProto, type NodeProto } from '../graph/proto.js';
+import { numel, tensorFromProto } from '../graph/tensor.js';
 
 /**
  * Parameters and multiply-accumulates of a graph, for budgets. Shapes are propagated statically

@@ -1,5 +1,5 @@
 import type { PairManifest } from '../../shared/manifest.js';
-import type { ModelProto } from '../onnx/proto.js';
+import type { ModelProto } from '../graph/proto.js';
 
 /**
  * A frozen rescaling pair in canonical form. Both networks take and give NCHW RGB float in 0-1

@@ -1,0 +1,104 @@
+/**
+ * Pipelines C and D from the learned rescaling pair, built on the encoder's own pieces so that
+ * `hcd compare` measures exactly what `hcd encode` ships:
+ * - C: the pair's plain downscaler (PairRescaler), x264, the pair's upscaler (as the browser runs it).
+ * - D: HCD-optimized LR frames (createRescaler with HCD iterations, warm starts reset at scene
+ *   cuts as in the encoder), x264, the same upscaler.
+ * - E: D's frames, then per rate point the codec-aware LR stage (CodecLoop): every keyframe
+ *   interval is re-optimized through a real encode and decode at that point's CRF, as
+ *   `hcd encode --codec-aware` does per segment and rendition.
+ */
+import { HcdError } from '../shared/errors.js';
+import { imageToTensor, tensorToImage } from '../shared/image.js';
+import { SceneCutDetector } from '../encoder/job/scenecut.js';
+import { createSession, ort } from '../encoder/graph/session.js';
+import { defaultModelId, loadPair, type RescalingPair } from '../encoder/pairs/load.js';
+import { createRescaler } from '../encoder/pairs/runtime.js';
+import { CodecLoop, type CodecLoopOptions } from '../encoder/hcd/codec-loop.js';
+import type { FramePipeline, RefineChunk, Size } from './types.js';
+
+export interface LearnedOptions {
+  /** Pair id or path (see docs/pairs.md); default as `hcd encode`: hcd-x2 when trained, else rdn-x2. */
+  model?: string;
+  /** The scale the other pipelines use; the pair must have the same. */
+  scale: number;
+  threads?: number;
+  /** HCD iterations (HR, LR stage) for D and E. */
+  hcdIters?: [number, number];
+  /** E's closed loop (passes, step, radius); defaults CODEC_LOOP_DEFAULTS. */
+  codecLoop?: Partial<CodecLoopOptions>;
+  log?: (line: string) => void;
+}
+
+async function* downWith(pair: RescalingPair, frames: AsyncIterable<Uint8Array>, src: Size, threads: number | undefined, hcd?: [number, number]): AsyncGenerator<Uint8Array> {
+  const rescaler = await createRescaler(pair, { threads, hcd: hcd ? { hrIters: hcd[0], lrIters: hcd[1] } : undefined });
+  const scenes = new SceneCutDetector();
+  try {
+    let index = 0;
+    for await (const data of frames) {
+      const hr = { width: src.width, height: src.height, data };
+      yield (await rescaler.process(hr, { index, sceneCut: scenes.next(hr) })).data;
+      index++;
+    }
+  } finally {
+    await rescaler.close();
+  }
+}
+
+/** The pair's canonical upscaler on each frame, rounded to 8 bits as a canvas would show it. */
+async function* upWith(pair: RescalingPair, frames: AsyncIterable<Uint8Array>, lr: Size, threads: number | undefined): AsyncGenerator<Uint8Array> {
+  const extras = pair.manifest.extraInputs.filter((e) => e.network === 'upscaler');
+  if (extras.some((e) => e.fill !== 'zeros')) throw new HcdError(`model '${pair.manifest.id}': its upscaler wants random extra inputs, which the player does not feed`);
+  const session = await createSession(pair.upscaler, { threads });
+  const s = pair.manifest.scale;
+  try {
+    for await (const data of frames) {
+      const feeds: Record<string, ort.Tensor> = {
+        [session.inputNames[0]]: new ort.Tensor('float32', imageToTensor({ width: lr.width, height: lr.height, data }), [1, 3, lr.height, lr.width]),
+      };
+      for (const x of extras) feeds[x.name] = new ort.Tensor('float32', new Float32Array(x.channels * lr.width * lr.height), [1, x.channels, lr.height, lr.width]);
+      const y = (await session.run(feeds))[session.outputNames[0]];
+      const [, , h, w] = y.dims;
+      if (h !== lr.height * s || w !== lr.width * s) throw new HcdError(`model '${pair.manifest.id}': upscaler gave ${w}x${h} for ${lr.width}x${lr.height} at scale ${s}`);
+      yield tensorToImage(y.data as Float32Array, w, h).data;
+    }
+  } finally {
+    await session.release();
+  }
+}
+
+export async function learnedPipeline(id: 'C' | 'D' | 'E', o: LearnedOptions): Promise<FramePipeline> {
+  const model = o.model ?? defaultModelId();
+  const pair = await loadPair(model);
+  if (pair.manifest.scale !== o.scale) throw new HcdError(`model '${pair.manifest.id}' is x${pair.manifest.scale}, the comparison runs at --scale ${o.scale}`);
+  const hcd = id === 'C' ? undefined : (o.hcdIters ?? [10, 10]);
+  if (id === 'D' && !(hcd![0] > 0 || hcd![1] > 0)) throw new HcdError('pipeline D needs HCD iterations (--hcd-iters HR,LR with at least one above 0)');
+  const useHcd = hcd && (hcd[0] > 0 || hcd[1] > 0) ? hcd : undefined;
+  const hcdLabel = useHcd ? `HCD (${useHcd[0]},${useHcd[1]} iters) on ${pair.manifest.id}` : `${pair.manifest.id} down`;
+  const label = id === 'C' ? `${pair.manifest.id} down, x264, ${pair.manifest.id} up` : id === 'D' ? `${hcdLabel}, x264, ${pair.manifest.id} up` : `${hcdLabel} + codec in the loop, x264, ${pair.manifest.id} up`;
+  const base: FramePipeline = {
+    kind: 'frames',
+    id,
+    label,
+    scale: o.scale,
+    downscale: (frames, src) => downWith(pair, frames, src, o.threads, useHcd),
+    upscale: (frames, lr) => upWith(pair, frames, lr, o.threads),
+  };
+  if (id !== 'E') return base;
+  let loop: CodecLoop | undefined;
+  return {
+    ...base,
+    // E starts where D ends; with no HCD iterations it starts from C's frames
+    sameLrAs: useHcd ? 'D' : 'C',
+    async refine(chunk: RefineChunk) {
+      loop ??= await CodecLoop.create(pair, { threads: o.threads });
+      const r = await loop.run(chunk.source, chunk.lr, chunk.size, (f) => chunk.roundtrip(f), o.codecLoop);
+      o.log?.(`    E crf ${chunk.crf}: PSNR after the codec ${r.losses.map((m, i) => `${(-10 * Math.log10(m)).toFixed(2)} dB/${r.bytes[i]} B`).join(' -> ')} (RGB), kept pass ${r.best}`);
+      return r.frames;
+    },
+    async close() {
+      await loop?.close();
+      loop = undefined;
+    },
+  };
+}
