@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Hcd } from '../src/encoder/hcd/hcd.js';
 import type { HcdPair } from '../src/encoder/hcd/nets.js';
-import { VIDEO_HCD_OPTIONS } from '../src/encoder/hcd/rescaler.js';
+import { VIDEO_HCD_OPTIONS } from '../src/encoder/hcd/options.js';
 import { cropTo, pairRunner, readPng, yPsnr } from '../src/encoder/pairs/eval.js';
 import { resolvePair } from '../src/encoder/pairs/index.js';
 import { realX264, realYuv420 } from '../src/train/proxycheck.js';

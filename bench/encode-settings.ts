@@ -15,7 +15,8 @@ import { readFrames } from '../src/encoder/media/decode.js';
 import { probeSource, fitToScale } from '../src/encoder/media/probe.js';
 import { createSession, ort } from '../src/encoder/graph/session.js';
 import { loadPair, defaultModelId } from '../src/encoder/pairs/load.js';
-import { createRescaler, PairRescaler } from '../src/encoder/pairs/runtime.js';
+import { PairRescaler } from '../src/encoder/pairs/runtime.js';
+import { createRescaler } from '../src/encoder/job/rescalers.js';
 import { imageToTensor, tensorToImage, type RgbImage } from '../src/shared/image.js';
 import { psnrY } from '../src/shared/metrics.js';
 import { makeSample } from '../samples/make-sample.js';
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
     const lanes = process.argv.includes('--lanes') ? Number(arg('lanes', '2')) : undefined;
     const alpha = process.argv.includes('--alpha') ? Number(arg('alpha', '0')) : undefined;
     const hcdOptions: Partial<HcdOptions> = { ...(lanes ? { lanes } : {}), ...(alpha ? { alpha } : {}) };
-    const r = await createRescaler(pair, { hcd: { hrIters: h, lrIters: l }, hcdOptions } as HcdRescalerOptions);
+    const r = await createRescaler(pair, { hcdIters: [h, l], hcdOptions });
     let gain = 0;
     const t0 = performance.now();
     for (let i = 0; i < hr.length; i++) gain += (await score(await r.process(hr[i], { index: i, sceneCut: i === 0 }), hr[i])) - base[i];

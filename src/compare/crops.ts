@@ -5,25 +5,8 @@ import type { RgbImage } from '../shared/image.js';
 import { readFrames } from '../encoder/media/decode.js';
 import { writePng } from '../encoder/media/png.js';
 import type { SourceInfo } from './source.js';
-import type { Pipeline, Size } from './types.js';
+import type { CropReport, Pipeline, Size } from './types.js';
 
-export interface CropReport {
-  /** The bitrate the crops compare at: each pipeline shows its rendition nearest to it. */
-  target_kbps: number;
-  /** The rendition each pipeline's crop comes from. */
-  renditions: Record<string, { crf: number; bitrate_kbps: number }>;
-  /** 0-based frame index the crops come from. */
-  frame: number;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-  /** PNG paths relative to the report folder: 'source' and one per pipeline. */
-  files: Record<string, string>;
-  /** Our own BT.601-Y PSNR / SSIM (SR-paper convention) of each pipeline's crop against the source crop. */
-  psnr_y: Record<string, number>;
-  ssim_y: Record<string, number>;
-}
 
 /** Frame `k` of an async frame stream; stops the stream (and its ffmpeg) right after. */
 async function nth(frames: AsyncIterable<Uint8Array>, k: number): Promise<Uint8Array> {

@@ -8,12 +8,13 @@
  *   interval is re-optimized through a real encode and decode at that point's CRF, as
  *   `hcd encode --codec-aware` does per segment and rendition.
  */
+import { DEFAULTS } from '../config.js';
 import { HcdError } from '../shared/errors.js';
 import { imageToTensor, tensorToImage } from '../shared/image.js';
 import { SceneCutDetector } from '../encoder/job/scenecut.js';
 import { createSession, ort } from '../encoder/graph/session.js';
 import { defaultModelId, loadPair, type RescalingPair } from '../encoder/pairs/load.js';
-import { createRescaler } from '../encoder/pairs/runtime.js';
+import { createRescaler } from '../encoder/job/rescalers.js';
 import { CodecLoop, type CodecLoopOptions } from '../encoder/hcd/codec-loop.js';
 import type { FramePipeline, RefineChunk, Size } from './types.js';
 
@@ -31,7 +32,7 @@ export interface LearnedOptions {
 }
 
 async function* downWith(pair: RescalingPair, frames: AsyncIterable<Uint8Array>, src: Size, threads: number | undefined, hcd?: [number, number]): AsyncGenerator<Uint8Array> {
-  const rescaler = await createRescaler(pair, { threads, hcd: hcd ? { hrIters: hcd[0], lrIters: hcd[1] } : undefined });
+  const rescaler = await createRescaler(pair, { threads, hcdIters: hcd });
   const scenes = new SceneCutDetector();
   try {
     let index = 0;
@@ -71,7 +72,7 @@ export async function learnedPipeline(id: 'C' | 'D' | 'E', o: LearnedOptions): P
   const model = o.model ?? defaultModelId();
   const pair = await loadPair(model);
   if (pair.manifest.scale !== o.scale) throw new HcdError(`model '${pair.manifest.id}' is x${pair.manifest.scale}, the comparison runs at --scale ${o.scale}`);
-  const hcd = id === 'C' ? undefined : (o.hcdIters ?? [10, 10]);
+  const hcd = id === 'C' ? undefined : (o.hcdIters ?? [...DEFAULTS.compare.hcdIters]);
   if (id === 'D' && !(hcd![0] > 0 || hcd![1] > 0)) throw new HcdError('pipeline D needs HCD iterations (--hcd-iters HR,LR with at least one above 0)');
   const useHcd = hcd && (hcd[0] > 0 || hcd[1] > 0) ? hcd : undefined;
   const hcdLabel = useHcd ? `HCD (${useHcd[0]},${useHcd[1]} iters) on ${pair.manifest.id}` : `${pair.manifest.id} down`;

@@ -37,30 +37,24 @@ export interface PipelineOptions {
   log?: (line: string) => void;
 }
 
-/** Builds a pipeline from the options (the learned ones load a pair). */
-export type PipelineFactory = (opts: PipelineOptions) => Pipeline | Promise<Pipeline>;
-
-const learned: Record<string, { describe: string; factory?: PipelineFactory }> = {
-  C: { describe: 'learned downscaler, x264, learned upscaler', factory: (o) => learnedPipeline('C', o) },
-  D: { describe: 'HCD-optimized LR frames, x264, learned upscaler', factory: (o) => learnedPipeline('D', o) },
-  E: { describe: 'HCD with the codec in the loop, x264, learned upscaler', factory: (o) => learnedPipeline('E', o) },
+/** The learned pipelines, each built from the pair on the encoder's own parts (learned.ts). */
+const LEARNED: Record<'C' | 'D' | 'E', string> = {
+  C: 'learned downscaler, x264, learned upscaler',
+  D: 'HCD-optimized LR frames, x264, learned upscaler',
+  E: 'HCD with the codec in the loop, x264, learned upscaler',
 };
 
-/** Lets the learned-pair code plug pipeline C, D or E in without changing the runner. */
-export function registerLearnedPipeline(id: 'C' | 'D' | 'E', factory: PipelineFactory): void {
-  learned[id].factory = factory;
-}
+export const KNOWN_PIPELINES = ['A', 'B', ...Object.keys(LEARNED)];
 
-export const KNOWN_PIPELINES = ['A', 'B', ...Object.keys(learned)];
+const isLearned = (id: string): id is keyof typeof LEARNED => id in LEARNED;
 
-/** The pipelines for the given letters; a letter with nothing behind it yet is an error, not a skip. */
+/** The pipelines for the given letters, in that order. */
 export async function resolvePipelines(ids: string[], opts: PipelineOptions): Promise<Pipeline[]> {
   const out: Pipeline[] = [];
   for (const id of ids) {
     if (id === 'A') out.push(sourcePipeline);
     else if (id === 'B') out.push(bicubicPipeline(opts.scale));
-    else if (learned[id]?.factory) out.push(await learned[id].factory(opts));
-    else if (learned[id]) throw new HcdError(`pipeline ${id} (${learned[id].describe}) is not available in this build`);
+    else if (isLearned(id)) out.push(await learnedPipeline(id, opts));
     else throw new HcdError(`unknown pipeline '${id}': choose from ${KNOWN_PIPELINES.join(', ')}`);
   }
   return out;

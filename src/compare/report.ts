@@ -3,8 +3,7 @@ import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { bestEnvelope } from '../shared/bdrate.js';
 import { writeFileAtomic } from '../encoder/media/png.js';
-import type { CompareReport } from './run.js';
-import type { RdRow } from './types.js';
+import type { CompareReport, RdRow } from './types.js';
 
 const CSV_COLUMNS: (keyof RdRow)[] = ['pipeline', 'crf', 'bytes', 'file_bytes', 'bitrate_kbps', 'width', 'height', 'psnr_y', 'psnr_u', 'psnr_v', 'psnr_yuv', 'ssim_y', 'ssim_all', 'vmaf', 'file'];
 

@@ -8,9 +8,11 @@ import { runFfmpeg } from '../encoder/media/ffmpeg.js';
 import { ffmpegWithFrames, rawRgbInput, RGB_TO_YUV709, YUV709_TO_RGB } from '../encoder/media/pipe.js';
 import { measure } from '../encoder/media/quality.js';
 import { prepareSource, type SourceInfo } from './source.js';
-import type { FramePipeline, Pipeline, RdRow, Size } from './types.js';
+import type { CompareReport, FramePipeline, Pipeline, RdRow, Size } from './types.js';
+
+export type { CompareReport };
 import { describeX264, encodeX264, type X264Settings } from './x264.js';
-import { cropTarget, makeCrops, nearestRenditions, type CropReport } from './crops.js';
+import { cropTarget, makeCrops, nearestRenditions } from './crops.js';
 import { writeReports } from './report.js';
 
 export interface CompareOptions {
@@ -36,47 +38,6 @@ export interface CompareOptions {
   log?: (line: string) => void;
 }
 
-export interface CompareReport {
-  tool: string;
-  created: string;
-  input: { path: string; start: number; width: number; height: number; original_width: number; original_height: number; fps: string; frames: number; seconds: number };
-  x264: Record<string, string | number>;
-  metrics: Record<string, string>;
-  vmaf: { available: boolean; reason?: string; model?: string };
-  bd: { metric: 'psnr_y'; method: 'pchip'; source_anchor: string; hull_anchor: string[]; hull: string; hull_crfs: number[]; low_range: string };
-  pipelines: { id: string; label: string; kind: string; scale: number; lr_width: number; lr_height: number }[];
-  points: RdRow[];
-  /** BD-rate (%) of each pipeline against A (source resolution); null where the curves do not overlap. */
-  bd_rate_vs_source: Record<string, number | null>;
-  /**
-   * BD-rate (%) of each pipeline against the best conventional pipeline at each quality: the
-   * lower envelope of A's and B's interpolated rate curves (bdRateVsBest). >= 0 for A and B.
-   */
-  bd_rate_vs_hull: Record<string, number | null>;
-  /**
-   * The same over each pipeline's low-bitrate range: the qualities between its lowest-rate point
-   * and the highest of its lower-rate half of points (CRF 30-38 of the default five), where a
-   * downscaled rendition is meant to be used. `bd_low_range` gives that range.
-   */
-  bd_rate_vs_hull_low: Record<string, number | null>;
-  bd_low_range: Record<string, { kbps: [number, number]; psnr_y: [number, number] }>;
-  /**
-   * The share of each hull BD-rate's quality interval that neither A's nor B's measured points
-   * cover (there the hull is extrapolated, not measured): full range and low range.
-   */
-  hull_gap_share: Record<string, { full: number | null; low: number | null }>;
-  /**
-   * Direct BD-rate (%) between neighbours in the method's ladder, over each pair's common range:
-   * "C vs B", "D vs C", "E vs D", "E vs C" (whichever both ran). The hull figures above clip each
-   * pipeline to its overlap with the hull, so two pipelines are best compared here.
-   */
-  bd_rate_between: Record<string, number | null>;
-  /** BD-PSNR (dB) against A. */
-  bd_psnr_vs_source: Record<string, number | null>;
-  /** The same BD-rates with PSNR-YUV or SSIM-Y as the quality axis. */
-  bd_rate_other_metrics: Record<'psnr_yuv' | 'ssim_y', { vs_source: Record<string, number | null>; vs_hull: Record<string, number | null> }>;
-  crops: CropReport | null;
-}
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 

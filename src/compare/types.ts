@@ -1,3 +1,4 @@
+import type { QualityScores } from '../encoder/media/quality.js';
 /**
  * The pipelines `hcd compare` measures. Each one turns source frames into a low-resolution
  * video that is x264-encoded at every CRF, then turns the decoded video back into frames at the
@@ -65,22 +66,6 @@ export interface RefineChunk {
 
 export type Pipeline = FfmpegPipeline | FramePipeline;
 
-/**
- * Quality at source size after the display upscaler. PSNRs are means over frames of per-frame
- * PSNR (dB, capped at 100 for identical frames); psnr_yuv is (6 Y + U + V) / 8, the JCT-VC
- * weighting; SSIM is ffmpeg's filter on Y and on all planes; VMAF is null when no model was
- * available (never estimated).
- */
-export interface QualityScores {
-  frames: number;
-  psnr_y: number;
-  psnr_u: number;
-  psnr_v: number;
-  psnr_yuv: number;
-  ssim_y: number;
-  ssim_all: number;
-  vmaf: number | null;
-}
 
 /** One encoded rendition, measured. */
 export interface RdRow extends Omit<QualityScores, 'frames'> {
@@ -96,4 +81,64 @@ export interface RdRow extends Omit<QualityScores, 'frames'> {
   height: number;
   /** The encoded file, relative to the report folder. */
   file: string;
+}
+
+export interface CompareReport {
+  tool: string;
+  created: string;
+  input: { path: string; start: number; width: number; height: number; original_width: number; original_height: number; fps: string; frames: number; seconds: number };
+  x264: Record<string, string | number>;
+  metrics: Record<string, string>;
+  vmaf: { available: boolean; reason?: string; model?: string };
+  bd: { metric: 'psnr_y'; method: 'pchip'; source_anchor: string; hull_anchor: string[]; hull: string; hull_crfs: number[]; low_range: string };
+  pipelines: { id: string; label: string; kind: string; scale: number; lr_width: number; lr_height: number }[];
+  points: RdRow[];
+  /** BD-rate (%) of each pipeline against A (source resolution); null where the curves do not overlap. */
+  bd_rate_vs_source: Record<string, number | null>;
+  /**
+   * BD-rate (%) of each pipeline against the best conventional pipeline at each quality: the
+   * lower envelope of A's and B's interpolated rate curves (bdRateVsBest). >= 0 for A and B.
+   */
+  bd_rate_vs_hull: Record<string, number | null>;
+  /**
+   * The same over each pipeline's low-bitrate range: the qualities between its lowest-rate point
+   * and the highest of its lower-rate half of points (CRF 30-38 of the default five), where a
+   * downscaled rendition is meant to be used. `bd_low_range` gives that range.
+   */
+  bd_rate_vs_hull_low: Record<string, number | null>;
+  bd_low_range: Record<string, { kbps: [number, number]; psnr_y: [number, number] }>;
+  /**
+   * The share of each hull BD-rate's quality interval that neither A's nor B's measured points
+   * cover (there the hull is extrapolated, not measured): full range and low range.
+   */
+  hull_gap_share: Record<string, { full: number | null; low: number | null }>;
+  /**
+   * Direct BD-rate (%) between neighbours in the method's ladder, over each pair's common range:
+   * "C vs B", "D vs C", "E vs D", "E vs C" (whichever both ran). The hull figures above clip each
+   * pipeline to its overlap with the hull, so two pipelines are best compared here.
+   */
+  bd_rate_between: Record<string, number | null>;
+  /** BD-PSNR (dB) against A. */
+  bd_psnr_vs_source: Record<string, number | null>;
+  /** The same BD-rates with PSNR-YUV or SSIM-Y as the quality axis. */
+  bd_rate_other_metrics: Record<'psnr_yuv' | 'ssim_y', { vs_source: Record<string, number | null>; vs_hull: Record<string, number | null> }>;
+  crops: CropReport | null;
+}
+
+export interface CropReport {
+  /** The bitrate the crops compare at: each pipeline shows its rendition nearest to it. */
+  target_kbps: number;
+  /** The rendition each pipeline's crop comes from. */
+  renditions: Record<string, { crf: number; bitrate_kbps: number }>;
+  /** 0-based frame index the crops come from. */
+  frame: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** PNG paths relative to the report folder: 'source' and one per pipeline. */
+  files: Record<string, string>;
+  /** Our own BT.601-Y PSNR / SSIM (SR-paper convention) of each pipeline's crop against the source crop. */
+  psnr_y: Record<string, number>;
+  ssim_y: Record<string, number>;
 }

@@ -86,7 +86,7 @@ describe('hcd encode refuses bad input with one clear line', () => {
     const liar = { ...pair, manifest: { ...pair.manifest, id: 'liar-x4', scale: 4 } };
     const out = join(dir, 'o-liar');
     const run = encodeVideo(
-      { input: clip, outdir: out, model: 'liar-x4', segment: 1, renditions: [100_000], sourceRenditions: [], codecAware: false, resume: false, force: false },
+      { input: clip, outdir: out, model: 'liar-x4', segment: 1, renditions: [100_000], sourceRenditions: [], codecAware: false, hcdIters: [0, 0], resume: false, force: false },
       {},
       { pair: liar },
     );

@@ -41,7 +41,7 @@ describe('frame rescalers', () => {
 
   it('codec-aware mode: the closed loop ships exactly what it scored, never worse than plain for its bits', async () => {
     const pair = await resolvePair('bicubic-x2');
-    const base = { input: clip, model: 'bicubic-x2', segment: 1, renditions: [50_000, 100_000], sourceRenditions: [], resume: false, force: false };
+    const base = { input: clip, model: 'bicubic-x2', segment: 1, renditions: [50_000, 100_000], sourceRenditions: [], hcdIters: [0, 0] as [number, number], resume: false, force: false };
     const plain = await encodeVideo({ ...base, outdir: join(dir, 'plain'), codecAware: false });
     const aware = await encodeVideo({ ...base, outdir: join(dir, 'aware'), codecAware: true, codecLoop: { passes: 2, step: 2, radius: 4 } });
     expect(aware.frames).toBe(48);
@@ -87,7 +87,7 @@ describe('frame rescalers', () => {
   });
   it('reports flicker: none added by the plain pair, plenty by a rescaler that shimmers', async () => {
     const pair = await resolvePair('bicubic-x2');
-    const base = { input: clip, model: 'bicubic-x2', segment: 1, renditions: [100_000], sourceRenditions: [], codecAware: false, resume: false, force: false };
+    const base = { input: clip, model: 'bicubic-x2', segment: 1, renditions: [100_000], sourceRenditions: [], codecAware: false, hcdIters: [0, 0] as [number, number], resume: false, force: false };
     const calm = await encodeVideo({ ...base, outdir: join(dir, 'calm') }, {}, { pair });
     // 48 frames in two 24-frame chunks: pairs across the chunk start are not compared
     expect(calm.flicker?.pairs).toBe(46);

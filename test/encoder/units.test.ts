@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBitrate, parseBitrates } from '../../src/cli/commands/encode.js';
+import { parseBitrate, parseBitrates } from '../../src/cli/flags.js';
 import { AAC_PRIMING, audioSlice, parseAdts } from '../../src/encoder/media/audio.js';
 import { fitToScale } from '../../src/encoder/media/probe.js';
 import { SceneCutDetector } from '../../src/encoder/job/scenecut.js';

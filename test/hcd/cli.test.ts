@@ -36,7 +36,7 @@ async function hcdHere(...args: string[]) {
 const dir = mkdtempSync(join(tmpdir(), 'hcd-cli-'));
 const img = join(dir, 'tex.png');
 const img2 = join(dir, 'tex2.png');
-const fast = ['--model', 'bicubic-x2', '--hr-iters', '3', '--lr-iters', '3', '--eps', '1'];
+const fast = ['--model', 'bicubic-x2', '--hcd-iters', '3,3', '--eps', '1'];
 
 beforeAll(() => {
   writeFileSync(img, encodePng(texturedImage(66, 50, 4))); // odd-ish size: cropped to 66x50 (already even)

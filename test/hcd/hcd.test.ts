@@ -4,7 +4,7 @@ import { quantize8 } from '../../src/encoder/hcd/compose.js';
 import type { Tile } from '../../src/encoder/hcd/tiles.js';
 import { HcdRescaler } from '../../src/encoder/hcd/rescaler.js';
 import { PlainPair } from '../../src/encoder/hcd/plain.js';
-import { createRescaler } from '../../src/encoder/pairs/runtime.js';
+import { createRescaler } from '../../src/encoder/job/rescalers.js';
 import { psnr } from '../../src/shared/metrics.js';
 import { tensorToImage } from '../../src/shared/image.js';
 import { l2norm } from '../../src/encoder/hcd/pgd.js';
@@ -167,7 +167,7 @@ describe('HcdRescaler', () => {
   it('is what the encoder gets for opts.hcd, and its LR frames upscale better than the plain ones', async () => {
     const pair = (await resolvePair('bicubic-x2')) as HcdPair & Parameters<typeof createRescaler>[0];
     const frame = texturedImage(96, 64, 21);
-    const hcdR = await createRescaler(pair, { hcd: { hrIters: 6, lrIters: 6 }, threads: 1 });
+    const hcdR = await createRescaler(pair, { hcdIters: [6, 6], threads: 1 });
     const plainR = await createRescaler(pair, { threads: 1 });
     const up = await PlainPair.create(pair, { threads: 1 });
     try {

@@ -1,18 +1,21 @@
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ensureSample } from '../../../samples/make-sample.js';
-import { DEFAULT_HCD_ITERS, encodeVideo } from '../../encoder/job/encode.js';
+import { DEFAULTS } from '../../config.js';
+import { encodeVideo } from '../../encoder/job/encode.js';
 import { defaultModelId } from '../../encoder/pairs/load.js';
 import { buildPlayer } from '../../player/build.js';
 import { startServer } from '../../server/app.js';
 import { HcdError } from '../../shared/errors.js';
 import { createProgress } from '../progress.js';
-import { parseBitrates, parseIters } from './encode.js';
+import { formatBitrates, parseBitrates, parseIters } from '../flags.js';
+
+const D = DEFAULTS.demo;
 
 interface DemoFlags {
   port: string;
   host: string;
-  out: string;
+  output: string;
   model?: string;
   seconds?: string;
   hcdIters: string;
@@ -32,14 +35,14 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('the main job on the bundled sample (or INPUT): build the player, encode with HCD, serve with the demo page')
     .argument('[input]', 'a video file; the bundled sample if omitted')
-    .option('--out <dir>', 'where encoded outputs go (one folder per input)', 'out/demo')
+    .option('-o, --output <dir>', 'where encoded outputs go (one folder per input)', D.output)
     .option('--model <id>', 'rescaling pair (default hcd-x2 if trained, else rdn-x2)')
     .option('--seconds <n>', 'encode only the first N seconds (default: all of the sample, 10 s of another input)')
-    .option('--hcd-iters <hr,lr>', 'HCD iterations per frame (HR, LR stage)', DEFAULT_HCD_ITERS.join(','))
-    .option('--renditions <list>', 'LR rendition bitrates', '150k,300k,600k')
-    .option('--source-renditions <list>', 'source-resolution rendition bitrates', '800k')
-    .option('--port <n>', 'port to serve on (0 picks a free one)', '8080')
-    .option('--host <host>', 'address to serve on', '127.0.0.1')
+    .option('--hcd-iters <hr,lr>', 'HCD iterations per frame (HR, LR stage)', DEFAULTS.encode.hcdIters.join(','))
+    .option('--renditions <list>', 'LR rendition bitrates', formatBitrates(DEFAULTS.encode.renditions))
+    .option('--source-renditions <list>', 'source-resolution rendition bitrates', formatBitrates(D.sourceRenditions))
+    .option('--port <n>', 'port to serve on (0 picks a free one)', String(D.port))
+    .option('--host <host>', 'address to serve on', D.host)
     .option('--no-serve', 'encode only, do not start the server')
     .option('--json', 'JSON-lines progress')
     .action(async (input: string | undefined, f: DemoFlags) => {
@@ -48,8 +51,8 @@ export function registerDemo(program: Command): void {
       progress.note('building the player bundle');
       await buildPlayer();
       const file = input ?? (await ensureSample());
-      const seconds = f.seconds !== undefined ? Number(f.seconds) : input ? 10 : undefined;
-      const outRoot = resolve(f.out);
+      const seconds = f.seconds !== undefined ? Number(f.seconds) : input ? D.inputSeconds : undefined;
+      const outRoot = resolve(f.output);
       const outdir = join(outRoot, basename(file, extname(file)).replace(/[^\w.-]+/g, '_'));
       const model = f.model ?? defaultModelId();
       progress.note(`encoding ${file} with ${model}, HCD ${f.hcdIters} into ${outdir}`);
@@ -58,7 +61,7 @@ export function registerDemo(program: Command): void {
         outdir,
         model,
         seconds,
-        segment: 2,
+        segment: D.segment,
         renditions: parseBitrates(f.renditions),
         sourceRenditions: parseBitrates(f.sourceRenditions),
         codecAware: false,

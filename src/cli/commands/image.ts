@@ -4,15 +4,16 @@ import type { Command } from 'commander';
 import { HcdError } from '../../shared/errors.js';
 import { encodePng, readImage, writeFileAtomic } from '../../encoder/media/png.js';
 import { loadPair, defaultModelId } from '../../encoder/pairs/load.js';
-import { resolveOptions, type HcdOptions } from '../../encoder/hcd/options.js';
+import { DEFAULTS } from '../../config.js';
+import { resolveOptions, type HcdIters, type HcdOptions } from '../../encoder/hcd/options.js';
+import { num, parseIters } from '../flags.js';
 import type { Quality } from '../../encoder/hcd/quality.js';
 import type { StepRule, StepSchedule } from '../../encoder/hcd/pgd.js';
 
 /** Options shared by `hcd image` and `hcd eval`. */
 export interface HcdCliOptions {
   model?: string;
-  hrIters?: number;
-  lrIters?: number;
+  hcdIters?: HcdIters;
   eps?: number;
   alpha?: number;
   seed?: number;
@@ -27,17 +28,11 @@ export interface HcdCliOptions {
   json?: boolean;
 }
 
-const num = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new HcdError(`--${name} must be a number (got '${v}')`);
-  return n;
-};
 
 export function addHcdOptions(cmd: Command): Command {
   return cmd
     .option('--model <id>', 'rescaling pair: built-in id (bicubic-x2, rdn-x2, ...), models/ folder id or path (default: hcd-x2 if trained, else rdn-x2)')
-    .option('--hr-iters <n>', 'HR-stage iterations (default 15)', num('hr-iters'))
-    .option('--lr-iters <n>', 'LR-stage iterations (default 15)', num('lr-iters'))
+    .option('--hcd-iters <hr,lr>', `HCD iterations of the HR and LR stages (default ${DEFAULTS.still.hcdIters.join(',')})`, parseIters)
     .option('--eps <e>', 'perturbation budget per 128x128 LR tile: L2 radius for l2/adam (default 0.3), max per value for linf', num('eps'))
     .option('--alpha <a>', 'step size (default 20/255 per tile for l2)', num('alpha'))
     .option('--rule <r>', 'step rule: l2 (official PGD), linf (sign steps) or adam', undefined)
@@ -54,8 +49,8 @@ export function addHcdOptions(cmd: Command): Command {
 
 export function hcdOptionsFrom(o: HcdCliOptions): HcdOptions {
   return resolveOptions({
-    hrIters: o.hrIters,
-    lrIters: o.lrIters,
+    hrIters: (o.hcdIters ?? DEFAULTS.still.hcdIters)[0],
+    lrIters: (o.hcdIters ?? DEFAULTS.still.hcdIters)[1],
     eps: o.eps,
     alpha: o.alpha,
     seed: o.seed,

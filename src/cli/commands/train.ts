@@ -1,245 +1,52 @@
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { HcdError } from '../../shared/errors.js';
-import { loadCheckpoint, saveCheckpoint } from '../../train/checkpoint.js';
-import { loadImages, splitImages, validationCrops } from '../../train/data.js';
-import { exportPair } from '../../train/export.js';
-import { defaultArch } from '../../train/nets.js';
-import { paramCount } from '../../train/params.js';
-import type { TrainState, ValRecord } from '../../train/checkpoint.js';
-import type { ChromaMode } from '../../train/graph.js';
-import { MIX_420_PROB, DEFAULT_CRF, defaultConfig, mixSettings, initFrom, valCrf, initialState, lineage, train, type StepInfo, type TrainConfig } from '../../train/trainer.js';
-import { isDir, savePair } from '../../encoder/pairs/folder.js';
-import { loadInitSource } from '../../train/init.js';
-
-interface TrainCliOptions {
-  scale: string;
-  data: string[];
-  output: string;
-  steps?: string;
-  batch?: string;
-  crop?: string;
-  seed?: string;
-  lambda?: string;
-  guide?: string;
-  lr?: string;
-  valEvery?: string;
-  checkpointEvery?: string;
-  checkpoint?: string;
-  upChannels?: string;
-  upLayers?: string;
-  downChannels?: string;
-  downLayers?: string;
-  threads?: string;
-  resume?: boolean;
-  init?: string;
-  freezeDown?: boolean;
-  losslessProb?: string;
-  jpegQuality?: string;
-  chroma?: string;
-  mix420?: string;
-  mixRgbLossless?: boolean;
-  stillHead?: boolean;
-  stillStage?: boolean;
-  hideChannels?: string;
-  hideLayers?: string;
-  stillLayers?: string;
-  saturate?: string;
-  codec?: string;
-  crf?: string;
-  rate?: string;
-  stopAfter?: string;
-  exportOnly?: boolean;
-  json?: boolean;
-}
-
-function int(v: string | undefined, name: string, min: number, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new HcdError(`--${name} must be an integer ≥ ${min}, got '${v}'`);
-  return n;
-}
-
-function num(v: string | undefined, name: string, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new HcdError(`--${name} must be a non-negative number, got '${v}'`);
-  return n;
-}
-
-function configFrom(o: TrainCliOptions): TrainConfig {
-  const scale = int(o.scale, 'scale', 2, 2);
-  if (scale !== 2 && scale !== 4) throw new HcdError(`--scale must be 2 or 4, got ${scale}`);
-  const arch = defaultArch(scale);
-  arch.upChannels = int(o.upChannels, 'up-channels', 4, arch.upChannels);
-  arch.upHidden = int(o.upLayers, 'up-layers', 0, arch.upHidden);
-  arch.downChannels = int(o.downChannels, 'down-channels', 4, arch.downChannels);
-  arch.downHidden = int(o.downLayers, 'down-layers', 0, arch.downHidden);
-  const base = defaultConfig(scale, arch);
-  const cfg: TrainConfig = {
-    ...base,
-    steps: int(o.steps, 'steps', 1, base.steps),
-    batch: int(o.batch, 'batch', 1, base.batch),
-    crop: int(o.crop, 'crop', 8, base.crop),
-    seed: int(o.seed, 'seed', 0, base.seed),
-    lambda: num(o.lambda, 'lambda', base.lambda),
-    guide: guideFrom(o.guide),
-    valEvery: int(o.valEvery, 'val-every', 0, base.valEvery),
-    checkpointEvery: int(o.checkpointEvery, 'checkpoint-every', 1, base.checkpointEvery),
-    adam: { ...base.adam, lr: num(o.lr, 'lr', base.adam.lr) },
-    losslessProb: num(o.losslessProb, 'lossless-prob', base.losslessProb),
-    ...(o.freezeDown ? { freezeDown: true } : {}),
-    chroma: chromaFrom(o.chroma),
-  };
-  if (o.mix420 !== undefined) {
-    if (cfg.chroma !== 'mix') throw new HcdError('--mix-420 sets the share of --chroma mix');
-    const p = num(o.mix420, 'mix-420', 0);
-    if (p > 1) throw new HcdError(`--mix-420 must be between 0 and 1, got ${p}`);
-    cfg.mix420 = p;
-  }
-  if (o.stillStage) {
-    // the one thing a still stage changes is what a lossless RGB LR carries; all else is the init's
-    for (const [flag, set] of [['--chroma', o.chroma], ['--codec', o.codec], ['--freeze-down', o.freezeDown], ['--still-head', o.stillHead], ['--lossless-prob', o.losslessProb], ['--rate', o.rate]] as const)
-      if (set !== undefined) throw new HcdError(`--still-stage trains on lossless RGB stills with D and U frozen; ${flag} does not apply`);
-    if (!o.init) throw new HcdError('--still-stage adds to a trained pair: give it with --init CHECKPOINT|PAIR');
-    cfg.stillStage = true;
-    cfg.chroma = '444';
-    cfg.losslessProb = 1;
-    cfg.arch.stillHead = true;
-    cfg.arch.hideChannels = int(o.hideChannels, 'hide-channels', 1, 32);
-    cfg.arch.hideHidden = int(o.hideLayers, 'hide-layers', 0, 1);
-  } else if (o.hideChannels !== undefined || o.hideLayers !== undefined) throw new HcdError('--hide-channels and --hide-layers shape the hiding branch of --still-stage');
-  if (o.stillLayers !== undefined) {
-    if (!cfg.arch.stillHead && !o.stillHead) throw new HcdError('--still-layers sets the depth of the still head of --still-stage or --still-head');
-    cfg.arch.stillHidden = int(o.stillLayers, 'still-layers', 0, cfg.arch.upHidden);
-  }
-  if (o.stillHead) {
-    if (cfg.chroma !== 'mix') throw new HcdError('--still-head trains a second upscaler on the RGB samples of --chroma mix');
-    cfg.arch.stillHead = true;
-  }
-  if (o.mixRgbLossless) {
-    if (cfg.chroma !== 'mix') throw new HcdError('--mix-rgb-lossless applies to --chroma mix');
-    cfg.mixRgbLossless = true;
-  }
-  if (o.saturate !== undefined) {
-    const p = num(o.saturate, 'saturate', 0);
-    if (p > 1) throw new HcdError(`--saturate must be between 0 and 1, got ${p}`);
-    if (p > 0) cfg.saturate = p;
-  }
-  const rate = num(o.rate, 'rate', 0);
-  if (rate > 0) cfg.rate = rate;
-  if (o.jpegQuality !== undefined) {
-    const q = o.jpegQuality.split(',').map(Number);
-    if (q.length !== 2 || !q.every((v) => Number.isFinite(v) && v >= 1 && v <= 100) || q[0] > q[1])
-      throw new HcdError(`--jpeg-quality must be MIN,MAX with 1 ≤ MIN ≤ MAX ≤ 100, got '${o.jpegQuality}'`);
-    [cfg.qualityMin, cfg.qualityMax] = q;
-  }
-  if (o.codec !== undefined && o.codec !== 'proxy' && o.codec !== 'x264') throw new HcdError(`--codec must be proxy or x264, got '${o.codec}'`);
-  if (o.codec === 'x264') {
-    // x264 codes 4:2:0 only: an RGB sample would get the residual of a conversion it never took
-    if (cfg.chroma !== '420') throw new HcdError(`--codec x264 codes 4:2:0 frames and needs --chroma 420, got '${cfg.chroma}'`);
-    cfg.codec = 'x264';
-    cfg.crf = o.crf === undefined ? DEFAULT_CRF : rangeFrom(o.crf, 'crf', 0, 51);
-    // whole macroblocks per LR crop, so x264 codes each crop of the tiled step on its own blocks
-    if (cfg.crop % (16 * scale) !== 0) throw new HcdError(`--codec x264 needs --crop to be a multiple of ${16 * scale} at scale ${scale}, got ${cfg.crop}`);
-  } else if (o.crf !== undefined) throw new HcdError('--crf needs --codec x264');
-  if (o.jpegQuality !== undefined && cfg.codec === 'x264') throw new HcdError('--jpeg-quality sets the proxy, which --codec x264 replaces');
-  if (cfg.losslessProb > 1) throw new HcdError(`--lossless-prob must be between 0 and 1, got ${cfg.losslessProb}`);
-  // the codec proxy works on 8x8 blocks of the LR crop
-  if (cfg.crop % (8 * scale) !== 0) throw new HcdError(`--crop must be a multiple of ${8 * scale} at scale ${scale}, got ${cfg.crop}`);
-  return cfg;
-}
-
-function rangeFrom(v: string, name: string, min: number, max: number): [number, number] {
-  const r = v.split(',').map(Number);
-  if (r.length !== 2 || !r.every((x) => Number.isInteger(x) && x >= min && x <= max) || r[0] > r[1])
-    throw new HcdError(`--${name} must be MIN,MAX integers with ${min} ≤ MIN ≤ MAX ≤ ${max}, got '${v}'`);
-  return [r[0], r[1]];
-}
-
-function chromaFrom(v: string | undefined): ChromaMode {
-  if (v === undefined || v === '420') return '420';
-  if (v === '444' || v === 'mix') return v;
-  throw new HcdError(`--chroma must be 420, 444 or mix, got '${v}'`);
-}
-
-function guideFrom(v: string | undefined): 'l1' | 'l2' {
-  if (v === undefined || v === 'l2') return 'l2';
-  if (v === 'l1') return 'l1';
-  throw new HcdError(`--guide must be l1 or l2, got '${v}'`);
-}
-
-const STILL_RECIPE =
-  'hcd train --still-stage: L1(U_still(Q(D(x))), x) + lambda*L2(D(x), bicubic_down(x)) on lossless RGB; only D\'s hiding branch ' +
-  '(Cb/Cr patterns that alternate across horizontal pixel pairs, which 4:2:0 averages away) and the still upscaler train; D\'s streamed image and U are the init\'s';
+import type { ValRecord } from '../../train/checkpoint.js';
+import { trainJob, type StartInfo, type TrainFlags, type TrainHooks } from '../../train/job.js';
+import { DEFAULT_CRF, valCrf, type StepInfo, type TrainConfig } from '../../train/trainer.js';
 
 const note = (s: string) => process.stderr.write(`${s}\n`);
 const json = (v: object) => process.stdout.write(`${JSON.stringify(v)}\n`);
 const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
-async function runTraining(o: TrainCliOptions, cfg: TrainConfig, state: TrainState, ckpt: string, threads: number | undefined, stopAfter: number | undefined): Promise<void> {
-    await mkdir(dirname(ckpt), { recursive: true });
-    const imgs = await loadImages(o.data.map((d) => resolve(d)), cfg.crop);
-    const { train: trainSet, val } = splitImages(imgs, 10);
-    // 128 px, or less where a held-out image is smaller (a crop past the edge would read garbage)
-    const unit = 8 * cfg.scale;
-    const floorTo = (n: number) => n - (n % unit);
-    const valCrop = Math.min(floorTo(128), ...val.map((v) => floorTo(Math.min(v.width, v.height))));
-    if (valCrop < unit) throw new HcdError(`held-out images must be at least ${unit}x${unit} pixels at scale ${cfg.scale}`);
-    const valCrops = validationCrops(val, valCrop, 4);
-    const info = {
-      event: 'start',
-      train_images: trainSet.length,
-      val_images: val.length,
-      val_crops: valCrops.length,
-      params_down: paramCount(state.params, 'down.') + paramCount(state.params, 'hide.'),
-      params_up: paramCount(state.params, 'up.'),
-      ...(cfg.arch.stillHead ? { params_still: paramCount(state.params, 'still.') } : {}),
-      from_step: state.step,
-      steps: cfg.steps,
-      checkpoint: ckpt,
-    };
-    if (o.json) json(info);
-    else note(`training x${cfg.scale}: ${trainSet.length} images (+${val.length} held out), D ${info.params_down} params, U ${info.params_up} params${info.params_still ? `, still U ${info.params_still} params` : ''}${cfg.stillStage ? ' (still stage: only the hiding branch and still U train)' : ''}, from step ${state.step} of ${cfg.steps}`);
-    const tty = !o.json && process.stderr.isTTY === true;
-    const bar = tty
-      ? new cliProgress.SingleBar(
-          { stream: process.stderr, format: `train [{bar}] {value}/{total} | loss {loss} | PSNR {psnr} dB | val${cfg.codec === 'x264' ? ` (x264 CRF ${valCrf(cfg)})` : cfg.chroma !== '444' ? ' (4:2:0)' : ''} {val} dB | LR {lrp} dB | ETA {eta_formatted}`, hideCursor: true },
-          cliProgress.Presets.shades_classic,
-        )
-      : undefined;
-    bar?.start(cfg.steps, state.step, { loss: '-', psnr: '-', val: '-', lrp: '-' });
-    let lastVal: ValRecord = { step: 0, psnr: NaN, lrPsnr: NaN };
-    let lastJson = 0;
-    const startStep = state.step;
-    const t0 = Date.now();
-    const onStep = (s: StepInfo) => {
+/** Progress of a run: a bar on a TTY, JSON lines with --json, validation lines otherwise. */
+function progressHooks(asJson: boolean): TrainHooks & { stop(): void } {
+  let bar: cliProgress.SingleBar | undefined;
+  let lastVal: ValRecord = { step: 0, psnr: NaN, lrPsnr: NaN };
+  let lastJson = 0;
+  let t0 = 0;
+  let startStep = 0;
+  const onStart = (info: StartInfo, cfg: TrainConfig) => {
+    t0 = Date.now();
+    startStep = info.from_step;
+    if (asJson) json(info);
+    else note(`training x${cfg.scale}: ${info.train_images} images (+${info.val_images} held out), D ${info.params_down} params, U ${info.params_up} params${info.params_still ? `, still U ${info.params_still} params` : ''}, ${cfg.stillStage ? ' (still stage: only the hiding branch and still U train)' : ''}, from step ${info.from_step} of ${info.steps}`);
+    if (asJson || process.stderr.isTTY !== true) return;
+    const val = cfg.codec === 'x264' ? ` (x264 CRF ${valCrf(cfg)})` : cfg.chroma !== '444' ? ' (4:2:0)' : '';
+    bar = new cliProgress.SingleBar({ stream: process.stderr, format: `train [{bar}] {value}/{total} | loss {loss} | PSNR {psnr} dB | val${val} {val} dB | LR {lrp} dB | ETA {eta_formatted}`, hideCursor: true }, cliProgress.Presets.shades_classic);
+    bar.start(info.steps, info.from_step, { loss: '-', psnr: '-', val: '-', lrp: '-' });
+  };
+  return {
+    note,
+    onStart,
+    onStep(s: StepInfo) {
       const eta = ((Date.now() - t0) / 1000 / (s.step - startStep)) * (s.of - s.step);
       if (bar) bar.update(s.step, { loss: fmt(s.loss, 4), psnr: fmt(s.psnr), val: fmt(lastVal.psnrX264 ?? lastVal.psnr420 ?? lastVal.psnr), lrp: fmt(lastVal.lrPsnr) });
-      else if (o.json && (Date.now() - lastJson > 1000 || s.step === s.of)) {
+      else if (asJson && (Date.now() - lastJson > 1000 || s.step === s.of)) {
         lastJson = Date.now();
         json({ event: 'step', step: s.step, of: s.of, loss: s.loss, psnr: s.psnr, lr_guide: s.lrGuide, ...(s.rate !== undefined ? { rate: s.rate } : {}), lr: s.lr, ms_per_step: Math.round(s.msPerStep), eta_s: Math.round(eta) });
       }
-    };
-    const onValidate = (v: ValRecord) => {
+    },
+    onValidate(v: ValRecord) {
       lastVal = v;
-      if (o.json) json({ event: 'val', ...v });
+      if (asJson) json({ event: 'val', ...v });
       else if (!bar)
         note(
           `step ${v.step}: validation PSNR ${fmt(v.psnr)} dB${v.psnr420 !== undefined ? ` (through 4:2:0 ${fmt(v.psnr420)} dB)` : ''}` +
             `${v.psnrX264 !== undefined ? ` (through x264 CRF ${v.x264Crf} ${fmt(v.psnrX264)} dB)` : ''}, LR vs bicubic ${fmt(v.lrPsnr)} dB`,
         );
-    };
-    try {
-      await train(cfg, { train: trainSet, valCrops, valCrop }, state, { checkpoint: ckpt, threads, hooks: { onStep, onValidate, stopAfter } });
-      // a planned stop keeps its exact step (a kill keeps the last periodic checkpoint instead)
-      if (stopAfter !== undefined && state.step < cfg.steps) await saveCheckpoint(ckpt, state, cfg);
-    } finally {
-      bar?.stop();
-    }
+    },
+    stop: () => bar?.stop(),
+  };
 }
 
 export function registerTrain(program: Command): void {
@@ -284,59 +91,15 @@ export function registerTrain(program: Command): void {
     .option('--saturate <p>', 'share of training crops whose colour is boosted 1-3x (strongly saturated texture is rare in photos; default 0)')
     .option('--export-only', 'write the pair from the checkpoint as it is, without training')
     .option('--json', 'JSON lines on stdout instead of a progress bar')
-    .action(async (o: TrainCliOptions) => {
-      const out = resolve(o.output);
-      const ckpt = resolve(o.checkpoint ?? join('.cache', 'train', basename(out), 'checkpoint.json'));
-      const threads = o.threads === undefined ? undefined : int(o.threads, 'threads', 1, 1);
-      const stopAfter = o.stopAfter === undefined ? undefined : int(o.stopAfter, 'stop-after', 1, 1);
-      let cfg = configFrom(o);
-      let state;
-      // a continued or exported run keeps its own starting point; --init would be silently ignored
-      if (o.init && (o.resume || o.exportOnly)) throw new HcdError(`--init starts a new run and cannot be combined with ${o.resume ? '--resume' : '--export-only'}`);
-      if (o.resume || o.exportOnly) {
-        if (!existsSync(ckpt)) throw new HcdError(`${o.resume ? '--resume' : '--export-only'}: no checkpoint at ${ckpt}`);
-        const loaded = await loadCheckpoint(ckpt);
-        cfg = loaded.config as TrainConfig;
-        state = loaded.state;
-      } else {
-        if (existsSync(ckpt)) throw new HcdError(`checkpoint ${ckpt} exists: pass --resume to continue it, or delete it to start over`);
-        state = initialState(cfg);
-        if (o.init) {
-          const from = resolve(o.init);
-          if (!existsSync(from)) throw new HcdError(`--init: no checkpoint or pair folder at ${from}`);
-          const src = await loadInitSource(from, await isDir(from));
-          const copied = initFrom(state, src);
-          if (copied.length === 0) throw new HcdError(`--init: no tensor of ${from} fits this run's networks (scale or architecture differ)`);
-          cfg.init = { checkpoint: relative(process.cwd(), from), step: src.step, ...(src.config ? { config: src.config } : {}), ...(src.lineage ? { lineage: src.lineage } : {}) };
-          note(`--init: ${copied.length} of ${state.params.size} tensors from ${from} (step ${src.step})`);
-        }
+    .action(async (o: TrainFlags) => {
+      const hooks = progressHooks(!!o.json);
+      let done;
+      try {
+        done = await trainJob(o, hooks);
+      } finally {
+        hooks.stop();
       }
-      if (!o.exportOnly) await runTraining(o, cfg, state, ckpt, threads, stopAfter);
-      const pair = exportPair(state.params, cfg.arch, basename(out), {
-        recipe: cfg.stillStage ? STILL_RECIPE : `hcd train: L1(U(C(Q(D(x)))), x) + lambda*${(cfg.guide ?? 'l1').toUpperCase()}(D(x), bicubic_down(x)); Q = 8-bit rounding (straight-through), ${cfg.chroma === '420' ? 'then the BT.709 4:2:0 chroma round trip, ' : cfg.chroma === 'mix' ? `then the BT.709 4:2:0 chroma round trip for ${Math.round(100 * (cfg.mix420 ?? MIX_420_PROB))} % of the samples, ` : ''}${cfg.rate ? `+ ${cfg.rate}*R(LR) (bit-cost proxy), ` : ''}C = ${cfg.codec === 'x264' ? `real x264 intra at a random CRF ${(cfg.crf ?? DEFAULT_CRF).join('-')} (straight-through)` : 'DCT-quantization JPEG proxy at random quality'}`,
-        guide: cfg.guide ?? 'l1',
-        learned: true,
-        trainer: 'src/train (onnxruntime-node + src/encoder/graph/autodiff)',
-        data: o.data.map((d) => basename(resolve(d))),
-        seed: cfg.seed,
-        steps: state.step,
-        scheduledSteps: cfg.steps,
-        batch: cfg.batch,
-        crop: cfg.crop,
-        lambda: cfg.lambda,
-        codec: cfg.codec === 'x264' ? { losslessProb: cfg.losslessProb, x264Crf: cfg.crf ?? DEFAULT_CRF } : { losslessProb: cfg.losslessProb, jpegQuality: [cfg.qualityMin, cfg.qualityMax] },
-        adam: cfg.adam,
-        ...(cfg.freezeDown ? { freezeDown: true } : {}),
-        ...(cfg.rate ? { rate: cfg.rate } : {}),
-        chroma: cfg.chroma ?? '444',
-        ...mixSettings(cfg),
-        // every stage that led here, this one last, so a later --init from the pair folder keeps the history
-        lineage: lineage(cfg, state.step),
-        validation: state.history.at(-1) ?? null,
-      });
-      await savePair(pair, out);
-      const summary = { event: 'done', output: out, steps: state.step, validation: state.history.at(-1) ?? null, params_down: pair.manifest.downscaler.params, params_up: pair.manifest.upscaler.params };
-      if (o.json) json(summary);
-      else note(`wrote ${out} (validation ${fmt(summary.validation?.psnr ?? NaN)} dB, LR ${fmt(summary.validation?.lrPsnr ?? NaN)} dB)`);
+      if (o.json) json(done);
+      else note(`wrote ${done.output} (validation ${fmt(done.validation?.psnr ?? NaN)} dB, LR ${fmt(done.validation?.lrPsnr ?? NaN)} dB)`);
     });
 }

@@ -16,6 +16,9 @@ import { packedToPlanar, planarToPacked } from '../../shared/image.js';
 import { createSession, ort, type ExecutionProvider } from '../graph/session.js';
 import { chainModels } from './compose.js';
 import type { HcdPair } from './nets.js';
+import { CODEC_LOOP_DEFAULTS, type CodecLoopOptions } from './options.js';
+
+export { CODEC_LOOP_DEFAULTS, type CodecLoopOptions };
 
 /**
  * Real encode + decode of a chunk of packed RGB8 LR frames, in order, as the viewer decodes
@@ -23,28 +26,6 @@ import type { HcdPair } from './nets.js';
  */
 export type Roundtrip = (frames: Uint8Array[]) => Promise<{ frames: Uint8Array[]; bytes: number }>;
 
-export interface CodecLoopOptions {
-  /** Gradient steps; the loop runs passes + 1 roundtrips (the last one scores the last step). */
-  passes: number;
-  /** RMS length of one step per value, in 8-bit levels. */
-  step: number;
-  /**
-   * RMS bound on the change against the starting LR per value, in 8-bit levels: the LR is also
-   * what clients without the upscaler show. 4 levels keep it at least 36 dB from the start (one
-   * step of 2 levels, the default, at least 42 dB).
-   */
-  radius: number;
-  /**
-   * dB of PSNR one doubling of the bitrate is worth, to weigh a pass's bits against its quality
-   * when choosing the pass to keep: score = PSNR - rateSlope * log2(bytes / bytes of pass 0).
-   * A step adds detail, and even under rate control x264 spends a few percent more on it; this
-   * keeps a pass only when its gain beats what those bits would buy anyway. 0 ignores the bits.
-   * x264 curves of the x2 renditions measured here rise 0.6-1 dB per doubling; 1 is the cautious end.
-   */
-  rateSlope: number;
-}
-
-export const CODEC_LOOP_DEFAULTS: CodecLoopOptions = { passes: 1, step: 2, radius: 4, rateSlope: 1 };
 
 export interface CodecLoopResult {
   frames: Uint8Array[];

@@ -2,6 +2,23 @@ import { cpus } from 'node:os';
 import { HcdError } from '../../shared/errors.js';
 import type { StepRule, StepSchedule } from './pgd.js';
 
+/** HCD iterations of the HR stage and of the LR stage: the one shape from the flag to PGD. */
+export type HcdIters = [hr: number, lr: number];
+
+/** 0,0 means no HCD: the pair's plain downscaler. */
+export const hcdActive = (iters: HcdIters | undefined): iters is HcdIters => !!iters && (iters[0] > 0 || iters[1] > 0);
+
+/**
+ * What video frames get unless told otherwise (bench/encode-settings.ts, docs/encoder.md). With
+ * the video step (VIDEO_HCD_OPTIONS: 40/255, one lane) one HR and two LR iterations keep about
+ * 90 % of the per-frame gain of full 15+15 HCD at about a sixth of its cost. The HR stage runs
+ * both networks and costs most; LR iterations only run the small upscaler.
+ */
+export const VIDEO_HCD_ITERS: HcdIters = [1, 2];
+
+/** Stills (`hcd image`, `hcd eval`): the paper's 15 + 15 with the official step. */
+export const STILL_HCD_ITERS: HcdIters = [15, 15];
+
 export interface HcdOptions {
   hrIters: number;
   lrIters: number;
@@ -46,6 +63,39 @@ export const L2_DEFAULTS: HcdOptions = {
   // (bench/hcd.ts, 1.35x on the 2-core box); results do not depend on it
   lanes: Math.min(2, cpus().length),
 };
+
+/**
+ * The video preset (`hcd encode`, `hcd compare`): on a few cores one lane with every thread beats
+ * tiles in parallel lanes, and a step of 40/255 (twice the official one) reaches the official
+ * eps-0.3 ball within 1-2 iterations. Every streamed frame is 4:2:0, so HCD optimizes through
+ * that conversion (chroma '420', see buildHcdGraphs): on RGB, most of its gain is colour detail
+ * that the conversion averages away.
+ */
+export const VIDEO_HCD_OPTIONS: Partial<HcdOptions> = { lanes: 1, alpha: 40 / 255, chroma: '420' };
+
+/** Codec-aware HCD's closed loop (codec-loop.ts), per chunk and LR rendition. */
+export interface CodecLoopOptions {
+  /** Gradient steps; the loop runs passes + 1 roundtrips (the last one scores the last step). */
+  passes: number;
+  /** RMS length of one step per value, in 8-bit levels. */
+  step: number;
+  /**
+   * RMS bound on the change against the starting LR per value, in 8-bit levels: the LR is also
+   * what clients without the upscaler show. 4 levels keep it at least 36 dB from the start (one
+   * step of 2 levels, the default, at least 42 dB).
+   */
+  radius: number;
+  /**
+   * dB of PSNR one doubling of the bitrate is worth, to weigh a pass's bits against its quality
+   * when choosing the pass to keep: score = PSNR - rateSlope * log2(bytes / bytes of pass 0).
+   * A step adds detail, and even under rate control x264 spends a few percent more on it; this
+   * keeps a pass only when its gain beats what those bits would buy anyway. 0 ignores the bits.
+   * x264 curves of the x2 renditions measured here rise 0.6-1 dB per doubling; 1 is the cautious end.
+   */
+  rateSlope: number;
+}
+
+export const CODEC_LOOP_DEFAULTS: CodecLoopOptions = { passes: 1, step: 2, radius: 4, rateSlope: 1 };
 
 /** Step rules other than the official L2 need their own scale of eps and alpha. */
 const RULE_DEFAULTS: Record<StepRule, Pick<HcdOptions, 'eps' | 'alpha'>> = {

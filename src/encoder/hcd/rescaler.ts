@@ -3,17 +3,8 @@ import { imageToTensor, tensorToImage, type RgbImage } from '../../shared/image.
 import type { FrameRescaler, RescaleContext, RescalerOptions } from '../pairs/runtime.js';
 import { Hcd, type WarmState } from './hcd.js';
 import type { HcdPair } from './nets.js';
-import type { HcdOptions } from './options.js';
+import { VIDEO_HCD_OPTIONS, type HcdOptions } from './options.js';
 
-/**
- * What `hcd encode` frames get unless told otherwise (bench/encode-settings.ts, docs/encoder.md):
- * on a few cores one lane with every thread beats tiles in parallel lanes, and a step of 40/255
- * (twice the official one) reaches the official eps-0.3 ball within 1-2 iterations, so 1 HR + 2 LR
- * iterations keep about 90 % of the per-frame gain of full 15+15 HCD. Every streamed frame is
- * 4:2:0, so HCD optimizes through that conversion (chroma '420', see buildHcdGraphs): on RGB,
- * most of its gain is colour detail that the conversion averages away.
- */
-export const VIDEO_HCD_OPTIONS: Partial<HcdOptions> = { lanes: 1, alpha: 40 / 255, chroma: '420' };
 
 export interface HcdRescalerOptions extends RescalerOptions {
   /** Everything else of the method (eps, alpha, rule, tile, seed...). */
@@ -74,9 +65,4 @@ export class HcdRescaler implements FrameRescaler {
   async close(): Promise<void> {
     await this.hcd.close();
   }
-}
-
-/** The factory src/encoder/pipeline/rescaler.ts looks for. */
-export async function createHcdRescaler(pair: HcdPair, opts: HcdRescalerOptions): Promise<FrameRescaler> {
-  return HcdRescaler.create(pair, opts);
 }

@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync
 import { join, resolve } from 'node:path';
 import { HcdError } from '../../shared/errors.js';
 import { writeAtomic } from '../media/files.js';
+import type { RenditionInfo } from '../media/measure.js';
 
 export interface Rendition {
   /** Folder name and playlist name: lr-150k, src-800k. */
@@ -37,12 +38,6 @@ export interface ChunkRecord {
   bytes: Record<string, number>;
 }
 
-export interface RenditionInfo {
-  codecs: string;
-  width: number;
-  height: number;
-  frameRate: number;
-}
 
 /** Progress on disk, rewritten atomically after every finished chunk. */
 export interface EncodeState {
@@ -115,8 +110,4 @@ export function prepareOutdir(dir: string, job: Job, opts: { resume: boolean; fo
 
 export function writeState(dir: string, state: EncodeState): void {
   writeAtomic(join(dir, STATE_FILE), `${JSON.stringify(state)}\n`);
-}
-
-export function stateExists(dir: string): boolean {
-  return existsSync(join(dir, STATE_FILE));
 }

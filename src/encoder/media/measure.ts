@@ -1,6 +1,13 @@
 import { probe } from './ffmpeg.js';
-import type { RenditionInfo } from '../job/state.js';
 import { AAC_LC, avcCodecString } from './codecs.js';
+
+/** What a player needs to know of a rendition, measured from its files. */
+export interface RenditionInfo {
+  codecs: string;
+  width: number;
+  height: number;
+  frameRate: number;
+}
 
 /** RESOLUTION, FRAME-RATE and CODECS of a rendition, read from one of its segments. */
 export async function measureSegment(segment: string): Promise<RenditionInfo> {

@@ -3,9 +3,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFfmpeg } from './ffmpeg.js';
 import { ffmpegWithFrames, RGB_TO_MEASURED, YUV709_TO_RGB } from './pipe.js';
-import type { QualityScores } from '../../compare/types.js';
 
-export type { QualityScores };
+/**
+ * Quality at source size after the display upscaler. PSNRs are means over frames of per-frame
+ * PSNR (dB, capped at 100 for identical frames); psnr_yuv is (6 Y + U + V) / 8, the JCT-VC
+ * weighting; SSIM is ffmpeg's filter on Y and on all planes; VMAF is null when no model was
+ * available (never estimated).
+ */
+export interface QualityScores {
+  frames: number;
+  psnr_y: number;
+  psnr_u: number;
+  psnr_v: number;
+  psnr_yuv: number;
+  ssim_y: number;
+  ssim_all: number;
+  vmaf: number | null;
+}
 
 /** Per-frame PSNR is capped here so one identical frame cannot make the mean infinite. */
 export const PSNR_CAP = 100;

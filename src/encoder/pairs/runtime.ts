@@ -91,27 +91,3 @@ export class PairRescaler implements FrameRescaler {
     await this.session.release();
   }
 }
-
-/** What src/encoder/hcd/ is expected to export for the seam below. */
-export type HcdRescalerFactory = (pair: RescalingPair, opts: RescalerOptions) => Promise<FrameRescaler>;
-
-/**
- * The one place that picks a rescaler. `opts.hcd` selects HCD, which lives in src/encoder/hcd/
- * (module `rescaler.js` exporting `createHcdRescaler`); it is imported by a computed name so
- * that the encoder builds and runs whether or not HCD is present.
- */
-export async function createRescaler(pair: RescalingPair, opts: RescalerOptions = {}): Promise<FrameRescaler> {
-  const wantHcd = !!opts.hcd && (opts.hcd.hrIters > 0 || opts.hcd.lrIters > 0);
-  if (!wantHcd) return PairRescaler.create(pair, opts);
-  const spec = '../hcd/rescaler.js';
-  let factory: HcdRescalerFactory | undefined;
-  try {
-    factory = ((await import(/* @vite-ignore */ spec)) as { createHcdRescaler?: HcdRescalerFactory }).createHcdRescaler;
-  } catch {
-    factory = undefined;
-  }
-  if (!factory) throw new HcdError('HCD is not available in this build (src/encoder/hcd/rescaler.ts exports no createHcdRescaler)');
-  const r = await factory(pair, opts);
-  if (r.scale !== pair.manifest.scale) throw new HcdError(`HCD rescaler scale ${r.scale} does not match model scale ${pair.manifest.scale}`);
-  return r;
-}

@@ -1,0 +1,72 @@
+/**
+ * The layer rules: folders follow the data flow, and imports point down the layers only.
+ * A layer may import itself and the layers in its `may` list; nothing else under src/.
+ */
+const path = {
+  shared: '^src/shared/',
+  config: '^src/config[.]ts$',
+  media: '^src/encoder/media/',
+  graph: '^src/encoder/graph/',
+  pairs: '^src/encoder/pairs/',
+  hcd: '^src/encoder/hcd/',
+  job: '^src/encoder/job/',
+  compare: '^src/compare/',
+  train: '^src/train/',
+  server: '^src/server/',
+  player: '^src/player/',
+};
+const encoder = ['media', 'graph', 'pairs', 'hcd', 'job'];
+const may = {
+  shared: [],
+  config: ['shared'],
+  media: ['shared', 'config'],
+  graph: ['shared', 'config'],
+  pairs: ['shared', 'config', 'media', 'graph'],
+  hcd: ['shared', 'config', 'media', 'graph', 'pairs'],
+  job: ['shared', 'config', 'media', 'graph', 'pairs', 'hcd'],
+  compare: ['shared', 'config', ...encoder],
+  train: ['shared', 'config', 'media', 'graph', 'pairs', 'hcd'],
+  server: ['shared', 'config'],
+  player: ['shared'],
+};
+
+const layerRules = Object.entries(may).map(([layer, below]) => ({
+  name: `${layer}-imports-down-only`,
+  comment: `${layer} may import ${below.length ? below.join(', ') : 'nothing else in src/'} (and itself)`,
+  severity: 'error',
+  from: { path: path[layer] },
+  to: { path: '^src/', pathNot: [path[layer], ...below.map((b) => path[b])] },
+}));
+
+module.exports = {
+  forbidden: [
+    ...layerRules,
+    {
+      name: 'no-cycles',
+      comment: 'modules form no import cycle, type-only imports included',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'browser-safe',
+      comment: 'src/shared and the player run in the browser: no Node built-ins (the player build script excepted)',
+      severity: 'error',
+      from: { path: '^src/(shared|player)/', pathNot: '^src/player/build[.]ts$' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'not-to-tests-or-benches',
+      comment: 'product code never imports tests or benchmarks',
+      severity: 'error',
+      from: { path: '^(src|samples)/' },
+      to: { path: '^(test|bench)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

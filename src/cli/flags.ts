@@ -1,0 +1,85 @@
+/**
+ * Every flag value the command line parses, once: each turns a string into a config field or
+ * throws one HcdError line that names the flag. Defaults are not here: src/config.ts has them.
+ */
+import { HcdError } from '../shared/errors.js';
+import type { CodecLoopOptions, HcdIters } from '../encoder/hcd/options.js';
+
+/** "150k", "1.5M", "800000" -> bits/s. */
+export function parseBitrate(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(s.trim());
+  if (!m) throw new HcdError(`bad bitrate '${s}': use e.g. 150k, 1.5M or 800000`);
+  const v = Number(m[1]) * (m[2].toLowerCase() === 'k' ? 1e3 : m[2].toLowerCase() === 'm' ? 1e6 : 1);
+  if (!(v >= 1000)) throw new HcdError(`bitrate '${s}' is too low`);
+  return Math.round(v);
+}
+
+/** A comma-separated list of bitrates; '' for none. */
+export function parseBitrates(s: string): number[] {
+  return s.trim() === '' ? [] : s.split(',').map(parseBitrate);
+}
+
+/** Bits/s back to the flag's spelling, for help texts: 150000 -> "150k". */
+export function formatBitrates(bs: readonly number[]): string {
+  return bs.map((b) => (b % 1_000_000 === 0 ? `${b / 1_000_000}M` : b % 1000 === 0 ? `${b / 1000}k` : String(b))).join(',');
+}
+
+/** `--hcd-iters HR,LR`, the same on every command that runs HCD. */
+export function parseIters(v: string): HcdIters {
+  const parts = v.split(',').map((x) => Number(x.trim()));
+  if (parts.length !== 2 || parts.some((n) => !Number.isInteger(n) || n < 0)) throw new HcdError(`--hcd-iters wants two integers >= 0 as HR,LR, got '${v}'`);
+  return [parts[0], parts[1]];
+}
+
+/**
+ * `--codec-loop PASSES,STEP,RADIUS[,SLOPE]`: closed-loop passes; step and radius in RMS 8-bit
+ * levels; SLOPE the dB one doubling of bitrate is worth when a pass is chosen (0: ignore bits).
+ * Without SLOPE the default slope applies.
+ */
+export function parseCodecLoop(v: string): Partial<CodecLoopOptions> {
+  const parts = v.split(',').map((x) => Number(x.trim()));
+  const [passes, step, radius, rateSlope] = parts;
+  if (parts.length < 3 || parts.length > 4 || !Number.isInteger(passes) || passes < 0 || !(step > 0) || !(radius >= 0) || !(rateSlope === undefined || rateSlope >= 0)) {
+    throw new HcdError(`--codec-loop wants PASSES,STEP,RADIUS[,SLOPE] (an integer >= 0, then step > 0 and radius >= 0 in 8-bit levels, then dB per doubling >= 0), got '${v}'`);
+  }
+  return rateSlope === undefined ? { passes, step, radius } : { passes, step, radius, rateSlope };
+}
+
+export function formatCodecLoop(o: CodecLoopOptions): string {
+  return `${o.passes},${o.step},${o.radius},${o.rateSlope}`;
+}
+
+/** `--crf`: at least two distinct integers 0-51. */
+export function parseCrfs(v: string): number[] {
+  const crfs = v.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (crfs.length < 2 || crfs.some((c) => !Number.isInteger(c) || c < 0 || c > 51)) throw new HcdError(`--crf wants at least two integers 0-51 separated by commas, got '${v}'`);
+  if (new Set(crfs).size !== crfs.length) throw new HcdError(`--crf has a repeated value: '${v}'`);
+  return crfs;
+}
+
+/** `--hull-crf`: CRFs 0-51, possibly none ('' or 'none'). */
+export function parseHullCrfs(v: string): number[] {
+  if (v.trim() === '' || v.trim() === 'none') return [];
+  const crfs = v.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (crfs.some((c) => !Number.isInteger(c) || c < 0 || c > 51)) throw new HcdError(`--hull-crf wants integers 0-51 separated by commas (or 'none'), got '${v}'`);
+  return crfs;
+}
+
+/** A number flag, for commander's parse argument: `--name` must be a finite number. */
+export const num = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new HcdError(`--${name} must be a number (got '${v}')`);
+  return n;
+};
+
+export function positive(name: string, v: string, integer = false): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new HcdError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got '${v}'`);
+  return n;
+}
+
+export function nonNegative(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new HcdError(`--${name} must be a number >= 0, got '${v}'`);
+  return n;
+}

@@ -1,0 +1,154 @@
+/**
+ * The options of the jobs the command line starts, the way hls.js keeps its config: one typed
+ * object per job, one defaults table, and one resolve() per job that fills in the defaults and
+ * checks the fields against each other. The CLI turns flags into these fields and nothing else;
+ * the library never sees a flag. HCD's own defaults (step sizes, presets, iterations) live in
+ * src/encoder/hcd/options.ts and are read from there.
+ */
+import { HcdError } from './shared/errors.js';
+import type { ExecutionProvider } from './encoder/graph/session.js';
+import { CODEC_LOOP_DEFAULTS, STILL_HCD_ITERS, VIDEO_HCD_ITERS, type CodecLoopOptions, type HcdIters } from './encoder/hcd/options.js';
+import { defaultModelId } from './encoder/pairs/load.js';
+
+export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'] as const;
+export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'cuda', 'webgpu'];
+
+/** `hcd encode`: frames → rescaler → x264 → HLS ladder. */
+export interface EncodeConfig {
+  input: string;
+  outdir: string;
+  /** Rescaling pair id or path (src/encoder/pairs). */
+  model: string;
+  /** Seconds of source to encode; all when absent. */
+  seconds?: number;
+  /** Segment length in seconds; every segment is one closed GOP and one resumable chunk. */
+  segment: number;
+  /** LR rendition video bitrates (bits/s), upscaled by the player. */
+  renditions: number[];
+  /** Source-resolution rendition bitrates (bits/s), for players without the upscaler. */
+  sourceRenditions: number[];
+  /** Codec-aware HCD: each LR rendition re-optimized through its own x264 encode. */
+  codecAware: boolean;
+  /** The closed loop of codec-aware HCD (read only when codecAware). */
+  codecLoop: CodecLoopOptions;
+  /** HCD iterations; 0,0 is the pair's plain downscaler. */
+  hcdIters: HcdIters;
+  ep: ExecutionProvider;
+  preset: string;
+  /** AAC bitrate (bits/s) of the one audio track. */
+  audioBitrate: number;
+  resume: boolean;
+  force: boolean;
+}
+
+/** `hcd compare`: rate-distortion curves of pipelines A-E after the real codec. */
+export interface CompareConfig {
+  /** x264 CRFs every pipeline is encoded at. */
+  crfs: number[];
+  /** Extra CRFs for the conventional pipelines, so the hull reaches the learned pipelines' low qualities. */
+  hullCrfs: number[];
+  pipelines: string[];
+  /** Downscale factor of the low-resolution pipelines. */
+  scale: number;
+  /** Seconds into the input to start from. */
+  start: number;
+  preset: string;
+  /** x264/ffmpeg threads, fixed so that runs repeat. */
+  threads: number;
+  hcdIters: HcdIters;
+  codecLoop: CodecLoopOptions;
+}
+
+/** The one defaults table. */
+export const DEFAULTS = {
+  encode: {
+    segment: 4,
+    renditions: [150_000, 300_000, 600_000],
+    sourceRenditions: [800_000, 1_600_000],
+    codecAware: false,
+    codecLoop: CODEC_LOOP_DEFAULTS,
+    hcdIters: VIDEO_HCD_ITERS,
+    ep: 'cpu' as ExecutionProvider,
+    preset: 'medium',
+    audioBitrate: 64_000,
+    resume: false,
+    force: false,
+  },
+  /** `hcd demo`: the encode above, sized for a few minutes on a 2-core CPU, into a folder of its own. */
+  demo: {
+    output: 'out/demo',
+    segment: 2,
+    sourceRenditions: [800_000],
+    /** Seconds of a user's own input (the bundled sample is encoded whole). */
+    inputSeconds: 10,
+    port: 8080,
+    host: '127.0.0.1',
+  },
+  compare: {
+    crfs: [22, 26, 30, 34, 38],
+    hullCrfs: [42, 46, 51],
+    pipelines: ['A', 'B'],
+    scale: 2,
+    start: 0,
+    preset: 'medium',
+    threads: 2,
+    hcdIters: VIDEO_HCD_ITERS,
+    codecLoop: CODEC_LOOP_DEFAULTS,
+  },
+  /** `hcd image`, `hcd eval`. */
+  still: { hcdIters: STILL_HCD_ITERS },
+} as const;
+
+/** What a caller gives an encode: input and output, any other field (the loop's fields one by one). */
+export type EncodeInput = Partial<Omit<EncodeConfig, 'codecLoop'>> & Pick<EncodeConfig, 'input' | 'outdir'> & { codecLoop?: Partial<CodecLoopOptions> };
+export type CompareInput = Partial<Omit<CompareConfig, 'codecLoop'>> & { codecLoop?: Partial<CodecLoopOptions> };
+
+const defined = <T extends object>(p: T): Partial<T> => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** Every field an encode reads, from what the caller gave; one line for the first field that is wrong. */
+export function resolveEncodeConfig(given: EncodeInput): EncodeConfig {
+  const g = defined(given);
+  if (g.codecLoop !== undefined && !g.codecAware) throw new HcdError('--codec-loop needs --codec-aware');
+  const c: EncodeConfig = {
+    ...DEFAULTS.encode,
+    renditions: [...DEFAULTS.encode.renditions],
+    sourceRenditions: [...DEFAULTS.encode.sourceRenditions],
+    hcdIters: [...DEFAULTS.encode.hcdIters],
+    model: g.model ?? defaultModelId(),
+    ...g,
+    codecLoop: { ...CODEC_LOOP_DEFAULTS, ...g.codecLoop },
+  } as EncodeConfig;
+  if (!(c.segment > 0)) throw new HcdError(`segment length must be positive, got ${c.segment}`);
+  if (c.seconds !== undefined && !(c.seconds > 0)) throw new HcdError(`--seconds must be positive, got ${c.seconds}`);
+  if (c.renditions.length === 0) throw new HcdError('at least one LR rendition is needed');
+  for (const b of [...c.renditions, ...c.sourceRenditions]) if (!(b > 0)) throw new HcdError(`bad bitrate ${b}`);
+  if (!EXECUTION_PROVIDERS.includes(c.ep)) throw new HcdError(`bad --ep '${c.ep}': use ${EXECUTION_PROVIDERS.join(', ')}`);
+  if (!(X264_PRESETS as readonly string[]).includes(c.preset)) throw new HcdError(`bad --preset '${c.preset}': use one of ${X264_PRESETS.join(', ')}`);
+  checkIters(c.hcdIters);
+  return c;
+}
+
+/** Every field a comparison reads; `scale` and `hcdIters` may come from an encode output folder. */
+export function resolveCompareConfig(given: CompareInput): CompareConfig {
+  const g = defined(given);
+  const c: CompareConfig = {
+    ...DEFAULTS.compare,
+    crfs: [...DEFAULTS.compare.crfs],
+    hullCrfs: [...DEFAULTS.compare.hullCrfs],
+    pipelines: [...DEFAULTS.compare.pipelines],
+    hcdIters: [...DEFAULTS.compare.hcdIters],
+    ...g,
+    codecLoop: { ...CODEC_LOOP_DEFAULTS, ...g.codecLoop },
+  };
+  if (c.crfs.length < 2) throw new HcdError('give at least two CRF values, a BD-rate needs a curve');
+  if (c.pipelines.length === 0) throw new HcdError('no pipelines to compare');
+  if (!Number.isInteger(c.scale) || c.scale < 1) throw new HcdError(`--scale must be a positive integer, got '${c.scale}'`);
+  if (!(c.start >= 0)) throw new HcdError(`--start must be a number >= 0, got ${c.start}`);
+  if (!(X264_PRESETS as readonly string[]).includes(c.preset)) throw new HcdError(`bad --preset '${c.preset}': use one of ${X264_PRESETS.join(', ')}`);
+  checkIters(c.hcdIters);
+  return c;
+}
+
+function checkIters(it: HcdIters): void {
+  if (it.length !== 2 || it.some((n) => !Number.isInteger(n) || n < 0)) throw new HcdError(`--hcd-iters wants two integers >= 0 as HR,LR, got '${it.join(',')}'`);
+}

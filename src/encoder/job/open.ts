@@ -1,0 +1,127 @@
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { HcdError } from '../../shared/errors.js';
+import type { EncodeConfig } from '../../config.js';
+import { hcdActive } from '../hcd/options.js';
+import { CodecLoop } from '../hcd/codec-loop.js';
+import { fitToScale, probeSource, type FrameGeometry, type SourceInfo } from '../media/probe.js';
+import { checkPairScale, loadPair, type RescalingPair } from '../pairs/load.js';
+import type { FrameRescaler } from '../pairs/runtime.js';
+import { FlickerMeter } from './flicker.js';
+import { createRescaler } from './rescalers.js';
+import { describeInput, prepareOutdir, type EncodeState, type Job, type Rendition } from './state.js';
+import { writeUpscaler } from './upscaler.js';
+
+/** What tests may hand in instead of loading: a pair, or a whole rescaler. */
+export interface EncodeDeps {
+  pair?: RescalingPair;
+  rescaler?: FrameRescaler;
+}
+
+/** An encode whose OUTDIR is claimed and whose sessions are open: everything the frame loop reads. */
+export interface OpenJob {
+  cfg: EncodeConfig;
+  src: SourceInfo;
+  pair: RescalingPair;
+  /** The HR frame after cropping to a multiple of 2 x scale, and the LR frame. */
+  geo: FrameGeometry;
+  lr: { width: number; height: number };
+  renditions: Rendition[];
+  state: EncodeState;
+  out: string;
+  /** OUTDIR/.work: per-chunk temporaries, removed at the end. */
+  work: string;
+  /** Frames per GOP (= per segment and per chunk). */
+  gop: number;
+  /** Frames the run should read: the container's count, capped by --seconds (Infinity when unknown). */
+  expected: number;
+  rescaler: FrameRescaler;
+  loop?: CodecLoop;
+  flicker?: FlickerMeter;
+}
+
+export function renditionName(kind: 'lr' | 'src', bitrate: number): string {
+  return `${kind}-${bitrate % 1000 === 0 ? `${bitrate / 1000}k` : bitrate}`;
+}
+
+function renditionsOf(cfg: EncodeConfig): Rendition[] {
+  const sorted = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
+  return [
+    ...sorted(cfg.renditions).map((b) => ({ name: renditionName('lr', b), kind: 'lr' as const, bitrate: b })),
+    ...sorted(cfg.sourceRenditions).map((b) => ({ name: renditionName('src', b), kind: 'src' as const, bitrate: b })),
+  ];
+}
+
+/** Everything that decides the output bytes, as job.json records it. */
+function jobRecord(cfg: EncodeConfig, model: string, renditions: Rendition[]): Job {
+  const options: Job['options'] = {
+    seconds: cfg.seconds ?? null,
+    segment: cfg.segment,
+    renditions,
+    codecAware: cfg.codecAware,
+    ...(cfg.codecAware ? { codecLoop: cfg.codecLoop } : {}),
+    hcdIters: hcdActive(cfg.hcdIters) ? cfg.hcdIters : null,
+    preset: cfg.preset,
+    audioBitrate: cfg.audioBitrate,
+  };
+  return { version: 1, input: describeInput(cfg.input), model, options };
+}
+
+async function loadCheckedPair(cfg: EncodeConfig, src: SourceInfo, deps: EncodeDeps) {
+  const pair = deps.pair ?? (await loadPair(cfg.model));
+  const scale = pair.manifest.scale;
+  await checkPairScale(pair);
+  const geo = fitToScale(src.width, src.height, scale);
+  const lr = { width: geo.width / scale, height: geo.height / scale };
+  const min = pair.manifest.minLrSize;
+  if (lr.width < min || lr.height < min) {
+    throw new HcdError(`frame ${src.width}x${src.height} is too small for model '${pair.manifest.id}': the LR frame would be ${lr.width}x${lr.height}, the model needs at least ${min} per side`);
+  }
+  return { pair, geo, lr };
+}
+
+/** Work files and half-renamed segments of a chunk that was never recorded (it will be redone). */
+export function removeLeftovers(out: string, work: string, renditions: Rendition[]): void {
+  rmSync(work, { recursive: true, force: true });
+  for (const r of renditions) {
+    const dir = join(out, r.name);
+    if (existsSync(dir)) for (const f of readdirSync(dir)) if (f.endsWith('.tmp')) rmSync(join(dir, f), { force: true });
+  }
+}
+
+/**
+ * Checks everything that can be refused before OUTDIR is touched, then opens the sessions and
+ * claims OUTDIR. On any failure the sessions opened so far are closed again.
+ */
+export async function openJob(cfg: EncodeConfig, onWarning: ((m: string) => void) | undefined, deps: EncodeDeps): Promise<OpenJob> {
+  const src = await probeSource(cfg.input);
+  const { pair, geo, lr } = await loadCheckedPair(cfg, src, deps);
+  const renditions = renditionsOf(cfg);
+  const job = jobRecord(cfg, pair.manifest.id, renditions);
+  const rescaler = deps.rescaler ?? (await createRescaler(pair, { ep: cfg.ep, onWarning, hcdIters: cfg.hcdIters }));
+  let loop: CodecLoop | undefined;
+  let flicker: FlickerMeter | undefined;
+  try {
+    if (rescaler.scale !== pair.manifest.scale) throw new HcdError(`rescaler scale ${rescaler.scale} does not match model scale ${pair.manifest.scale} (mismatched scale)`);
+    if (cfg.codecAware) loop = await CodecLoop.create(pair, { ep: cfg.ep });
+    flicker = await FlickerMeter.create(pair, { ep: cfg.ep });
+    const state = prepareOutdir(cfg.outdir, job, { resume: cfg.resume, force: cfg.force });
+    const work = join(cfg.outdir, '.work');
+    removeLeftovers(cfg.outdir, work, renditions);
+    mkdirSync(work, { recursive: true });
+    writeUpscaler(cfg.outdir, pair);
+    const fps = src.fpsNum / src.fpsDen;
+    const maxFrames = cfg.seconds !== undefined ? Math.max(1, Math.round(cfg.seconds * fps)) : Infinity;
+    const gop = Math.max(1, Math.round(cfg.segment * fps));
+    return { cfg, src, pair, geo, lr, renditions, state, out: cfg.outdir, work, gop, expected: Math.min(src.frames || Infinity, maxFrames), rescaler, loop, flicker };
+  } catch (e) {
+    await closeSessions({ rescaler, loop, flicker });
+    throw e;
+  }
+}
+
+export async function closeSessions(j: Pick<OpenJob, 'rescaler' | 'loop' | 'flicker'>): Promise<void> {
+  await j.rescaler.close();
+  await j.loop?.close();
+  await j.flicker?.close();
+}
