@@ -118,6 +118,35 @@ describe.skipIf(!!missing)('HcdUpscaler in headless Chromium (WASM)', () => {
     await page.close();
   });
 
+  it('three LR levels of one size: stats name the level playing, and only its own model upscales it', async () => {
+    const { page, errors } = await h.openPage();
+    await page.evaluate((src) => (window as unknown as { hcdStart(o: object): Promise<boolean> }).hcdStart({ src, level: 1, backend: 'wasm' }), h.fx.masterSameSize);
+    const state = () =>
+      page.evaluate(() => {
+        const up = (window as unknown as { up: { stats: { level: number; upscaledFrames: number }; drawCount: number; lastDraw?: { kind: string; width: number } } }).up;
+        return { level: up.stats.level, upscaled: up.stats.upscaledFrames, draws: up.drawCount, kind: up.lastDraw?.kind, width: up.lastDraw?.width };
+      });
+    // level 1 is made for the session's model
+    await page.waitForFunction(() => (window as unknown as { up: { lastDraw?: { kind: string } } }).up.lastDraw?.kind === 'neural', undefined, { timeout: 60_000 });
+    expect(await state()).toMatchObject({ level: 1, kind: 'neural', width: 640 });
+
+    // level 2 has the same size but names another model: bilinear, reported as level 2
+    await page.evaluate(async () => {
+      (window as unknown as { hls: { currentLevel: number } }).hls.currentLevel = 2;
+      const v = document.querySelector('video')!;
+      if (v.paused) await v.play();
+    });
+    await page.waitForFunction(() => {
+      const up = (window as unknown as { up: { stats: { level: number }; lastDraw?: { kind: string } } }).up;
+      return up.stats.level === 2 && up.lastDraw?.kind === 'bilinear';
+    }, undefined, { timeout: 60_000 });
+    const at2 = await state();
+    await page.waitForFunction((n) => (window as unknown as { up: { drawCount: number } }).up.drawCount > n + 10, at2.draws, { timeout: 60_000 });
+    expect(await state()).toMatchObject({ level: 2, kind: 'bilinear', width: 640, upscaled: at2.upscaled });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('switching levels resizes the canvas; destroy() stops drawing and removes every listener', async () => {
     const { page, errors } = await h.openPage();
     await page.evaluate(() => (window as unknown as { hcdStart(o: object): Promise<boolean> }).hcdStart({ src: '/master.m3u8', level: 0, backend: 'wasm' }));

@@ -1,7 +1,8 @@
 /**
  * A small HLS output following the encoder's contract (src/shared/hls.ts), made from the sample
  * clip: an LR level 320x180 marked X-UPSCALE=2 and a source level 480x270, an UpscalerManifest
- * and a tiny x2 ONNX upscaler, plus a second master playlist whose manifest URL is missing.
+ * and a tiny x2 ONNX upscaler, plus master playlists whose manifest URL is missing, whose LR
+ * level is made for another model, and with three LR levels of one size.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ export interface Fixture {
   dir: string;
   master: string;
   master404: string;
+  /** Levels 0-2: the LR stream at 320x180 three times, only level 1 made for the fixture's model; 3: the source level. */
+  masterSameSize: string;
   lrMp4: string;
   /** The LR level as a plain MP4, for HcdUpscaler.attach without hls.js. */
   lrUrl: string;
@@ -91,20 +94,27 @@ export async function makeFixture(dir: string): Promise<Fixture> {
 
   const lrCodec = await codecOf(lrMp4);
   const srcCodec = await codecOf(srcMp4);
-  const master = (manifestUri: string, modelId = 'test-x2') =>
+  // the same LR stream as a level made for `modelId`
+  const lrLevel = (modelId: string, bandwidth = 400000, uri = 'lr/index.m3u8') => [
+    `#EXT-X-STREAM-INF:BANDWIDTH=${bandwidth},RESOLUTION=320x180,CODECS="${lrCodec}",FRAME-RATE=24.000,${ATTR_UPSCALE}=2,${ATTR_MODEL}="${modelId}"`,
+    uri,
+  ];
+  const master = (manifestUri: string, lrLevels = [lrLevel('test-x2')]) =>
     [
       '#EXTM3U',
       '#EXT-X-VERSION:3',
       `#EXT-X-SESSION-DATA:DATA-ID="${SESSION_DATA_ID}",URI="${manifestUri}"`,
-      `#EXT-X-STREAM-INF:BANDWIDTH=400000,RESOLUTION=320x180,CODECS="${lrCodec}",FRAME-RATE=24.000,${ATTR_UPSCALE}=2,${ATTR_MODEL}="${modelId}"`,
-      'lr/index.m3u8',
+      ...lrLevels.flat(),
       `#EXT-X-STREAM-INF:BANDWIDTH=900000,RESOLUTION=480x270,CODECS="${srcCodec}",FRAME-RATE=24.000`,
       'src/index.m3u8',
       '',
     ].join('\n');
   writeFileSync(join(dir, 'master.m3u8'), master('upscaler/manifest.json'));
   writeFileSync(join(dir, 'master-404.m3u8'), master('upscaler/missing.json'));
-  writeFileSync(join(dir, 'master-other.m3u8'), master('upscaler/manifest.json', 'another-model'));
+  writeFileSync(join(dir, 'master-other.m3u8'), master('upscaler/manifest.json', [lrLevel('another-model')]));
+  // distinct bandwidths keep hls.js from merging the three as redundant streams, and order them
+  const sameSize = ['another-model', 'test-x2', 'third-model'].map((id, i) => lrLevel(id, 300000 + 100000 * i, `lr/index.m3u8?v=${i}`));
+  writeFileSync(join(dir, 'master-same-size.m3u8'), master('upscaler/manifest.json', sameSize));
   writeFileSync(join(dir, 'index.html'), PLAYER_PAGE);
-  return { dir, master: '/master.m3u8', master404: '/master-404.m3u8', lrMp4, lrUrl: '/lr.mp4', heavyManifest: '/upscaler/heavy.json', lr, fps, modelBytes: model.bytes };
+  return { dir, master: '/master.m3u8', master404: '/master-404.m3u8', masterSameSize: '/master-same-size.m3u8', lrMp4, lrUrl: '/lr.mp4', heavyManifest: '/upscaler/heavy.json', lr, fps, modelBytes: model.bytes };
 }

@@ -1,0 +1,120 @@
+import type { GpuBuffer, GpuPart } from './gpu.js';
+import type { FrameLevel } from './levels.js';
+import type { ModelInfo } from './model.js';
+import type { SessionPool } from './sessions.js';
+import { planTiles, runTiled, runTiles, type Tile } from './tiling.js';
+import type { Ort, OrtTensor } from './types.js';
+
+/** The input tensor and tile plan of one LR frame size, reused from frame to frame. */
+export interface FrameInput {
+  w: number;
+  h: number;
+  input: Float32Array;
+  tiles: Tile[];
+  /** The CPU path's stitched output (tiled frames only). */
+  output?: Float32Array;
+}
+
+/** One frame's network output: tiles still on the GPU, or the frame's planar floats. */
+export interface Inference {
+  parts?: GpuPart[];
+  planar?: Float32Array;
+  /** Whether every run had a session with fixed input shapes. */
+  fixedShape: boolean;
+  /** Frees GPU outputs; call once they are drawn. */
+  dispose(): void;
+}
+
+/** Something that can wait for the GPU's queued work (the WebGPU presenter). */
+export interface GpuQueue {
+  done(): Promise<void>;
+}
+
+type RunTensor = (x: Float32Array, tw: number, th: number) => Promise<OrtTensor>;
+
+/**
+ * Runs frames through one loaded model and its sessions. Immutable once made, so a frame that
+ * started on it finishes on it even if the player falls back meanwhile.
+ */
+export class Runner {
+  private frame?: FrameInput;
+
+  constructor(
+    private readonly ort: Ort,
+    readonly model: ModelInfo,
+    private readonly pool: SessionPool,
+    /** CommonOptions.tile. */
+    private readonly tile?: number,
+  ) {}
+
+  /** Whether frames of this level are for this model: a level made for another gets bilinear, not wrong output. */
+  accepts(level: FrameLevel): boolean {
+    return this.model.scale === level.scale && (!level.model || level.model === this.model.id);
+  }
+
+  inputFor(w: number, h: number): FrameInput {
+    const f = this.frame;
+    if (f && f.w === w && f.h === h) return f;
+    const side = this.tile ?? (w * h > 960 * 540 ? 480 : 0);
+    const r = this.model.receptiveRadius;
+    const tiles = planTiles(w, h, side > 0 ? side : Math.max(w, h), r);
+    this.frame = { w, h, input: new Float32Array(3 * w * h), tiles };
+    return this.frame;
+  }
+
+  /** Runs every tile of `f`; with `gpu`, outputs stay on the GPU for the presenter. */
+  async infer(f: FrameInput, gpu?: GpuQueue): Promise<Inference> {
+    const outputs: OrtTensor[] = [];
+    const res: Inference = { fixedShape: true, dispose: () => outputs.forEach((y) => y.dispose()) };
+    const run: RunTensor = async (x, tw, th) => {
+      const { session, fixed } = await this.pool.get(tw, th);
+      res.fixedShape &&= fixed;
+      // the proxy worker takes ownership of (detaches) the input's buffer: give it a copy, not ours
+      const input = this.ort.env.wasm.proxy ? x.slice() : x;
+      const out = await session.run({ [this.model.input]: new this.ort.Tensor('float32', input, [1, 3, th, tw]) });
+      return out[this.model.output] as OrtTensor;
+    };
+    try {
+      if (gpu) res.parts = await this.onGpu(f, run, outputs, gpu);
+      else res.planar = await this.downloaded(f, run);
+      return res;
+    } catch (e) {
+      res.dispose();
+      throw e;
+    }
+  }
+
+  /** Releases the sessions. Call when no frame is in flight. */
+  release(): Promise<void> {
+    return this.pool.release();
+  }
+
+  private async downloaded(f: FrameInput, run: RunTensor): Promise<Float32Array> {
+    const download = async (x: Float32Array, tw: number, th: number): Promise<Float32Array> => {
+      const y = await run(x, tw, th);
+      try {
+        return (await y.getData()) as Float32Array;
+      } finally {
+        y.dispose(); // (a CPU tensor's data stays ours)
+      }
+    };
+    const { w, h, tiles: t } = f;
+    // one tile for the whole frame: its output is the frame, no copy needed
+    if (t.length === 1 && t[0].px1 - t[0].px0 === w && t[0].py1 - t[0].py0 === h) return download(f.input, w, h);
+    const s = this.model.scale;
+    return runTiled(f.input, w, h, s, t, download, (f.output ??= new Float32Array(3 * w * h * s * s)));
+  }
+
+  private async onGpu(f: FrameInput, run: RunTensor, outputs: OrtTensor[], gpu: GpuQueue): Promise<GpuPart[]> {
+    const parts = await runTiles(f.input, f.w, f.h, this.model.scale, f.tiles, async (x, tw, th) => {
+      const y = await run(x, tw, th);
+      outputs.push(y);
+      if (y.location !== 'gpu-buffer') throw new Error(`the output is on '${y.location}', not in a GPU buffer`);
+      return y.gpuBuffer as unknown as GpuBuffer;
+    });
+    // run() resolves once the work is queued; waiting for the GPU makes the infer time real (the
+    // adaptive controller relies on it) and keeps at most one frame queued
+    await gpu.done();
+    return parts;
+  }
+}
