@@ -6,8 +6,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { HcdError } from '../shared/errors.js';
-import { safeSegments, sendError, serveFrom } from './files.js';
-import { detectLayout, listOutputs, outputDir, type Layout } from './outputs.js';
+import { sendError } from './errors.js';
+import { safeSegments, serveFrom } from './files.js';
+import { baseHeaders, PAGE_CSP } from './headers.js';
+import { serveMedia } from './media.js';
+import { detectLayout, listOutputs } from './outputs.js';
 
 export interface AppOptions {
   /** One encoded output (has master.m3u8) or a folder of them. */
@@ -56,55 +59,12 @@ async function realDir(dir: string): Promise<string | null> {
   }
 }
 
-/** A header value echoed in a preflight answer: header names only, nothing else. */
-function headerList(v: string | undefined): string {
-  const names = (v ?? '').split(',').map((s) => s.trim()).filter((s) => /^[A-Za-z0-9-]+$/.test(s));
-  return names.length > 0 ? names.join(', ') : 'Range, If-Range, If-None-Match, If-Modified-Since';
-}
-
-/**
- * Headers for every response. COOP + COEP make the demo page cross-origin isolated, which
- * onnxruntime-web needs for SharedArrayBuffer (WASM threads); CORP and CORS let players on
- * other origins, themselves isolated or not, load the media.
- */
-function commonHeaders(req: Request, res: Response, next: NextFunction): void {
-  res.setHeader('Access-Control-Allow-Origin', '*');
-  res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, Accept-Ranges, ETag');
-  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-  res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-  res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  if (req.method === 'OPTIONS') {
-    res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
-    res.setHeader('Access-Control-Allow-Headers', headerList(req.headers['access-control-request-headers']));
-    res.setHeader('Access-Control-Max-Age', '86400');
-    res.setHeader('Vary', 'Access-Control-Request-Headers');
-    res.status(204).end();
-    return;
-  }
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    sendError(res, 405, `method ${req.method} not allowed`, { Allow: 'GET, HEAD, OPTIONS' });
-    return;
-  }
-  next();
-}
-
 function accessLog(log: (line: string) => void) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const t0 = performance.now();
     res.on('finish', () => log(`${req.method} ${req.originalUrl} ${res.statusCode} ${(performance.now() - t0).toFixed(1)}ms`));
     next();
   };
-}
-
-async function serveMedia(layout: Layout, req: Request, res: Response): Promise<void> {
-  const segs = safeSegments(req.path);
-  if (!segs) return sendError(res, 403, 'forbidden path');
-  if (segs.length < 2 || outputDir(layout, segs[0]) === null) return sendError(res, 404, 'not found');
-  // Containment is always checked against DIR itself, so a symlinked output folder that
-  // leads outside is refused too.
-  const rel = layout.kind === 'single' ? segs.slice(1) : segs;
-  await serveFrom(req, res, layout.rootReal, rel, segs[1] === 'compare' ? 'report' : 'media');
 }
 
 export function createApp(opts: AppOptions): express.Express {
@@ -117,7 +77,7 @@ export function createApp(opts: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   if (opts.log) app.use(accessLog(opts.log));
-  app.use(commonHeaders);
+  app.use(baseHeaders);
 
   app.get('/api/outputs', async (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
@@ -129,7 +89,7 @@ export function createApp(opts: AppOptions): express.Express {
   app.use('/player', async (req, res) => {
     const root = await realDir(playerDir);
     if (!root) return sendError(res, 404, 'player bundle not built (run npm run build:player)');
-    await serveFrom(req, res, root, safeSegments(req.path), 'player');
+    await serveFrom(req, res, root, safeSegments(req.path));
   });
 
   app.use('/ort', async (req, res) => {
@@ -137,23 +97,24 @@ export function createApp(opts: AppOptions): express.Express {
     if (!segs) return sendError(res, 403, 'forbidden path');
     const root = await realDir(ortDir);
     if (!root || segs.length !== 1 || !ORT_FILE.test(segs[0])) return sendError(res, 404, 'not found');
-    await serveFrom(req, res, root, segs, 'ort');
+    await serveFrom(req, res, root, segs);
   });
 
   app.get('/vendor/hls.min.js', async (req, res) => {
     const root = await realDir(hlsDir);
     if (!root) return sendError(res, 404, 'hls.js is not installed');
-    await serveFrom(req, res, root, ['hls.min.js'], 'vendor');
+    await serveFrom(req, res, root, ['hls.min.js']);
   });
 
   app.use('/api', (_req, res) => sendError(res, 404, 'not found'));
 
   // The demo page and its assets, at the top level.
   app.use(async (req, res) => {
+    res.setHeader('Content-Security-Policy', PAGE_CSP);
     const segs = req.path === '/' ? ['index.html'] : safeSegments(req.path);
     const root = await realDir(PUBLIC_DIR);
     if (!root) return sendError(res, 404, 'not found');
-    await serveFrom(req, res, root, segs, 'page');
+    await serveFrom(req, res, root, segs);
   });
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

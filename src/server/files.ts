@@ -1,20 +1,8 @@
-import { createReadStream, promises as fsp, type Stats } from 'node:fs';
+import { promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream';
 import type { Request, Response } from 'express';
-import { cacheControl, contentType, type Area } from './mime.js';
-
-/** A JSON error body: every failure the server answers looks like `{"error": "..."}`. */
-export function sendError(res: Response, status: number, message: string, headers: Record<string, string> = {}): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  for (const h of ['Content-Range', 'Content-Length', 'ETag', 'Last-Modified', 'Accept-Ranges']) res.removeHeader(h);
-  res.setHeader('Cache-Control', 'no-store');
-  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  res.status(status).json({ error: message });
-}
+import { sendError } from './errors.js';
+import { sendFile } from './send.js';
 
 /**
  * Splits the raw (still percent-encoded) path below a mount point into decoded segments.
@@ -76,7 +64,7 @@ export async function resolveInside(rootReal: string, segments: string[]): Promi
 }
 
 /** Answers a request for a path below `rootReal` with the file or a JSON error. */
-export async function serveFrom(req: Request, res: Response, rootReal: string, segments: string[] | null, area: Area): Promise<void> {
+export async function serveFrom(req: Request, res: Response, rootReal: string, segments: string[] | null): Promise<void> {
   if (!segments || segments.length === 0) {
     sendError(res, segments ? 404 : 403, segments ? 'not found' : 'forbidden path');
     return;
@@ -84,55 +72,5 @@ export async function serveFrom(req: Request, res: Response, rootReal: string, s
   const found = await resolveInside(rootReal, segments);
   if (found.kind === 'forbidden') return sendError(res, 403, 'forbidden path');
   if (found.kind === 'missing') return sendError(res, 404, 'not found');
-  sendFile(req, res, found.file, found.stat, area);
-}
-
-/**
- * Sends one file with validators, conditional GET and single byte ranges. Multi-range requests
- * get the whole file (RFC 9110 lets a server ignore Range); media players only ask for one.
- */
-export function sendFile(req: Request, res: Response, file: string, stat: Stats, area: Area): void {
-  const size = stat.size;
-  const etag = `W/"${size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
-  res.setHeader('Content-Type', contentType(file));
-  res.setHeader('Cache-Control', cacheControl(file, area));
-  res.setHeader('Accept-Ranges', 'bytes');
-  res.setHeader('ETag', etag);
-  res.setHeader('Last-Modified', stat.mtime.toUTCString());
-
-  if (req.fresh) {
-    res.status(304).end();
-    return;
-  }
-
-  let start = 0;
-  let end = size - 1;
-  const rangeHeader = req.headers.range;
-  const ifRange = req.headers['if-range'];
-  // If-Range with a stale validator means "send it all": the client's partial copy is outdated.
-  const rangeApplies = rangeHeader !== undefined && (ifRange === undefined || ifRange === etag || ifRange === stat.mtime.toUTCString());
-  if (rangeApplies) {
-    const ranges = req.range(size, { combine: true });
-    if (ranges === -1) {
-      sendError(res, 416, `range not satisfiable: ${rangeHeader} (size ${size})`, { 'Content-Range': `bytes */${size}` });
-      return;
-    }
-    if (ranges !== -2 && ranges !== undefined && ranges.type === 'bytes' && ranges.length === 1) {
-      start = ranges[0].start;
-      end = ranges[0].end;
-      res.status(206);
-      res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
-    }
-  }
-  const length = size === 0 ? 0 : end - start + 1;
-  res.setHeader('Content-Length', String(length));
-  if (req.method === 'HEAD' || length === 0) {
-    res.end();
-    return;
-  }
-  const stream = createReadStream(file, { start, end });
-  pipeline(stream, res, (err) => {
-    // A client that goes away mid-segment is normal for a player that switches levels.
-    if (err && !res.destroyed) res.destroy();
-  });
+  await sendFile(req, res, found.file);
 }

@@ -33,36 +33,3 @@ const TYPES: Record<string, string> = {
 export function contentType(file: string): string {
   return TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
-
-/** Where a file is served from decides how long a browser may keep it. */
-export type Area = 'media' | 'report' | 'page' | 'player' | 'ort' | 'vendor';
-
-export const CACHE_SEGMENT = 'public, max-age=31536000, immutable';
-export const CACHE_MODEL = 'public, max-age=31536000';
-export const CACHE_PACKAGE = 'public, max-age=86400';
-export const CACHE_NONE = 'no-cache';
-
-const SEGMENT_EXT = new Set(['.ts', '.m4s', '.mp4', '.m4a', '.aac', '.vtt']);
-
-export function cacheControl(file: string, area: Area): string {
-  const ext = path.extname(file).toLowerCase();
-  switch (area) {
-    case 'media':
-      // Segments get a new name whenever their content changes; playlists, manifests and
-      // reports are rewritten in place and must be revalidated.
-      if (SEGMENT_EXT.has(ext)) return CACHE_SEGMENT;
-      if (ext === '.onnx') return CACHE_MODEL;
-      return CACHE_NONE;
-    case 'report':
-      // OUTDIR/compare/: a new `hcd compare` run rewrites its streams and crops under the
-      // same names, so nothing there may be kept without revalidation, not even the .mp4s.
-      return CACHE_NONE;
-    case 'ort':
-    case 'vendor':
-      // Pinned package versions: they change only with package-lock.json.
-      return CACHE_PACKAGE;
-    case 'page':
-    case 'player':
-      return CACHE_NONE;
-  }
-}

@@ -37,18 +37,35 @@ export function detectLayout(root: string): Layout {
   return { kind: 'folder', rootReal };
 }
 
-/** The folder on disk that `/media/<name>/` maps to, or null when there is no such output. */
-export function outputDir(layout: Layout, name: string): string | null {
-  if (layout.kind === 'single') return name === layout.name ? layout.rootReal : null;
-  return path.join(layout.rootReal, name);
-}
-
 async function isFile(p: string): Promise<boolean> {
   try {
     return (await fsp.stat(p)).isFile();
   } catch {
     return false;
   }
+}
+
+/** A real (not symlinked) folder with a master playlist: the test for being listed and served. */
+async function isOutputFolder(dir: string): Promise<boolean> {
+  try {
+    if (!(await fsp.lstat(dir)).isDirectory()) return false;
+  } catch {
+    return false;
+  }
+  return isFile(path.join(dir, 'master.m3u8'));
+}
+
+/**
+ * The folder on disk that `/media/<name>/` maps to, or null unless it is an output that
+ * `/api/outputs` lists right now (dot-folders are scratch space and never listed).
+ */
+export async function outputDir(layout: Layout, name: string): Promise<string | null> {
+  if (layout.kind === 'single') {
+    return name === layout.name && (await isFile(path.join(layout.rootReal, 'master.m3u8'))) ? layout.rootReal : null;
+  }
+  if (name.startsWith('.') || name.includes('/') || name.includes(path.sep)) return null;
+  const dir = path.join(layout.rootReal, name);
+  return (await isOutputFolder(dir)) ? dir : null;
 }
 
 async function describe(rootReal: string, dir: string, name: string): Promise<OutputInfo | null> {

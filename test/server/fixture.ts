@@ -12,6 +12,28 @@ export function pattern(n: number, seed: number): Buffer {
   return b;
 }
 
+/** The content of every file in the fixture that the server must never send. */
+export const PRIVATE = 'PRIVATE-NOT-FOR-PLAYERS';
+
+/** Files inside out1 that are not for players: the encoder's own, stray, or temporary. */
+export const PRIVATE_FILES = [
+  'job.json',
+  'state.json',
+  '.work/chunk-0/seg0.ts',
+  'lr/seg3.ts.tmp',
+  'lr/notes.txt',
+  'lr/deep/seg0.ts',
+  'upscaler/model.onnx.tmp',
+  'upscaler/notes.txt',
+  'upscaler/old/model.onnx',
+  'compare/other.json',
+  'compare/frame.png',
+  'compare/crops/A.txt',
+  'compare/streams/A_crf22.ts',
+  'compare/streams/sub/A.mp4',
+  'logs/encode.log',
+];
+
 export interface Fixture {
   /** A temp folder; `root` is inside it, `outside` next to it. */
   base: string;
@@ -65,9 +87,19 @@ export function makeFixture(): Fixture {
   writeFileSync(path.join(out1, 'compare', 'report.json'), '{"points":[]}');
   writeFileSync(path.join(out1, 'compare', 'report.html'), '<!doctype html><title>r</title>');
   writeFileSync(path.join(out1, 'compare', 'rd.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
-  writeFileSync(path.join(out1, 'compare', 'frame.png'), pattern(64, 5));
+  writeFileSync(path.join(out1, 'compare', 'report.csv'), 'pipeline,crf\n');
+  mkdirSync(path.join(out1, 'compare', 'crops'));
+  mkdirSync(path.join(out1, 'compare', 'streams'));
+  writeFileSync(path.join(out1, 'compare', 'crops', 'A.png'), pattern(80, 6));
+  writeFileSync(path.join(out1, 'compare', 'streams', 'A_crf22.mp4'), pattern(900, 8));
+  writeFileSync(path.join(out1, 'upscaler', 'still.onnx'), pattern(200, 10));
   writeFileSync(path.join(out1, 'empty.ts'), '');
   writeFileSync(path.join(out1, '.partial.ts.tmp'), 'half-written');
+  // What the encoder keeps for itself: never served.
+  for (const f of PRIVATE_FILES) {
+    mkdirSync(path.dirname(path.join(out1, f)), { recursive: true });
+    writeFileSync(path.join(out1, f), PRIVATE);
+  }
   // Links out of the served folder, at file and folder level.
   symlinkSync(path.join(outside, 'secret.txt'), path.join(out1, 'lr', 'escape.ts'));
   symlinkSync(outside, path.join(out1, 'outdir'));
@@ -78,6 +110,8 @@ export function makeFixture(): Fixture {
   mkdirSync(out2, { recursive: true });
   writeFileSync(path.join(out2, 'master.m3u8'), MASTER);
   mkdirSync(path.join(root, 'not-an-output'), { recursive: true });
+  writeFileSync(path.join(root, 'not-an-output', 'index.m3u8'), PRIVATE);
+  writeFileSync(path.join(root, 'not-an-output', 'x.ts'), PRIVATE);
   mkdirSync(path.join(root, '.scratch'), { recursive: true });
   writeFileSync(path.join(root, '.scratch', 'master.m3u8'), MASTER);
   // A whole output folder that is a link to somewhere else is not listed nor served.

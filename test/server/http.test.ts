@@ -64,13 +64,13 @@ describe('media files', () => {
   it.each([
     ['/media/out1/master.m3u8', 'application/vnd.apple.mpegurl', 'no-cache'],
     ['/media/out1/lr/index.m3u8', 'application/vnd.apple.mpegurl', 'no-cache'],
-    ['/media/out1/lr/seg0.ts', 'video/mp2t', 'public, max-age=31536000, immutable'],
-    ['/media/out1/fmp4/seg0.m4s', 'video/iso.segment', 'public, max-age=31536000, immutable'],
-    ['/media/out1/fmp4/init.mp4', 'video/mp4', 'public, max-age=31536000, immutable'],
-    ['/media/out1/upscaler/model.onnx', 'application/octet-stream', 'public, max-age=31536000'],
+    ['/media/out1/lr/seg0.ts', 'video/mp2t', 'no-cache'],
+    ['/media/out1/fmp4/seg0.m4s', 'video/iso.segment', 'no-cache'],
+    ['/media/out1/fmp4/init.mp4', 'video/mp4', 'no-cache'],
+    ['/media/out1/upscaler/model.onnx', 'application/octet-stream', 'no-cache'],
     ['/media/out1/upscaler/manifest.json', 'application/json; charset=utf-8', 'no-cache'],
     ['/media/out1/compare/rd.svg', 'image/svg+xml', 'no-cache'],
-    ['/media/out1/compare/frame.png', 'image/png', 'no-cache'],
+    ['/media/out1/compare/crops/A.png', 'image/png', 'no-cache'],
     ['/media/out1/compare/report.html', 'text/html; charset=utf-8', 'no-cache'],
   ])('%s is %s, cached as %s, loadable from other origins', async (p, type, cache) => {
     const r = await get(p);
@@ -185,10 +185,10 @@ describe('demo page and its assets', () => {
     ['/', 'text/html; charset=utf-8', 'no-cache'],
     ['/demo.js', 'text/javascript; charset=utf-8', 'no-cache'],
     ['/demo.css', 'text/css; charset=utf-8', 'no-cache'],
-    ['/vendor/hls.min.js', 'text/javascript; charset=utf-8', 'public, max-age=86400'],
-    ['/ort/ort-wasm-simd-threaded.jsep.wasm', 'application/wasm', 'public, max-age=86400'],
-    ['/ort/ort-wasm-simd-threaded.jsep.mjs', 'text/javascript; charset=utf-8', 'public, max-age=86400'],
-    ['/ort/ort.wasm.min.mjs', 'text/javascript; charset=utf-8', 'public, max-age=86400'],
+    ['/vendor/hls.min.js', 'text/javascript; charset=utf-8', 'no-cache'],
+    ['/ort/ort-wasm-simd-threaded.jsep.wasm', 'application/wasm', 'no-cache'],
+    ['/ort/ort-wasm-simd-threaded.jsep.mjs', 'text/javascript; charset=utf-8', 'no-cache'],
+    ['/ort/ort.wasm.min.mjs', 'text/javascript; charset=utf-8', 'no-cache'],
     ['/player/hcd-player.js', 'text/javascript; charset=utf-8', 'no-cache'],
     ['/player/chunks/a.mjs', 'text/javascript; charset=utf-8', 'no-cache'],
   ])('%s is %s with COOP/COEP', async (p, type, cache) => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
 import { startServer, type RunningServer } from '../../src/server/app.js';
 import { chromiumMissing, launchChromium } from '../helpers/browser.js';
+import { watchCsp } from './csp.js';
 
 /**
  * The demo page in headless Chromium against a real two-level HLS output. The player bundle
@@ -95,21 +96,22 @@ afterAll(async () => {
   if (base) rmSync(base, { recursive: true, force: true });
 });
 
-async function open(url: string): Promise<{ page: Page; errors: string[] }> {
+async function open(url: string): Promise<{ page: Page; errors: string[]; csp: () => Promise<string[]> }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.setDefaultTimeout(WAIT);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  const csp = await watchCsp(page);
   await page.goto(url);
   await page.waitForFunction(() => document.body.dataset.state && document.body.dataset.state !== 'loading', null, { timeout: WAIT });
-  return { page, errors };
+  return { page, errors, csp };
 }
 
 const text = (page: Page, sel: string) => page.locator(sel).innerText();
 
 describe.skipIf(skip)('demo page', { timeout: 300_000 }, () => {
   it('is cross-origin isolated and plays plain video when the player bundle is missing', async () => {
-    const { page, errors } = await open(plain.url);
+    const { page, errors, csp } = await open(plain.url);
     try {
       expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
       expect(await page.evaluate(() => document.body.dataset.state)).toBe('plain');
@@ -134,13 +136,15 @@ describe.skipIf(skip)('demo page', { timeout: 300_000 }, () => {
         '/media/clip/compare/report.json',
       ]);
       expect(errors).toEqual([]);
+      // hls.js (its worker, Media Source), the chart and the API all within the page's policy
+      expect(await csp()).toEqual([]);
     } finally {
       await page.close();
     }
   });
 
   it('wires the upscaler into the split view and the stats overlay', async () => {
-    const { page, errors } = await open(`${withPlayer.url}?backend=wasm`);
+    const { page, errors, csp } = await open(`${withPlayer.url}?backend=wasm`);
     try {
       expect(await page.evaluate(() => document.body.dataset.state)).toBe('ready');
       expect(await page.locator('#stage').getAttribute('data-mode')).toBe('split');
@@ -208,6 +212,21 @@ describe.skipIf(skip)('demo page', { timeout: 300_000 }, () => {
       const clip = await page.locator('#bilinear-canvas').evaluate((c) => getComputedStyle(c).clipPath);
       expect(clip).toMatch(/75%/);
       expect(errors).toEqual([]);
+      expect(await csp()).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('cannot be framed by another page', async () => {
+    const page = await browser.newPage();
+    try {
+      const refused = page.waitForEvent('console', { predicate: (m) => /frame-ancestors/.test(m.text()), timeout: 20_000 });
+      await page.setContent(`<iframe src="${plain.url}"></iframe>`);
+      expect((await refused).text()).toMatch(/frame-ancestors 'none'/);
+      const frame = page.frames().find((f) => f !== page.mainFrame());
+      const shown = frame ? await frame.evaluate(() => document.getElementById('stage') !== null).catch(() => false) : false;
+      expect(shown).toBe(false);
     } finally {
       await page.close();
     }

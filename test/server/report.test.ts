@@ -8,6 +8,7 @@ import { startServer, type RunningServer } from '../../src/server/app.js';
 import { readHeadline } from '../../src/server/report.js';
 import { chromiumMissing, launchChromium } from '../helpers/browser.js';
 import { makeClip, runCliInProcess } from '../encoder/helpers.js';
+import { watchCsp } from './csp.js';
 import { raw } from './fixture.js';
 
 /**
@@ -93,8 +94,8 @@ describe('an encode output with its compare report, served', () => {
       // a new compare run rewrites these under the same names: revalidated, never immutable
       expect(r.headers['cache-control'], l).toBe('no-cache');
     }
-    // while the encode's own segments stay immutable
-    expect((await get('/media/clip/lr-100k/seg_00000.ts')).headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    // and so are the encode's own segments: a new encode into the folder rewrites them too
+    expect((await get('/media/clip/lr-100k/seg_00000.ts')).headers['cache-control']).toBe('no-cache');
   });
 
   it('the headline is null for files that are not a report with BD-rates', async () => {
@@ -175,6 +176,32 @@ describe.skipIf(skip)('demo page with the report', { timeout: 180_000 }, () => {
       await page.waitForFunction(() => document.body.dataset.state && document.body.dataset.state !== 'loading', null, { timeout: 90_000 });
       expect(await page.locator('#report-bd').isHidden()).toBe(true);
       expect(await page.locator('#bd-table tbody tr').count()).toBe(0);
+    } finally {
+      await page.close();
+    }
+  });
+
+  // Not proxied, the WASM is compiled by the page itself ('wasm-unsafe-eval') and the threads are
+  // workers the page starts; proxied, a worker the page starts does both.
+  it.each([false, true])('runs the output\'s upscaler on onnxruntime-web WASM with 2 threads (proxy %s) under the page\'s policy', async (proxy) => {
+    const page = await browser.newPage();
+    const csp = await watchCsp(page);
+    try {
+      await page.goto(`${srv.url}?output=linked`);
+      // A string, not a function: the test runner rewrites import() in functions it compiles.
+      const result = await page.evaluate(`(async () => {
+        const ort = await import('/ort/ort.min.mjs');
+        const manifest = await (await fetch('/media/clip/upscaler/manifest.json')).json();
+        ort.env.wasm.wasmPaths = '/ort/';
+        ort.env.wasm.numThreads = 2;
+        ort.env.wasm.proxy = ${proxy};
+        const session = await ort.InferenceSession.create('/media/clip/upscaler/model.onnx', { executionProviders: ['wasm'] });
+        const x = new ort.Tensor('float32', new Float32Array(3 * 8 * 8).fill(0.5), [1, 3, 8, 8]);
+        const out = await session.run({ [manifest.input]: x });
+        return { isolated: self.crossOriginIsolated, dims: Array.from(out[manifest.output].dims) };
+      })()`);
+      expect(result).toEqual({ isolated: true, dims: [1, 3, 16, 16] });
+      expect(await csp()).toEqual([]);
     } finally {
       await page.close();
     }
