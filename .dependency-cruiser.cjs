@@ -18,15 +18,16 @@ const path = {
 const encoder = ['media', 'graph', 'pairs', 'hcd', 'job'];
 const may = {
   shared: [],
-  config: ['shared'],
-  media: ['shared', 'config'],
-  graph: ['shared', 'config'],
-  pairs: ['shared', 'config', 'media', 'graph'],
-  hcd: ['shared', 'config', 'media', 'graph', 'pairs'],
+  media: ['shared'],
+  graph: ['shared'],
+  pairs: ['shared', 'media', 'graph'],
+  hcd: ['shared', 'media', 'graph', 'pairs'],
+  // the jobs' options: defaults and checks, read by the jobs and the command line
+  config: ['shared', 'media', 'graph', 'pairs', 'hcd'],
   job: ['shared', 'config', 'media', 'graph', 'pairs', 'hcd'],
   compare: ['shared', 'config', ...encoder],
   train: ['shared', 'config', 'media', 'graph', 'pairs', 'hcd'],
-  server: ['shared', 'config'],
+  server: ['shared'],
   player: ['shared'],
 };
 
