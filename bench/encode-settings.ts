@@ -13,11 +13,11 @@
 import { existsSync } from 'node:fs';
 import { readFrames } from '../src/encoder/media/decode.js';
 import { probeSource, fitToScale } from '../src/encoder/media/probe.js';
-import { createSession, ort } from '../src/encoder/graph/session.js';
 import { loadPair, defaultModelId } from '../src/encoder/pairs/load.js';
+import { PairNetwork } from '../src/encoder/pairs/network.js';
 import { PairRescaler } from '../src/encoder/pairs/runtime.js';
 import { createRescaler } from '../src/encoder/job/rescalers.js';
-import { imageToTensor, tensorToImage, type RgbImage } from '../src/shared/image.js';
+import type { RgbImage } from '../src/shared/image.js';
 import { psnrY } from '../src/shared/metrics.js';
 import { makeSample } from '../samples/make-sample.js';
 import type { HcdOptions } from '../src/encoder/hcd/index.js';
@@ -51,11 +51,8 @@ async function main(): Promise<void> {
     hr.push({ width: geo.width, height: geo.height, data: f });
     if (hr.length === frames) break;
   }
-  const up = await createSession(pair.upscaler, {});
-  const score = async (lr: RgbImage, ref: RgbImage): Promise<number> => {
-    const y = (await up.run({ x: new ort.Tensor('float32', imageToTensor(lr), [1, 3, lr.height, lr.width]) })).y;
-    return psnrY(tensorToImage(y.data as Float32Array, ref.width, ref.height).data, ref.data, ref.width, ref.height, { crop: s });
-  };
+  const up = await PairNetwork.up(pair, '420');
+  const score = async (lr: RgbImage, ref: RgbImage): Promise<number> => psnrY((await up.runRgb(lr)).data, ref.data, ref.width, ref.height, { crop: s });
   const plain = await PairRescaler.create(pair, {});
   const base: number[] = [];
   for (let i = 0; i < hr.length; i++) base.push(await score(await plain.process(hr[i], { index: i, sceneCut: i === 0 }), hr[i]));
@@ -80,7 +77,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${h},${l}  ${gain.toFixed(3)}  ${(100 * share).toFixed(0)} %  ${sec.toFixed(2)}\n`);
     process.stdout.write(`encode_settings.${h}_${l}.gain_db=${gain.toFixed(4)}\nencode_settings.${h}_${l}.share=${share.toFixed(3)}\nencode_settings.${h}_${l}.s_per_frame=${sec.toFixed(3)}\n`);
   }
-  await up.release();
+  await up.close();
 }
 
 await main();

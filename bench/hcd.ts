@@ -20,7 +20,7 @@ import { tensorToImage, type RgbImage } from '../src/shared/image.js';
 import { psnr } from '../src/shared/metrics.js';
 import { readFrames } from '../src/encoder/media/decode.js';
 import { HcdRescaler } from '../src/encoder/hcd/rescaler.js';
-import { PlainPair } from '../src/encoder/hcd/plain.js';
+import { PlainPair } from '../src/encoder/pairs/plain.js';
 import { ensureSample } from '../samples/make-sample.js';
 
 function arg(name: string, dflt: string): string {

@@ -11,8 +11,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeFileAtomic } from '../src/encoder/media/png.js';
-import { createSession, ort } from '../src/encoder/graph/session.js';
 import { modelStats, resolvePair } from '../src/encoder/pairs/index.js';
+import { PairNetwork } from '../src/encoder/pairs/network.js';
 import { evaluatePairOnSet } from '../src/train/evaluate.js';
 
 const { values } = parseArgs({
@@ -32,7 +32,7 @@ const pair = await resolvePair(values.pair);
 const s = pair.manifest.scale;
 const threads = Number(values.threads);
 const runs = Number(values.runs);
-const sess = await createSession(pair.upscaler, { threads });
+const up = await PairNetwork.up(pair, '420', { threads });
 const report: Record<string, unknown> = { pair: pair.id, scale: s, threads };
 const sizes: [number, number][] = [
   [1920, 1080],
@@ -41,12 +41,12 @@ const sizes: [number, number][] = [
 for (const [W, H] of sizes) {
   const w = W / s;
   const h = H / s;
-  const x = new ort.Tensor('float32', new Float32Array(3 * w * h).fill(0.5), [1, 3, h, w]);
-  await sess.run({ x }); // warm-up
+  const x = { data: new Float32Array(3 * w * h).fill(0.5), width: w, height: h };
+  await up.runPlanar(x); // warm-up
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    await sess.run({ x });
+    await up.runPlanar(x);
     times.push(performance.now() - t0);
   }
   times.sort((a, b) => a - b);
@@ -55,7 +55,7 @@ for (const [W, H] of sizes) {
   report[key] = { median_ms: Math.round(times[Math.floor(runs / 2)] * 10) / 10, gmac: Math.round(macs / 1e7) / 100, params };
   if (!values.json) console.log(`${pair.id} U ${key}: ${report[key] && (report[key] as { median_ms: number }).median_ms} ms median of ${runs} (${threads} threads), ${(macs / 1e9).toFixed(2)} GMAC, ${params} params`);
 }
-await sess.release();
+await up.close();
 
 if (values.quality) {
   if (!existsSync(values.data)) {

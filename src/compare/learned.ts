@@ -10,10 +10,9 @@
  */
 import { DEFAULTS } from '../config.js';
 import { HcdError } from '../shared/errors.js';
-import { imageToTensor, tensorToImage } from '../shared/image.js';
 import { SceneCutDetector } from '../encoder/job/scenecut.js';
-import { createSession, ort } from '../encoder/graph/session.js';
 import { defaultModelId, loadPair, type RescalingPair } from '../encoder/pairs/load.js';
+import { PairNetwork } from '../encoder/pairs/network.js';
 import { createRescaler } from '../encoder/job/rescalers.js';
 import { CodecLoop, type CodecLoopOptions } from '../encoder/hcd/codec-loop.js';
 import type { FramePipeline, RefineChunk, Size } from './types.js';
@@ -48,23 +47,14 @@ async function* downWith(pair: RescalingPair, frames: AsyncIterable<Uint8Array>,
 
 /** The pair's canonical upscaler on each frame, rounded to 8 bits as a canvas would show it. */
 async function* upWith(pair: RescalingPair, frames: AsyncIterable<Uint8Array>, lr: Size, threads: number | undefined): AsyncGenerator<Uint8Array> {
-  const extras = pair.manifest.extraInputs.filter((e) => e.network === 'upscaler');
-  if (extras.some((e) => e.fill !== 'zeros')) throw new HcdError(`model '${pair.manifest.id}': its upscaler wants random extra inputs, which the player does not feed`);
-  const session = await createSession(pair.upscaler, { threads });
-  const s = pair.manifest.scale;
+  if (pair.manifest.extraInputs.some((e) => e.network === 'upscaler' && e.fill !== 'zeros')) {
+    throw new HcdError(`model '${pair.manifest.id}': its upscaler wants random extra inputs, which the player does not feed`);
+  }
+  const up = await PairNetwork.up(pair, '420', { threads });
   try {
-    for await (const data of frames) {
-      const feeds: Record<string, ort.Tensor> = {
-        [session.inputNames[0]]: new ort.Tensor('float32', imageToTensor({ width: lr.width, height: lr.height, data }), [1, 3, lr.height, lr.width]),
-      };
-      for (const x of extras) feeds[x.name] = new ort.Tensor('float32', new Float32Array(x.channels * lr.width * lr.height), [1, x.channels, lr.height, lr.width]);
-      const y = (await session.run(feeds))[session.outputNames[0]];
-      const [, , h, w] = y.dims;
-      if (h !== lr.height * s || w !== lr.width * s) throw new HcdError(`model '${pair.manifest.id}': upscaler gave ${w}x${h} for ${lr.width}x${lr.height} at scale ${s}`);
-      yield tensorToImage(y.data as Float32Array, w, h).data;
-    }
+    for await (const data of frames) yield (await up.runRgb({ width: lr.width, height: lr.height, data })).data;
   } finally {
-    await session.release();
+    await up.close();
   }
 }
 

@@ -10,6 +10,13 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
+/** A planar 1x3xHxW float image in 0-1. */
+export interface Planar {
+  data: Float32Array;
+  width: number;
+  height: number;
+}
+
 /** Packed RGB(A) bytes to a planar 1x3xHxW tensor scaled by `scale` (1/255 gives 0-1). */
 export function packedToPlanar(
   src: Uint8Array | Uint8ClampedArray,
@@ -57,4 +64,17 @@ export function imageToTensor(img: RgbImage, scale = 1 / 255): Float32Array {
 
 export function tensorToImage(t: Float32Array, width: number, height: number, scale = 255): RgbImage {
   return { width, height, data: planarToPacked(t, width, height, { scale }) as Uint8Array };
+}
+
+/**
+ * Rounds 0-1 floats to the 8-bit levels an LR rendition stores, clamped. It rounds like
+ * planarToPacked (Math.round), so the LR written to PNG or piped to the video encoder is exactly
+ * this; ONNX Round (ties to even) differs only at exact .5 ties.
+ */
+export function quantize8(a: Float32Array, out: Float32Array = a): Float32Array {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i] <= 0 ? 0 : a[i] >= 1 ? 1 : a[i];
+    out[i] = Math.round(v * 255) / 255;
+  }
+  return out;
 }

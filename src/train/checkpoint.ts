@@ -3,7 +3,7 @@ import { HcdError } from '../shared/errors.js';
 import { writeFileAtomic } from '../encoder/media/png.js';
 import type { AdamSlot } from './adam.js';
 import type { Params } from './params.js';
-import type { RngState } from './rng.js';
+import type { RngState } from '../shared/rng.js';
 
 /** Everything a resumed run needs to continue bit-for-bit: weights, Adam moments, RNG, step. */
 export interface TrainState {

@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { HcdError } from '../shared/errors.js';
 import { readImage } from '../encoder/media/png.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../shared/rng.js';
 
 /** A decoded training image, planar float 0-1 [3,H,W], decoded once and cropped from memory. */
 export interface TrainImage {

@@ -2,7 +2,7 @@ import { attr, convAttrs, type GraphBuilder } from '../encoder/graph/builder.js'
 import { downTaps, upPhaseWeights } from '../encoder/pairs/bicubic.js';
 import { CBCR_TO_RGB, RGB_TO_CBCR } from '../encoder/graph/chroma.js';
 import { initConv, initPrelu, type Params } from './params.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../shared/rng.js';
 
 /**
  * The asymmetric pair. U runs on every frame in the browser, so it is tiny: a few 3x3 convs at LR

@@ -1,4 +1,4 @@
-import type { Rng } from './rng.js';
+import type { Rng } from '../shared/rng.js';
 
 /** One trainable tensor: flat float data plus its ONNX dims. */
 export interface Param {

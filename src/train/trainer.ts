@@ -9,7 +9,7 @@ import { validateX264, x264Residual } from './x264.js';
 import { addChroma420 } from '../encoder/graph/chroma.js';
 import { addBicubicDown, addDownscaler, addUpscaler, initPair, type PairArch } from './nets.js';
 import type { Params } from './params.js';
-import { Rng } from './rng.js';
+import { Rng } from '../shared/rng.js';
 
 /** x264 CRF range of `--codec x264` runs that do not set one: high-quality to low-bitrate renditions. */
 export const DEFAULT_CRF: [number, number] = [20, 44];

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildGradientModel } from '../../src/encoder/graph/autodiff/index.js';
-import { chainModels, quantize8 } from '../../src/encoder/hcd/compose.js';
+import { chainModels } from '../../src/encoder/hcd/compose.js';
+import { quantize8 } from '../../src/shared/image.js';
 import { buildHcdGraphs } from '../../src/encoder/hcd/nets.js';
-import { Rng } from '../../src/encoder/hcd/prng.js';
+import { Rng } from '../../src/shared/rng.js';
 import { createSession, ort } from '../../src/encoder/graph/session.js';
 import { decodeModel, encodeModel } from '../../src/encoder/graph/proto.js';
 import { tensorFromProto } from '../../src/encoder/graph/tensor.js';
@@ -12,7 +13,7 @@ const H = 12;
 const W = 16;
 
 function randomImage(n: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
+  const rng = new Rng(seed, 'mulberry32');
   return Float32Array.from({ length: n }, () => 0.15 + 0.7 * rng.next());
 }
 
@@ -55,7 +56,7 @@ describe('composed graphs', () => {
     const target = randomImage(3 * H * W, 3);
     const dims = { x: [1, 3, H, W], target: [1, 3, H, W] };
     const { grad_x: grad } = await run(session, { x, target }, dims);
-    const rng = new Rng(4);
+    const rng = new Rng(4, 'mulberry32');
     const h = 1e-2;
     for (let k = 0; k < 8; k++) {
       const i = Math.floor(rng.next() * x.length);

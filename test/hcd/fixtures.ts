@@ -2,11 +2,11 @@ import { GraphBuilder, convAttrs, attr } from '../../src/encoder/graph/builder.j
 import type { ModelProto } from '../../src/encoder/graph/proto.js';
 import type { RgbImage } from '../../src/shared/image.js';
 import type { HcdPair } from '../../src/encoder/hcd/nets.js';
-import { Rng } from '../../src/encoder/hcd/prng.js';
+import { Rng } from '../../src/shared/rng.js';
 
 /** A textured test picture: gratings of several frequencies, a soft edge and seeded grain. */
 export function texturedImage(width: number, height: number, seed = 1): RgbImage {
-  const rng = new Rng(seed);
+  const rng = new Rng(seed, 'mulberry32');
   const data = new Uint8Array(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -32,7 +32,7 @@ function weights(n: number, rng: Rng, scale: number): number[] {
  * Not trained, but nonlinear and with cross-channel mixing, unlike bicubic.
  */
 export function tinyPair(seed = 3): HcdPair {
-  const rng = new Rng(seed);
+  const rng = new Rng(seed, 'mulberry32');
   const d = new GraphBuilder('tiny_down');
   d.input('x', [1, 3, 'H', 'W']);
   const wd: number[] = [];

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Hcd, type HcdIterEvent, type Planar, type WarmState } from '../../src/encoder/hcd/hcd.js';
-import { quantize8 } from '../../src/encoder/hcd/compose.js';
+import { quantize8 } from '../../src/shared/image.js';
 import type { Tile } from '../../src/encoder/hcd/tiles.js';
 import { HcdRescaler } from '../../src/encoder/hcd/rescaler.js';
-import { PlainPair } from '../../src/encoder/hcd/plain.js';
+import { PlainPair } from '../../src/encoder/pairs/plain.js';
 import { createRescaler } from '../../src/encoder/job/rescalers.js';
 import { psnr } from '../../src/shared/metrics.js';
 import { tensorToImage } from '../../src/shared/image.js';

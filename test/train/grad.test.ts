@@ -4,7 +4,7 @@ import { jpegSteps } from '../../src/train/codec.js';
 import { buildObjective } from '../../src/train/graph.js';
 import { initPair, type PairArch } from '../../src/train/nets.js';
 import type { Params } from '../../src/train/params.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/shared/rng.js';
 import { cropInto } from '../../src/train/data.js';
 import { checkGradients } from '../autodiff/fd.js';
 import { genImage, TINY } from './helpers.js';

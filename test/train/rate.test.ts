@@ -6,7 +6,7 @@ import { addRateProxy } from '../../src/train/codec.js';
 import { buildObjective } from '../../src/train/graph.js';
 import { initPair } from '../../src/train/nets.js';
 import { realX264 } from '../../src/train/proxycheck.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/shared/rng.js';
 import { imageToTensor, type RgbImage } from '../../src/shared/image.js';
 import { checkGradients } from '../autodiff/fd.js';
 import { cropInto } from '../../src/train/data.js';

@@ -6,7 +6,7 @@ import { buildObjective } from '../../src/train/graph.js';
 import { addDownscaler, initPair, type PairArch } from '../../src/train/nets.js';
 import type { Params } from '../../src/train/params.js';
 import { realYuv420, rgbPsnr } from '../../src/train/proxycheck.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/shared/rng.js';
 import { cropInto, saturateBatch, validationCrops } from '../../src/train/data.js';
 import { defaultConfig, initFrom, initialState, isTrainable, train, validate, type TrainConfig } from '../../src/train/trainer.js';
 import { tensorToImage } from '../../src/shared/image.js';

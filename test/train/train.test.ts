@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { validationCrops } from '../../src/train/data.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/shared/rng.js';
 import { defaultConfig, initFrom, initialState, lineage, sampleChromaMask, sampleSteps, train, validate, type TrainConfig } from '../../src/train/trainer.js';
 import { exportPair } from '../../src/train/export.js';
 import { loadInitSource } from '../../src/train/init.js';

@@ -4,7 +4,7 @@ import { cropInto, validationCrops, type TrainImage } from '../../src/train/data
 import { buildLrModel, buildObjective } from '../../src/train/graph.js';
 import { initPair } from '../../src/train/nets.js';
 import { realX264 } from '../../src/train/proxycheck.js';
-import { Rng } from '../../src/train/rng.js';
+import { Rng } from '../../src/shared/rng.js';
 import { defaultConfig, initialState, train, type TrainConfig } from '../../src/train/trainer.js';
 import { mosaicLayout, tileCrops, untileCrops, validateX264, x264Residual } from '../../src/train/x264.js';
 import { psnrPlane } from '../../src/shared/metrics.js';

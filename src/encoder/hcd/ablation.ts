@@ -1,5 +1,5 @@
 import type { RgbImage } from '../../shared/image.js';
-import type { PlainPair } from './plain.js';
+import type { PlainPair } from '../pairs/plain.js';
 import { imageToPlanar, planarToImage, quality, type Quality } from './quality.js';
 import type { Hcd, HcdResult, Planar } from './hcd.js';
 

@@ -110,15 +110,3 @@ export function quantizeNodes(b: GraphBuilder, value: string): string {
   const r = b.op('Round', [s]);
   return b.op('Div', [r, k]);
 }
-
-/**
- * Q in JS. It rounds like planarToPacked (Math.round), so the LR written to PNG or piped to the
- * video encoder is exactly this; ONNX Round (ties to even) differs only at exact .5 ties.
- */
-export function quantize8(a: Float32Array, out: Float32Array = a): Float32Array {
-  for (let i = 0; i < a.length; i++) {
-    const v = a[i] <= 0 ? 0 : a[i] >= 1 ? 1 : a[i];
-    out[i] = Math.round(v * 255) / 255;
-  }
-  return out;
-}

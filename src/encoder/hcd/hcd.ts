@@ -1,19 +1,14 @@
 import { cpus } from 'node:os';
 import { HcdError } from '../../shared/errors.js';
 import type { ExecutionProvider } from '../graph/session.js';
-import { quantize8 } from './compose.js';
+import { quantize8, type Planar } from '../../shared/image.js';
 import { buildHcdGraphs, Lane, type HcdGraphs, type HcdPair } from './nets.js';
 import { resolveOptions, type HcdOptions } from './options.js';
 import { PgdBuffers, randomStart, clampToBox, projectBall, runPgd, type IterHook, type PgdOptions } from './pgd.js';
-import { deriveSeed, Rng } from './prng.js';
+import { deriveSeed, Rng } from '../../shared/rng.js';
 import { cropPlanar, makeTiles, pastePlanar, type Tile } from './tiles.js';
 
-/** A planar 1x3xHxW float image in 0-1. */
-export interface Planar {
-  data: Float32Array;
-  width: number;
-  height: number;
-}
+export type { Planar };
 
 /** Perturbations of the previous frame, per tile, to start the next frame from (video). */
 export interface WarmState {
@@ -268,7 +263,7 @@ export class Hcd {
       d.set(prev);
       projectBall(d, po.eps, po.rule);
       clampToBox(d, base);
-    } else randomStart(d, base, po.eps, po.rule, new Rng(seed));
+    } else randomStart(d, base, po.eps, po.rule, new Rng(seed, 'mulberry32'));
     return d;
   }
 }

@@ -4,5 +4,5 @@ export { buildHcdGraphs, Lane, type HcdGraphs, type HcdPair } from './nets.js';
 export { HcdRescaler, type HcdRescalerOptions } from './rescaler.js';
 export { ablation, hcdImage, type AblationRow, type ImageOutcome } from './ablation.js';
 export { fitToScale, meanQuality, quality, type Quality } from './quality.js';
-export { PlainPair } from './plain.js';
+export { PlainPair } from '../pairs/plain.js';
 export type { StepRule } from './pgd.js';

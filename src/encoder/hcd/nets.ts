@@ -1,23 +1,20 @@
 import { buildGradientModel } from '../graph/autodiff/index.js';
 import { createSession, ort, type ExecutionProvider } from '../graph/session.js';
-import { encodeModel, type ModelProto } from '../graph/proto.js';
+import { encodeModel } from '../graph/proto.js';
 import type { PairManifest } from '../../shared/manifest.js';
 import { HcdError } from '../../shared/errors.js';
 import { addChroma420 } from '../graph/chroma.js';
 import { chainModels, quantizeNodes } from './compose.js';
 import type { GradFn } from './pgd.js';
-import { upscalerFor } from '../pairs/types.js';
+import { upscalerFor, type PairModels } from '../pairs/types.js';
 
 /**
  * A rescaling pair as HCD needs it (what resolvePair returns): canonical D (HR -> unquantized
- * LR) and U (LR -> HR), input 'x', output 'y', 0-1 RGB.
+ * LR) and U (LR -> HR), input 'x', output 'y', 0-1 RGB. HCD on RGB ('444') optimizes for the
+ * still upscaler where the pair has one.
  */
-export interface HcdPair {
-  manifest: Pick<PairManifest, 'id' | 'scale' | 'extraInputs'> & Partial<Pick<PairManifest, 'lrMultiple'>>;
-  downscaler: ModelProto;
-  upscaler: ModelProto;
-  /** The pair's upscaler for lossless RGB LR, if it has one; HCD on RGB ('444') optimizes for it. */
-  stillUpscaler?: ModelProto;
+export interface HcdPair extends PairModels {
+  manifest: PairModels['manifest'] & Partial<Pick<PairManifest, 'lrMultiple'>>;
 }
 
 /** The four graphs HCD runs, serialized once and shared by every lane's sessions. */

@@ -1,4 +1,4 @@
-import { Rng } from './prng.js';
+import type { Rng } from '../../shared/rng.js';
 
 /**
  * Projected gradient descent on a perturbation `d` of a fixed point `base`, as in the official
@@ -98,7 +98,7 @@ export function randomStart(d: Float32Array, base: Float32Array, eps: number, ru
   if (rule === 'linf') {
     for (let i = 0; i < d.length; i++) d[i] = (2 * rng.next() - 1) * eps;
   } else {
-    for (let i = 0; i < d.length; i++) d[i] = rng.normal();
+    rng.fillNormal(d);
     const k = (rng.next() * eps) / (l2norm(d) + 1e-12);
     for (let i = 0; i < d.length; i++) d[i] *= k;
   }

@@ -1,7 +1,6 @@
 import { HcdError } from '../../shared/errors.js';
-import { imageToTensor, tensorToImage, type RgbImage } from '../../shared/image.js';
+import { imageToTensor, tensorToImage, type Planar, type RgbImage } from '../../shared/image.js';
 import { psnr, psnrY, ssimY } from '../../shared/metrics.js';
-import type { Planar } from './hcd.js';
 
 /** Quality of an SR image against the HR original, as the SR literature reports it. */
 export interface Quality {

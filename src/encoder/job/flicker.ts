@@ -1,7 +1,8 @@
-import { imageToTensor, tensorToImage, type RgbImage } from '../../shared/image.js';
+import type { RgbImage } from '../../shared/image.js';
 import { rgbToY601 } from '../../shared/metrics.js';
-import { createSession, ort, type ExecutionProvider } from '../graph/session.js';
+import type { ExecutionProvider } from '../graph/session.js';
 import type { RescalingPair } from '../pairs/load.js';
+import { PairNetwork } from '../pairs/network.js';
 
 /** Temporal change per frame pair, 8-bit Y levels, over the frames of this run. */
 export interface FlickerSummary {
@@ -32,24 +33,17 @@ export class FlickerMeter {
   private prev?: { src: Float64Array; out: Float64Array };
   private sums = { source: 0, output: 0, pairs: 0 };
 
-  private constructor(
-    private readonly session: ort.InferenceSession,
-    private readonly scale: number,
-  ) {}
+  private constructor(private readonly up: PairNetwork) {}
 
   /** Undefined when the upscaler needs extra inputs the player does not feed (then nothing is measured). */
   static async create(pair: RescalingPair, opts: { ep?: ExecutionProvider } = {}): Promise<FlickerMeter | undefined> {
     if (pair.manifest.extraInputs.some((e) => e.network === 'upscaler')) return undefined;
-    return new FlickerMeter(await createSession(pair.upscaler, { ep: opts.ep }), pair.manifest.scale);
+    return new FlickerMeter(await PairNetwork.up(pair, '420', { ep: opts.ep }));
   }
 
   async add(hr: RgbImage, lr: Uint8Array, cut: boolean): Promise<void> {
-    const w = hr.width / this.scale;
-    const h = hr.height / this.scale;
-    const x = new ort.Tensor('float32', imageToTensor({ width: w, height: h, data: lr }), [1, 3, h, w]);
-    const y = (await this.session.run({ [this.session.inputNames[0]]: x }))[this.session.outputNames[0]];
-    const up = tensorToImage(y.data as Float32Array, hr.width, hr.height).data;
-    y.dispose();
+    const s = this.up.scale;
+    const up = (await this.up.runRgb({ width: hr.width / s, height: hr.height / s, data: lr })).data;
     const cur = { src: rgbToY601(hr.data, hr.width, hr.height), out: rgbToY601(up, hr.width, hr.height) };
     if (this.prev && !cut) {
       this.sums.source += meanAbsDiff(cur.src, this.prev.src);
@@ -68,6 +62,6 @@ export class FlickerMeter {
   }
 
   async close(): Promise<void> {
-    await this.session.release();
+    await this.up.close();
   }
 }

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { PNG } from 'pngjs';
 import type { RgbImage } from '../../shared/image.js';
-import { imageToTensor, tensorToImage } from '../../shared/image.js';
-import { createSession, ort } from '../graph/session.js';
+import { PairNetwork } from './network.js';
 import type { RescalingPair } from './types.js';
 
 /**
@@ -46,17 +45,6 @@ export function yPsnr(a: RgbImage, b: RgbImage, shave: number): number {
   return 10 * Math.log10((255 * 255) / (se / n));
 }
 
-/** Runs one canonical network on an 8-bit image and rounds the result back to 8 bits. */
-export async function runNetwork(session: ort.InferenceSession, img: RgbImage, scale: number, up: boolean): Promise<RgbImage> {
-  const x = new ort.Tensor('float32', imageToTensor(img), [1, 3, img.height, img.width]);
-  const r = await session.run({ x });
-  const y = r.y;
-  const [, , h, w] = y.dims;
-  const eh = up ? img.height * scale : img.height / scale;
-  if (h !== eh || w !== (up ? img.width * scale : img.width / scale)) throw new Error(`network gave ${w}x${h}, expected ${up ? 'x' : '/'}${scale}`);
-  return tensorToImage(y.data as Float32Array, w, h);
-}
-
 export interface PairRunner {
   down(img: RgbImage): Promise<RgbImage>;
   /** U for a lossless RGB LR (the pair's still upscaler where it has one). */
@@ -66,9 +54,8 @@ export interface PairRunner {
 }
 
 export async function pairRunner(pair: RescalingPair, threads?: number): Promise<PairRunner> {
-  const d = await createSession(pair.downscaler, { threads });
-  const u = await createSession(pair.upscaler, { threads });
-  const still = pair.stillUpscaler ? await createSession(pair.stillUpscaler, { threads }) : u;
-  const s = pair.manifest.scale;
-  return { down: (img) => runNetwork(d, img, s, false), up: (img) => runNetwork(still, img, s, true), up420: (img) => runNetwork(u, img, s, true) };
+  const d = await PairNetwork.down(pair, { threads });
+  const u = await PairNetwork.up(pair, '420', { threads });
+  const still = pair.stillUpscaler ? await PairNetwork.up(pair, 'rgb', { threads }) : u;
+  return { down: (img) => d.runRgb(img), up: (img) => still.runRgb(img), up420: (img) => u.runRgb(img) };
 }

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HcdError } from '../../shared/errors.js';
-import { createSession, ort } from '../graph/session.js';
 import { modelsDir, resolvePair, type RescalingPair } from './index.js';
+import { PairNetwork } from './network.js';
 
 export type { RescalingPair };
 
@@ -29,21 +29,13 @@ export async function checkPairScale(pair: RescalingPair): Promise<void> {
   const s = pair.manifest.scale;
   if (!Number.isInteger(s) || s < 2) throw new HcdError(`unsupported scale ${s} in model '${pair.manifest.id}'`);
   const side = 2 * s * Math.max(pair.manifest.minLrSize, 8);
-  const session = await createSession(pair.downscaler, { threads: 1 });
+  const down = await PairNetwork.down(pair, { threads: 1 });
   try {
-    const feeds: Record<string, ort.Tensor> = { [session.inputNames[0]]: new ort.Tensor('float32', new Float32Array(3 * side * side).fill(0.5), [1, 3, side, side]) };
-    for (const x of pair.manifest.extraInputs.filter((e) => e.network === 'downscaler')) {
-      feeds[x.name] = new ort.Tensor('float32', new Float32Array(x.channels * side * side), [1, x.channels, side, side]);
-    }
-    const y = (await session.run(feeds))[session.outputNames[0]];
-    const [, , h, w] = y.dims;
-    if (h * s !== side || w * s !== side) {
-      throw new HcdError(`model '${pair.manifest.id}' claims scale ${s} but its downscaler turns ${side}x${side} into ${w}x${h} (mismatched scale)`);
-    }
+    await down.runPlanar({ data: new Float32Array(3 * side * side).fill(0.5), width: side, height: side });
   } catch (e) {
     if (e instanceof HcdError) throw e;
     throw new HcdError(`model '${pair.manifest.id}': its downscaler does not run: ${(e as Error).message.split('\n')[0]}`);
   } finally {
-    await session.release();
+    await down.close();
   }
 }

@@ -1,14 +1,8 @@
+import { opsWhere } from '../graph/ops.js';
 import type { ModelProto } from '../graph/proto.js';
 
-/**
- * The ops a pair may use: the gradient engine differentiates exactly these, and they run on
- * onnxruntime-web's WebGPU and WASM backends.
- */
-export const ALLOWED_OPS: ReadonlySet<string> = new Set([
-  'Conv', 'ConvTranspose', 'Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Tanh', 'Clip', 'Add', 'Sub', 'Mul', 'Div',
-  'Concat', 'Split', 'Slice', 'Reshape', 'Transpose', 'DepthToSpace', 'SpaceToDepth', 'Pad', 'Resize',
-  'Identity', 'Constant', 'Round',
-]);
+/** The ops a pair may use (graph/ops.ts says why). */
+export const ALLOWED_OPS: ReadonlySet<string> = opsWhere((op) => !!op.pair);
 
 /** Problems that would break the gradient engine or the browser: ops outside the set, Convs without explicit attributes. */
 export function graphProblems(model: ModelProto): string[] {

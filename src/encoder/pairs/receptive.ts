@@ -1,4 +1,5 @@
 import { attrInt, attrInts } from '../graph/attrs.js';
+import { opInfo } from '../graph/ops.js';
 import type { ModelProto } from '../graph/proto.js';
 import { tensorFromProto } from '../graph/tensor.js';
 
@@ -25,9 +26,8 @@ export function receptiveRadius(model: ModelProto): number {
     if (ins.length === 0) continue;
     let r = Math.max(...ins.map((s) => s.r));
     let f = ins[0].f;
-    switch (n.opType) {
-      case 'Conv':
-      case 'ConvTranspose': {
+    switch (opInfo(n.opType ?? '')?.spatial) {
+      case 'window': {
         const k = attrInts(n, 'kernel_shape') ?? [1, 1];
         const d = attrInts(n, 'dilations') ?? k.map(() => 1);
         const s = attrInts(n, 'strides') ?? k.map(() => 1);
@@ -41,7 +41,7 @@ export function receptiveRadius(model: ModelProto): number {
         }
         break;
       }
-      case 'Resize': {
+      case 'resize': {
         const sc = consts.get(n.input?.[2] ?? '');
         const up = sc && sc.length === 4 ? sc[2] : 1;
         // linear interpolation reaches one source pixel further
@@ -49,10 +49,10 @@ export function receptiveRadius(model: ModelProto): number {
         f *= up;
         break;
       }
-      case 'DepthToSpace':
+      case 'toSpace':
         f *= attrInt(n, 'blocksize', 1);
         break;
-      case 'SpaceToDepth':
+      case 'toDepth':
         f /= attrInt(n, 'blocksize', 1);
         r += 1 / f;
         break;

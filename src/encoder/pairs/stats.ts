@@ -1,4 +1,5 @@
 import { attrInt, attrInts } from '../graph/attrs.js';
+import { opInfo } from '../graph/ops.js';
 import { toNumber, type ModelProto, type NodeProto } from '../graph/proto.js';
 import { numel, tensorFromProto } from '../graph/tensor.js';
 
@@ -13,11 +14,6 @@ export interface ModelStats {
 }
 
 type Shape = number[];
-
-const WEIGHTED = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'PRelu']);
-const ELEMENTWISE = new Set([
-  'Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Tanh', 'Clip', 'Add', 'Sub', 'Mul', 'Div', 'Identity', 'Round',
-]);
 
 function broadcast(a: Shape, b: Shape): Shape {
   const n = Math.max(a.length, b.length);
@@ -61,7 +57,7 @@ export function modelStats(model: ModelProto, inputHW: [number, number]): ModelS
     const ins = node.input ?? [];
     const outs = node.output ?? [];
     const op = node.opType ?? '';
-    if (WEIGHTED.has(op)) {
+    if (opInfo(op)?.weights) {
       for (const name of ins.slice(1)) {
         if (initNames.has(name) && !counted.has(name)) {
           counted.add(name);
@@ -103,7 +99,8 @@ function inferNode(
     if (!v) throw new Error(`modelStats: ${op} '${node.name}' needs a constant for input ${i}`);
     return v;
   };
-  if (ELEMENTWISE.has(op)) {
+  const shape = opInfo(op)?.shape;
+  if (shape === 'same' || shape === 'broadcast') {
     let s = get(0);
     for (let i = 1; i < ins.length; i++) if (ins[i]) s = broadcast(s, get(i));
     return { shapes: [s], macs: 0 };

@@ -20,10 +20,21 @@ export interface RescalingPair {
   stillUpscaler?: ModelProto;
 }
 
+/**
+ * What running a pair's networks needs: a loaded RescalingPair has it, and so does a pair built in
+ * memory (HCD's HcdPair, test fixtures).
+ */
+export interface PairModels {
+  manifest: Pick<PairManifest, 'id' | 'scale' | 'extraInputs'>;
+  downscaler: ModelProto;
+  upscaler: ModelProto;
+  stillUpscaler?: ModelProto;
+}
+
 /** What the LR is when it reaches the upscaler: decoded video (always 4:2:0) or a lossless RGB image. */
 export type LrKind = '420' | 'rgb';
 
 /** The upscaler a pair uses for an LR of this kind. */
-export function upscalerFor(pair: Pick<RescalingPair, 'upscaler' | 'stillUpscaler'>, lr: LrKind): ModelProto {
+export function upscalerFor(pair: Pick<PairModels, 'upscaler' | 'stillUpscaler'>, lr: LrKind): ModelProto {
   return lr === 'rgb' ? (pair.stillUpscaler ?? pair.upscaler) : pair.upscaler;
 }

@@ -1,5 +1,6 @@
 import { attrInt, attrInts, attrOf, attrString, attrTensor } from '../attrs.js';
 import { DataType, type GraphProto, type NodeProto, type TensorProto, toNumber } from '../proto.js';
+import { keepsChannels, opInfo } from '../ops.js';
 import { tensorFromProto, type TensorData } from '../tensor.js';
 
 /**
@@ -154,9 +155,10 @@ export class GraphInfo {
     if (!out || this.sym.has(out)) return;
     const op = n.opType ?? '';
     const a = this.sym.get(ins[0]);
-    if (SHAPE_KEEPING.has(op)) {
+    const shape = opInfo(op)?.shape;
+    if (shape === 'same') {
       if (a) this.sym.set(out, a);
-    } else if (BROADCAST_ARITH.has(op)) {
+    } else if (shape === 'broadcast') {
       const shapes = ins.filter((i) => i).map((i) => this.sym.get(i));
       if (shapes.every((x) => x)) this.sym.set(out, (shapes as SymDim[][]).reduce(broadcastSym));
     } else if (op === 'Conv' && a && a.length >= 3) {
@@ -188,7 +190,7 @@ export class GraphInfo {
     else if (op === 'ConvTranspose') {
       const d = wd(ins[1])?.[1];
       c = d !== undefined && d > 0 ? d * attrInt(n, 'group', 1) : undefined;
-    } else if (CHANNEL_KEEPING.has(op)) {
+    } else if (keepsChannels(opInfo(op))) {
       c = this.channelsOf(ins[0]);
       // with broadcasting, only a first operand of more than one channel fixes the output's
       if (ins.length > 1 && c === 1) c = undefined;
@@ -212,9 +214,10 @@ export class GraphInfo {
       if (v !== undefined && outs[i] && !this.ranks.has(outs[i])) this.ranks.set(outs[i], v);
     };
     const op = n.opType ?? '';
-    if (SAME_RANK.has(op)) {
+    const shape = opInfo(op)?.shape;
+    if (shape === 'same' || shape === 'sameRank') {
       for (let i = 0; i < outs.length; i++) set(r(0), i);
-    } else if (BROADCAST.has(op)) {
+    } else if (shape === 'broadcast' || shape === 'broadcastRank') {
       const known = ins.map((_, i) => r(i)).filter((v): v is number => v !== undefined);
       if (known.length === ins.length) set(Math.max(...known));
     } else if (op === 'MatMul') {
@@ -238,7 +241,7 @@ export class GraphInfo {
       const axes = attrInts(n, 'axes') ?? this.constNumbers(ins[1]);
       const base = r(0);
       if (base !== undefined && axes) set(op === 'Unsqueeze' ? base + axes.length : base - axes.length);
-    } else if (REDUCE.has(op)) {
+    } else if (shape === 'reduce') {
       const base = r(0);
       const keep = attrInt(n, 'keepdims', 1);
       const axes = attrInts(n, 'axes') ?? this.constNumbers(ins[1]);
@@ -255,12 +258,6 @@ export function constTensorOf(n: NodeProto): TensorProto | undefined {
   return attrTensor(n, 'value');
 }
 
-const SAME_RANK = new Set([
-  'Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Tanh', 'Exp', 'Log', 'Atan', 'Sqrt', 'Abs', 'Neg', 'Clip', 'Round', 'Floor',
-  'Ceil', 'Identity', 'Cast', 'Conv', 'ConvTranspose', 'DepthToSpace', 'SpaceToDepth', 'Pad', 'Resize', 'Slice',
-  'Transpose', 'Concat', 'Split', 'Softmax', 'Sign', 'Reciprocal', 'Elu', 'Selu', 'HardSigmoid', 'Softplus', 'Erf',
-  'MaxPool', 'AveragePool', 'BatchNormalization', 'InstanceNormalization', 'Upsample', 'Sin', 'Cos', 'Not',
-]);
 export type SymDim = number | string | null;
 
 function broadcastSym(a: SymDim[], b: SymDim[]): SymDim[] {
@@ -278,17 +275,3 @@ function broadcastSym(a: SymDim[], b: SymDim[]): SymDim[] {
   });
 }
 
-/** Elementwise ops of one tensor input: output shape = input shape. */
-const SHAPE_KEEPING = new Set([
-  'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Exp', 'Log', 'Atan', 'Sqrt', 'Abs', 'Neg', 'Clip', 'Round', 'Floor', 'Ceil',
-  'Identity', 'Cast', 'Sign', 'Reciprocal', 'Elu', 'Selu', 'HardSigmoid', 'Softplus', 'Erf', 'Sin', 'Cos',
-]);
-const BROADCAST_ARITH = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'PRelu', 'Sum', 'Max', 'Min']);
-
-/** Ops whose output has the channel count of input 0 (elementwise, or spatial only). */
-const CHANNEL_KEEPING = new Set([
-  'Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Tanh', 'Exp', 'Log', 'Atan', 'Sqrt', 'Abs', 'Neg', 'Clip', 'Round', 'Floor',
-  'Identity', 'Cast', 'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Resize',
-]);
-const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Where', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Max', 'Min', 'Sum', 'And', 'Or']);
-const REDUCE = new Set(['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL2', 'ReduceSumSquare']);

@@ -4,7 +4,8 @@ import { type ModelProto, type NodeProto, type TensorProto, toNumber, type Value
 import { Emitter, type VjpContext } from './emit.js';
 import { UnsupportedOpError } from './errors.js';
 import { GraphInfo, isFloat } from './graph.js';
-import { NON_DIFFERENTIABLE, rules } from './rules.js';
+import { opInfo } from '../ops.js';
+import { rules } from './rules.js';
 
 export { UnsupportedOpError } from './errors.js';
 export { rules } from './rules.js';
@@ -61,7 +62,7 @@ export function buildGradientModel(model: ModelProto, opts: GradientOptions): Mo
   const active = new Set(wrt);
   for (const n of nodes) {
     const op = n.opType ?? '';
-    if (NON_DIFFERENTIABLE.has(op) || (op === 'Cast' && !isFloat(attrInt(n, 'to', 0)))) continue;
+    if (opInfo(op)?.grad === 'none' || (op === 'Cast' && !isFloat(attrInt(n, 'to', 0)))) continue;
     const rule = rules[op];
     const ins = n.input ?? [];
     const hot = ins.some((t, i) => t && active.has(t) && (!rule || rule.diff === 'all' || rule.diff.includes(i)));

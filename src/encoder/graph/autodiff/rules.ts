@@ -320,10 +320,3 @@ export const rules: Record<string, VjpRule> = {
     },
   },
 };
-
-/** Ops whose outputs never carry gradient (shape arithmetic, comparisons, index ops). */
-export const NON_DIFFERENTIABLE = new Set([
-  'Shape', 'Size', 'ConstantOfShape', 'Constant', 'Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'Not',
-  'And', 'Or', 'Xor', 'NonZero', 'ArgMax', 'ArgMin', 'Range', 'Sign', 'IsNaN', 'IsInf', 'RandomNormal', 'RandomUniform',
-  'RandomNormalLike', 'RandomUniformLike', 'EyeLike',
-]);
