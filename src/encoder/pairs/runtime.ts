@@ -1,4 +1,3 @@
-import { HcdError } from '../../shared/errors.js';
 import type { RgbImage } from '../../shared/image.js';
 import type { ExecutionProvider } from '../graph/session.js';
 import type { RescalingPair } from './load.js';
