@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { HcdError } from '../../shared/errors.js';
 import { loadCheckpoint, saveCheckpoint } from '../../train/checkpoint.js';
 import { loadImages, splitImages, validationCrops } from '../../train/data.js';
+import { DEFAULT_MAX_PIXELS } from '../../encoder/media/png.js';
 import { exportPair } from '../../train/export.js';
 import { defaultArch } from '../../train/nets.js';
 import { paramCount } from '../../train/params.js';
@@ -53,6 +54,7 @@ interface TrainCliOptions {
   rate?: string;
   stopAfter?: string;
   exportOnly?: boolean;
+  maxPixels?: string;
   json?: boolean;
 }
 
@@ -182,7 +184,7 @@ const fmt = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
 async function runTraining(o: TrainCliOptions, cfg: TrainConfig, state: TrainState, ckpt: string, threads: number | undefined, stopAfter: number | undefined): Promise<void> {
     await mkdir(dirname(ckpt), { recursive: true });
-    const imgs = await loadImages(o.data.map((d) => resolve(d)), cfg.crop);
+    const imgs = await loadImages(o.data.map((d) => resolve(d)), cfg.crop, int(o.maxPixels, 'max-pixels', 1, DEFAULT_MAX_PIXELS));
     const { train: trainSet, val } = splitImages(imgs, 10);
     // 128 px, or less where a held-out image is smaller (a crop past the edge would read garbage)
     const unit = 8 * cfg.scale;
@@ -283,6 +285,7 @@ export function registerTrain(program: Command): void {
     .option('--still-layers <n>', 'hidden 3x3 convs of the still head (default: as U); extra ones over an --init head start as the identity')
     .option('--saturate <p>', 'share of training crops whose colour is boosted 1-3x (strongly saturated texture is rare in photos; default 0)')
     .option('--export-only', 'write the pair from the checkpoint as it is, without training')
+    .option('--max-pixels <n>', `refuse training images with more pixels than this, before decoding them (default ${DEFAULT_MAX_PIXELS})`)
     .option('--json', 'JSON lines on stdout instead of a progress bar')
     .action(async (o: TrainCliOptions) => {
       const out = resolve(o.output);
