@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util';
 import { PNG } from 'pngjs';
 import { runFfmpeg } from '../src/encoder/media/ffmpeg.js';
-import { writeFileAtomic } from '../src/encoder/media/png.js';
+import { writeFileAtomic } from '../src/encoder/media/files.js';
 import { pairRunner, yPsnr } from '../src/encoder/pairs/eval.js';
 import { resolvePair } from '../src/encoder/pairs/index.js';
 import { realYuv420 } from '../src/train/proxycheck.js';

@@ -10,7 +10,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeFileAtomic } from '../src/encoder/media/png.js';
+import { writeFileAtomic } from '../src/encoder/media/files.js';
 import { modelStats, resolvePair } from '../src/encoder/pairs/index.js';
 import { PairNetwork } from '../src/encoder/pairs/network.js';
 import { evaluatePairOnSet } from '../src/train/evaluate.js';

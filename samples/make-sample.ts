@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runFfmpeg } from '../src/encoder/media/ffmpeg.js';
+import { fileArg, runFfmpeg } from '../src/encoder/media/ffmpeg.js';
+import { produceAtomic } from '../src/encoder/media/files.js';
 
 export const SAMPLE_PATH = join(dirname(fileURLToPath(import.meta.url)), 'sample.mp4');
 
@@ -42,24 +43,24 @@ export function sampleGraph(o: Required<SampleOptions>): string {
 export async function makeSample(out = SAMPLE_PATH, opts: SampleOptions = {}): Promise<string> {
   const o: Required<SampleOptions> = { seconds: 5, width: 640, height: 360, fps: 24, ...opts };
   mkdirSync(dirname(out), { recursive: true });
-  const tmp = `${out}.${process.pid}.tmp.mp4`;
-  try {
-    await runFfmpeg([
-      '-f', 'lavfi', '-i', sampleGraph(o),
-      '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${o.seconds}`,
-      '-map', '0:v', '-map', '1:a',
-      '-t', String(o.seconds),
-      '-c:v', 'libx264', '-preset', 'medium', '-crf', '6', '-threads', '1',
-      '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv',
-      '-c:a', 'aac', '-b:a', '64k',
-      '-fflags', '+bitexact', '-flags:v', '+bitexact', '-flags:a', '+bitexact', '-map_metadata', '-1',
-      '-movflags', '+faststart',
-      tmp,
-    ]);
-    renameSync(tmp, out);
-  } finally {
-    rmSync(tmp, { force: true });
-  }
+  await produceAtomic(
+    out,
+    (tmp) =>
+      runFfmpeg([
+        '-f', 'lavfi', '-i', sampleGraph(o),
+        '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${o.seconds}`,
+        '-map', '0:v', '-map', '1:a',
+        '-t', String(o.seconds),
+        '-c:v', 'libx264', '-preset', 'medium', '-crf', '6', '-threads', '1',
+        '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv',
+        '-c:a', 'aac', '-b:a', '64k',
+        '-fflags', '+bitexact', '-flags:v', '+bitexact', '-flags:a', '+bitexact', '-map_metadata', '-1',
+        '-movflags', '+faststart',
+        fileArg(tmp),
+      ]),
+    // ffmpeg picks the container by the name
+    '.mp4',
+  );
   return out;
 }
 

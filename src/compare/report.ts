@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { bestEnvelope } from '../shared/bdrate.js';
-import { writeFileAtomic } from '../encoder/media/png.js';
+import { writeFilesAtomic } from '../encoder/media/files.js';
 import type { CompareReport, RdRow } from './types.js';
 
 const CSV_COLUMNS: (keyof RdRow)[] = ['pipeline', 'crf', 'bytes', 'file_bytes', 'bitrate_kbps', 'width', 'height', 'psnr_y', 'psnr_u', 'psnr_v', 'psnr_yuv', 'ssim_y', 'ssim_all', 'vmaf', 'file'];
@@ -117,11 +117,13 @@ ${crops}
 
 /**
  * report.json, report.csv, report.html and rd.svg (the PSNR-Y chart alone, which the demo page
- * shows when this folder sits in an encoded output as compare/), each written atomically into `dir`.
+ * shows when this folder sits in an encoded output as compare/), written into `dir` together.
  */
 export async function writeReports(dir: string, report: CompareReport): Promise<void> {
-  await writeFileAtomic(join(dir, 'report.json'), Buffer.from(toJson(report)));
-  await writeFileAtomic(join(dir, 'report.csv'), Buffer.from(toCsv(report.points)));
-  await writeFileAtomic(join(dir, 'rd.svg'), Buffer.from(await rdChartSvg(report, 'psnr_y', 'Rate-distortion, PSNR-Y at source size')));
-  await writeFileAtomic(join(dir, 'report.html'), Buffer.from(await toHtml(report)));
+  await writeFilesAtomic([
+    [join(dir, 'report.json'), toJson(report)],
+    [join(dir, 'report.csv'), toCsv(report.points)],
+    [join(dir, 'rd.svg'), await rdChartSvg(report, 'psnr_y', 'Rate-distortion, PSNR-Y at source size')],
+    [join(dir, 'report.html'), await toHtml(report)],
+  ]);
 }

@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { bdPsnr, bdRate, bdRateVsBest, bestGapShare, type RdPoint } from '../shared/bdrate.js';
 import { HcdError } from '../shared/errors.js';
 import { readFrames } from '../encoder/media/decode.js';
-import { runFfmpeg } from '../encoder/media/ffmpeg.js';
-import { ffmpegWithFrames, rawRgbInput, RGB_TO_YUV709, YUV709_TO_RGB } from '../encoder/media/pipe.js';
+import { ffmpegWithFrames, fileArg, rawRgbInput, runFfmpeg } from '../encoder/media/ffmpeg.js';
+import { RGB_TO_YUV709, YUV709_TO_RGB } from '../encoder/media/colour.js';
 import { measure } from '../encoder/media/quality.js';
 import { prepareSource, type SourceInfo } from './source.js';
 import type { CompareReport, FramePipeline, Pipeline, RdRow, Size } from './types.js';
@@ -50,11 +50,11 @@ async function makeLr(p: Pipeline, src: SourceInfo, lr: Size, out: string): Prom
   if (p.kind === 'ffmpeg') {
     const f = p.downFilter(src, lr);
     if (!f) return src.path;
-    await runFfmpeg(['-i', src.path, '-vf', `${f},format=yuv420p`, '-f', 'yuv4mpegpipe', out]);
+    await runFfmpeg(['-i', fileArg(src.path), '-vf', `${f},format=yuv420p`, '-f', 'yuv4mpegpipe', fileArg(out)]);
     return out;
   }
   const frames = readFrames(src.path, { width: src.width, height: src.height });
-  await ffmpegWithFrames([...rawRgbInput(lr.width, lr.height, src.fps), '-vf', RGB_TO_YUV709, '-f', 'yuv4mpegpipe', out], p.downscale(frames, src, lr));
+  await ffmpegWithFrames([...rawRgbInput(lr.width, lr.height, src.fps), '-vf', RGB_TO_YUV709, '-f', 'yuv4mpegpipe', fileArg(out)], p.downscale(frames, src, lr));
   return out;
 }
 
@@ -64,7 +64,7 @@ async function measureRendition(p: Pipeline, mp4: string, src: SourceInfo, lr: S
   if (p.kind === 'ffmpeg') {
     const up = p.upFilter(src, lr);
     const distortedFilter = up ? `${up},${YUV709_TO_RGB}` : YUV709_TO_RGB;
-    return measure({ reference: src.path, distortedInput: ['-i', mp4], distortedFilter, vmafModel: o.vmafModel, threads });
+    return measure({ reference: src.path, distortedInput: ['-i', fileArg(mp4)], distortedFilter, vmafModel: o.vmafModel, threads });
   }
   const decoded = readFrames(mp4, { width: lr.width, height: lr.height });
   return measure({
@@ -279,7 +279,7 @@ async function refineAt(p: FramePipeline, src: SourceInfo, lr: Size, lrPath: str
   const tmpY4m = join(work, `${p.id}-roundtrip.y4m`);
   const tmpMp4 = join(work, `${p.id}-roundtrip.mp4`);
   const roundtrip = async (frames: Uint8Array[]): Promise<{ frames: Uint8Array[]; bytes: number }> => {
-    await ffmpegWithFrames([...rawRgbInput(lr.width, lr.height, src.fps), '-vf', RGB_TO_YUV709, '-f', 'yuv4mpegpipe', tmpY4m], frames);
+    await ffmpegWithFrames([...rawRgbInput(lr.width, lr.height, src.fps), '-vf', RGB_TO_YUV709, '-f', 'yuv4mpegpipe', fileArg(tmpY4m)], frames);
     const size = await encodeX264(tmpY4m, crf, tmpMp4, x264);
     const back: Uint8Array[] = [];
     for await (const f of readFrames(tmpMp4, { width: lr.width, height: lr.height })) back.push(f);
@@ -293,7 +293,7 @@ async function refineAt(p: FramePipeline, src: SourceInfo, lr: Size, lrPath: str
       yield* await refine({ source: next.value, lr: lrChunk, size: lr, roundtrip, crf });
     }
   }
-  await ffmpegWithFrames([...rawRgbInput(lr.width, lr.height, src.fps), '-vf', RGB_TO_YUV709, '-f', 'yuv4mpegpipe', out], refined());
+  await ffmpegWithFrames([...rawRgbInput(lr.width, lr.height, src.fps), '-vf', RGB_TO_YUV709, '-f', 'yuv4mpegpipe', fileArg(out)], refined());
   await rm(tmpY4m, { force: true });
   await rm(tmpMp4, { force: true });
   return out;

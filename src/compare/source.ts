@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { runFfmpeg, probe } from '../encoder/media/ffmpeg.js';
+import { fileArg, runFfmpeg, probe } from '../encoder/media/ffmpeg.js';
 import { HcdError } from '../shared/errors.js';
 import type { Size } from './types.js';
 
@@ -41,11 +41,11 @@ export async function prepareSource(input: string, out: string, opts: { seconds?
   await runFfmpeg([
     ...(opts.start ? ['-ss', String(opts.start)] : []),
     ...(opts.seconds !== undefined ? ['-t', String(opts.seconds)] : []),
-    '-i', input,
+    '-i', fileArg(input),
     '-map', '0:v:0', '-an',
     '-vf', `crop=${width}:${height}:0:0,format=yuv420p`,
     '-r', fps,
-    '-f', 'yuv4mpegpipe', out,
+    '-f', 'yuv4mpegpipe', fileArg(out),
   ]);
   if ((await stat(out)).size < 100) throw new HcdError(`${input}: no frames decoded in the chosen range`);
   const counted = await probe(out, { countFrames: true });

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { ffprobePath, runFfmpeg, runTool } from '../encoder/media/ffmpeg.js';
+import { fileArg, runFfmpeg, runFfprobe } from '../encoder/media/ffmpeg.js';
 
 /** One set of x264 settings for every pipeline, so that only the pixels differ. */
 export interface X264Settings {
@@ -33,7 +33,7 @@ export interface EncodedSize {
 
 /** Sizes of an encoded file, measured from the file itself. */
 export async function measureSize(mp4: string): Promise<EncodedSize> {
-  const { stdout } = await runTool(ffprobePath(), ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=size', '-of', 'csv=p=0', mp4]);
+  const { stdout } = await runFfprobe(['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=size', '-of', 'csv=p=0', fileArg(mp4)]);
   const payloadBytes = stdout
     .toString('utf8')
     .split('\n')
@@ -46,7 +46,7 @@ export async function measureSize(mp4: string): Promise<EncodedSize> {
 /** Encodes a y4m (or any) video at one CRF into an MP4 and measures its size. */
 export async function encodeX264(input: string, crf: number, outMp4: string, s: X264Settings): Promise<EncodedSize> {
   await runFfmpeg([
-    '-i', input,
+    '-i', fileArg(input),
     '-an',
     '-c:v', 'libx264', '-preset', s.preset, '-crf', String(crf),
     // no -tune: x264's "no tuning" (it rejects the word "none")
@@ -55,7 +55,7 @@ export async function encodeX264(input: string, crf: number, outMp4: string, s: 
     '-pix_fmt', 'yuv420p',
     '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv',
     '-movflags', '+faststart',
-    outMp4,
+    fileArg(outMp4),
   ]);
   return measureSize(outMp4);
 }

@@ -4,10 +4,9 @@
  * No Node imports: the player uses it too.
  */
 import type { Pixels } from './metrics.js';
+import { BT709 } from './yuv.js';
 
-const KR = 0.2126;
-const KB = 0.0722;
-const KG = 1 - KR - KB;
+const { KR, KG, KB } = BT709;
 
 /** One pixel, 0-255 RGB to limited-range Y, Cb, Cr (unrounded). */
 export function rgbToYcbcr709(r: number, g: number, b: number): [number, number, number] {

@@ -14,9 +14,14 @@
  * Positions outside the plane are clamped to its edge.
  */
 
-const KR = 0.2126;
-const KB = 0.0722;
-const KG = 1 - KR - KB;
+/**
+ * BT.709 luma coefficients (ITU-R BT.709-6, item 3.2): the one table every conversion in the
+ * project reads, on both sides. KG is 1 - KR - KB as the standard defines it; in doubles that is
+ * exactly 0.7152, so code that uses these and the literals gives bit-identical results.
+ */
+export const BT709 = Object.freeze({ KR: 0.2126, KG: 1 - 0.2126 - 0.0722, KB: 0.0722 });
+
+const { KR, KG, KB } = BT709;
 const YS = 255 / 219;
 const CS = 255 / 224;
 /** RGB = YS*(Y-16) + coefficients times (Cb-128), (Cr-128), on the 0-255 scale. */

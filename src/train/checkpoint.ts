@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { HcdError } from '../shared/errors.js';
-import { writeFileAtomic } from '../encoder/media/png.js';
+import { writeFileAtomic } from '../encoder/media/files.js';
 import type { AdamSlot } from './adam.js';
 import type { Params } from './params.js';
 import type { RngState } from '../shared/rng.js';

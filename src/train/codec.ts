@@ -1,3 +1,4 @@
+import { BT709 } from '../shared/yuv.js';
 import { attr, convAttrs, type GraphBuilder } from '../encoder/graph/builder.js';
 
 /**
@@ -118,7 +119,7 @@ export function addRateProxy(g: GraphBuilder, x: string, out?: string): string {
   const ac = new Float32Array(63 * 64);
   for (let k = 1; k < 64; k++) for (let pix = 0; pix < 64; pix++) ac[(k - 1) * 64 + pix] = basis[k][pix];
   // BT.709 luma (the encoder's conversion); the offset does not reach the AC coefficients
-  const y = g.op('Conv', [x, g.constF([0.2126, 0.7152, 0.0722], [1, 3, 1, 1], 'rate_luma')], convAttrs(1));
+  const y = g.op('Conv', [x, g.constF([BT709.KR, BT709.KG, BT709.KB], [1, 3, 1, 1], 'rate_luma')], convAttrs(1));
   const coef = g.op('Conv', [y, g.constF(ac, [63, 1, 8, 8], 'rate_dct_ac')], convAttrs(8, { stride: 8, pad: 0 }));
   // |c| smoothed below 1/255 so that the gradient has no kink at 0; the floor this leaves is
   // subtracted, so a flat picture costs 0

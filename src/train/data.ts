@@ -1,8 +1,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { HcdError } from '../shared/errors.js';
-import { readImage } from '../encoder/media/png.js';
+import { DEFAULT_MAX_PIXELS, readImage } from '../encoder/media/png.js';
+import { BT709 } from '../shared/yuv.js';
 import type { Rng } from '../shared/rng.js';
+
+const { KR, KG, KB } = BT709;
 
 /** A decoded training image, planar float 0-1 [3,H,W], decoded once and cropped from memory. */
 export interface TrainImage {
@@ -31,11 +34,12 @@ async function listImages(dir: string): Promise<string[]> {
   return out;
 }
 
-export async function loadImages(dirs: string[], minSide: number): Promise<TrainImage[]> {
+/** Every image under `dirs` of at least minSide x minSide; one over `maxPixels` stops the run before it is decoded. */
+export async function loadImages(dirs: string[], minSide: number, maxPixels = DEFAULT_MAX_PIXELS): Promise<TrainImage[]> {
   const files = (await Promise.all(dirs.map(listImages))).flat();
   const out: TrainImage[] = [];
   for (const f of files) {
-    const img = await readImage(f);
+    const img = await readImage(f, { maxPixels });
     if (img.width < minSide || img.height < minSide) continue;
     const n = img.width * img.height;
     const data = new Float32Array(3 * n);
@@ -97,7 +101,7 @@ export function saturateBatch(x: Float32Array, batch: number, p: number, prob: n
     const k = 1 + 2 * rng.next();
     const o = b * 3 * n;
     for (let i = 0; i < n; i++) {
-      const y = 0.2126 * x[o + i] + 0.7152 * x[o + n + i] + 0.0722 * x[o + 2 * n + i];
+      const y = KR * x[o + i] + KG * x[o + n + i] + KB * x[o + 2 * n + i];
       for (let c = 0; c < 3; c++) x[o + c * n + i] = Math.min(1, Math.max(0, y + k * (x[o + c * n + i] - y)));
     }
   }

@@ -77,8 +77,8 @@ async function startRun(o: TrainFlags, ckpt: string, note: (s: string) => void):
 }
 
 /** Every 10th image held out; validation crops of 128 px, or less where a held-out image is smaller. */
-export async function prepareData(dirs: string[], cfg: TrainConfig) {
-  const imgs = await loadImages(dirs.map((d) => resolve(d)), cfg.crop);
+export async function prepareData(dirs: string[], cfg: TrainConfig, maxPixels?: number) {
+  const imgs = await loadImages(dirs.map((d) => resolve(d)), cfg.crop, maxPixels);
   const { train: trainSet, val } = splitImages(imgs, 10);
   // a crop past the edge of a held-out image would read garbage
   const unit = 8 * cfg.scale;
@@ -91,11 +91,12 @@ export async function prepareData(dirs: string[], cfg: TrainConfig) {
 interface RunLimits {
   threads?: number;
   stopAfter?: number;
+  maxPixels?: number;
 }
 
-async function runTraining(o: TrainFlags, { cfg, state }: Run, ckpt: string, { threads, stopAfter }: RunLimits, hooks: TrainHooks): Promise<void> {
+async function runTraining(o: TrainFlags, { cfg, state }: Run, ckpt: string, { threads, stopAfter, maxPixels }: RunLimits, hooks: TrainHooks): Promise<void> {
   await mkdir(dirname(ckpt), { recursive: true });
-  const data = await prepareData(o.data, cfg);
+  const data = await prepareData(o.data, cfg, maxPixels);
   hooks.onStart?.({
     event: 'start',
     train_images: data.train.length,
@@ -159,6 +160,7 @@ export async function trainJob(o: TrainFlags, hooks: TrainHooks = {}): Promise<T
   const limits: RunLimits = {
     threads: o.threads === undefined ? undefined : int(o.threads, 'threads', 1, 1),
     stopAfter: o.stopAfter === undefined ? undefined : int(o.stopAfter, 'stop-after', 1, 1),
+    maxPixels: o.maxPixels === undefined ? undefined : int(o.maxPixels, 'max-pixels', 1, 1),
   };
   const run = await startRun(o, ckpt, hooks.note ?? (() => undefined));
   if (!o.exportOnly) await runTraining(o, run, ckpt, limits, hooks);

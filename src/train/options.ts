@@ -46,6 +46,7 @@ export interface TrainFlags {
   rate?: string;
   stopAfter?: string;
   exportOnly?: boolean;
+  maxPixels?: string;
   json?: boolean;
 }
 

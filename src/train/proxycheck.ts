@@ -2,7 +2,7 @@ import type { RgbImage } from '../shared/image.js';
 import { imageToTensor, tensorToImage } from '../shared/image.js';
 import { psnr } from '../shared/metrics.js';
 import { runFfmpeg } from '../encoder/media/ffmpeg.js';
-import { RGB_TO_YUV709, YUV709_TO_RGB } from '../encoder/media/pipe.js';
+import { RGB_TO_YUV709, YUV709_TO_RGB } from '../encoder/media/colour.js';
 import { GraphBuilder } from '../encoder/graph/builder.js';
 import { createSession, ort } from '../encoder/graph/session.js';
 import { addCodecProxy, jpegSteps } from './codec.js';

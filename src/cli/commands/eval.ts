@@ -46,7 +46,7 @@ export function registerEval(program: Command): void {
     // read and check every image before the long part
     const minLr = Math.max(MIN_LR, pair.manifest.minLrSize);
     const images = [];
-    for (const f of files) images.push(fitToScale(await readImage(f), s, minLr, f, pair.manifest.lrMultiple));
+    for (const f of files) images.push(fitToScale(await readImage(f, { maxPixels: o.maxPixels }), s, minLr, f, pair.manifest.lrMultiple));
     const hcd = await Hcd.create(pair, opts);
     const bicubic = await PlainPair.create(bicubicPair, { threads: opts.threads });
     const rows: (AblationRow & { file: string })[] = [];

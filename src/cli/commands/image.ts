@@ -1,8 +1,9 @@
-import { mkdir, rename, unlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { HcdError } from '../../shared/errors.js';
-import { encodePng, readImage, writeFileAtomic } from '../../encoder/media/png.js';
+import { writeFilesAtomic } from '../../encoder/media/files.js';
+import { DEFAULT_MAX_PIXELS, encodePng, readImage } from '../../encoder/media/png.js';
 import { loadPair, defaultModelId } from '../../encoder/pairs/load.js';
 import { DEFAULTS } from '../../config.js';
 import { resolveOptions, type HcdIters, type HcdOptions } from '../../encoder/hcd/options.js';
@@ -25,9 +26,16 @@ export interface HcdCliOptions {
   threads?: number;
   schedule?: string;
   keepBest?: boolean;
+  maxPixels?: number;
   json?: boolean;
 }
 
+
+const count = (name: string) => (v: string) => {
+  const n = num(name)(v);
+  if (!Number.isInteger(n) || n < 1) throw new HcdError(`--${name} must be a whole number of at least 1 (got '${v}')`);
+  return n;
+};
 
 export function addHcdOptions(cmd: Command): Command {
   return cmd
@@ -44,6 +52,7 @@ export function addHcdOptions(cmd: Command): Command {
     .option('--threads <n>', 'threads per lane (default: the cores split between lanes)', num('threads'))
     .option('--schedule <s>', 'step size over the iterations: constant (official, default) or cosine (annealed towards 0)', undefined)
     .option('--keep-best', "keep each tile's lowest-loss iterate instead of the last (one more gradient evaluation per stage)")
+    .option('--max-pixels <n>', `refuse images with more pixels than this, before decoding them (default ${DEFAULT_MAX_PIXELS})`, count('max-pixels'))
     .option('--json', 'print JSON on stdout');
 }
 
@@ -82,7 +91,7 @@ export function registerImage(program: Command): void {
     const opts = hcdOptionsFrom(o);
     // loaded here, so that other commands start without onnxruntime and the gradient engine
     const { Hcd, fitToScale, hcdImage } = await import('../../encoder/hcd/index.js');
-    const img = await readImage(input);
+    const img = await readImage(input, { maxPixels: o.maxPixels });
     const pair = await loadPair(o.model ?? defaultModelId());
     const s = pair.manifest.scale;
     const hr = fitToScale(img, s, Math.max(MIN_LR, pair.manifest.minLrSize), input, pair.manifest.lrMultiple);
@@ -94,19 +103,16 @@ export function registerImage(program: Command): void {
       await hcd.close();
     }
     await mkdir(o.output, { recursive: true });
-    // all four files appear together or not at all
     const files: [string, Buffer][] = [
       ['lr.png', encodePng(out.lr)],
       ['sr.png', encodePng(out.sr)],
       ['lr_base.png', encodePng(out.lrBase)],
       ['sr_base.png', encodePng(out.srBase)],
     ];
-    const tmp = files.map(([name]) => join(o.output, `.${name}.${process.pid}.part`));
     try {
-      for (let i = 0; i < files.length; i++) await writeFileAtomic(tmp[i], files[i][1]);
-      for (let i = 0; i < files.length; i++) await rename(tmp[i], join(o.output, files[i][0]));
+      // all four files appear together or not at all
+      await writeFilesAtomic(files.map(([name, png]) => [join(o.output, name), png]));
     } catch (e) {
-      await Promise.all(tmp.map((t) => unlink(t).catch(() => undefined)));
       throw new HcdError(`cannot write to ${o.output}: ${(e as Error).message}`);
     }
     const r = out.result;

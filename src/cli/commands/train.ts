@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import { DEFAULT_MAX_PIXELS } from '../../encoder/media/png.js';
 import type { ValRecord } from '../../train/checkpoint.js';
 import { trainJob, type StartInfo, type TrainFlags, type TrainHooks } from '../../train/job.js';
 import { DEFAULT_CRF, valCrf, type StepInfo, type TrainConfig } from '../../train/trainer.js';
@@ -90,6 +91,7 @@ export function registerTrain(program: Command): void {
     .option('--still-layers <n>', 'hidden 3x3 convs of the still head (default: as U); extra ones over an --init head start as the identity')
     .option('--saturate <p>', 'share of training crops whose colour is boosted 1-3x (strongly saturated texture is rare in photos; default 0)')
     .option('--export-only', 'write the pair from the checkpoint as it is, without training')
+    .option('--max-pixels <n>', `refuse training images with more pixels than this, before decoding them (default ${DEFAULT_MAX_PIXELS})`)
     .option('--json', 'JSON lines on stdout instead of a progress bar')
     .action(async (o: TrainFlags) => {
       const hooks = progressHooks(!!o.json);

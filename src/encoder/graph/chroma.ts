@@ -1,3 +1,4 @@
+import { BT709 } from '../../shared/yuv.js';
 import { attr, convAttrs, type GraphBuilder } from './builder.js';
 
 /**
@@ -16,9 +17,7 @@ import { attr, convAttrs, type GraphBuilder } from './builder.js';
  */
 
 /** BT.709 luma and colour-difference rows, full range (the limited-range scaling cancels). */
-const KR = 0.2126;
-const KB = 0.0722;
-const KG = 1 - KR - KB;
+const { KR, KG, KB } = BT709;
 const RGB2YCC = [
   [KR, KG, KB],
   [-KR / (2 * (1 - KB)), -KG / (2 * (1 - KB)), 0.5],

@@ -1,6 +1,7 @@
-import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runFfmpeg } from '../media/ffmpeg.js';
+import { commitAtomic } from '../media/files.js';
 import type { Rendition } from './state.js';
 import { FfmpegSink } from '../media/sink.js';
 import { audioSlice, type AacTrack } from '../media/audio.js';
@@ -77,19 +78,13 @@ export class ChunkEncoder {
       audio = { file: join(this.workdir, `audio-${index}.aac`), offset: slice.offset };
       writeFileSync(audio.file, slice.bytes);
     }
-    const tmps: [string, string][] = [];
-    await Promise.all(
-      this.renditions.map(async (r) => {
-        const dir = join(this.outdir, r.name);
-        mkdirSync(dir, { recursive: true });
-        const final = join(dir, segmentName(index));
-        const tmp = `${final}.tmp`;
-        await runFfmpeg(muxArgs({ video: join(this.workdir, r.name, `${index}.ts`), audio, start, out: tmp }), { signal: this.signal });
-        tmps.push([tmp, final]);
-      }),
-    );
+    const finals = this.renditions.map((r) => {
+      mkdirSync(join(this.outdir, r.name), { recursive: true });
+      return join(this.outdir, r.name, segmentName(index));
+    });
+    const mux = (r: Rendition, out: string) => runFfmpeg(muxArgs({ video: join(this.workdir, r.name, `${index}.ts`), audio, start, out }), { signal: this.signal });
+    await commitAtomic(finals, (tmps) => Promise.all(this.renditions.map((r, i) => mux(r, tmps[i]))));
     const bytes: Record<string, number> = {};
-    for (const [tmp, final] of tmps) renameSync(tmp, final);
     for (const r of this.renditions) {
       bytes[r.name] = statSync(join(this.outdir, r.name, segmentName(index))).size;
       rmSync(join(this.workdir, r.name, `${index}.ts`), { force: true });

@@ -1,4 +1,7 @@
 import type { RgbImage } from '../../shared/image.js';
+import { BT709 } from '../../shared/yuv.js';
+
+const { KR, KG, KB } = BT709;
 
 /**
  * A cheap scene-cut test: the mean absolute luma difference on a sparse grid. Rescalers that
@@ -15,7 +18,7 @@ export class SceneCutDetector {
     for (let y = 0; y < height; y += this.step)
       for (let x = 0; x < width; x += this.step) {
         const i = (y * width + x) * 3;
-        out.push(0.2126 * data[i] + 0.7152 * data[i + 1] + 0.0722 * data[i + 2]);
+        out.push(KR * data[i] + KG * data[i + 1] + KB * data[i + 2]);
       }
     return Float32Array.from(out);
   }

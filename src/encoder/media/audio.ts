@@ -1,4 +1,4 @@
-import { runFfmpeg } from './ffmpeg.js';
+import { fileArg, runFfmpeg } from './ffmpeg.js';
 
 /**
  * The audio is encoded once for the whole video and cut into segments by AAC frame. Encoding
@@ -37,7 +37,7 @@ export function parseAdts(data: Buffer): AacTrack {
 export async function encodeAudioTrack(input: string, o: { duration: number; bitrate: number; signal?: AbortSignal }): Promise<AacTrack> {
   const { stdout } = await runFfmpeg(
     [
-      '-i', input, '-map', '0:a:0', '-vn', '-af', 'apad', '-t', o.duration.toFixed(6),
+      '-i', fileArg(input), '-map', '0:a:0', '-vn', '-af', 'apad', '-t', o.duration.toFixed(6),
       '-c:a', 'aac', '-b:a', String(o.bitrate), '-ac', '2',
       '-fflags', '+bitexact', '-flags:a', '+bitexact', '-f', 'adts', 'pipe:1',
     ],

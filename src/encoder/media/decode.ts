@@ -1,5 +1,5 @@
-import type { Readable } from 'node:stream';
-import { fluent } from './ffmpeg.js';
+import { ffmpegFrames, fileArg, ToolError } from './ffmpeg.js';
+import { yuvToRgb } from './colour.js';
 
 export interface DecodeOptions {
   /** Output size; the source size if omitted (then width and height must be given by the caller's probe). */
@@ -30,49 +30,17 @@ export interface DecodeOptions {
  * Yields one Uint8Array of width*height*3 bytes per frame.
  */
 export async function* readFrames(input: string, opts: DecodeOptions): AsyncGenerator<Uint8Array> {
-  const frameBytes = opts.width * opts.height * 3;
-  const matrix = opts.matrix ?? 'bt709';
-  const filters: string[] = [];
-  if (opts.filter) filters.push(opts.filter);
-  filters.push(
-    `scale=${opts.width}:${opts.height}:flags=bicubic+accurate_rnd+full_chroma_int:in_color_matrix=${matrix}:in_range=${opts.range ?? 'tv'}`,
-    'format=rgb24',
-  );
-  const cmd = fluent(input).noAudio().videoFilters(filters.join(',')).outputOptions(['-f', 'rawvideo', '-pix_fmt', 'rgb24']);
-  if (opts.seconds !== undefined) cmd.duration(opts.seconds);
+  const filters = [opts.filter, yuvToRgb(opts)].filter(Boolean).join(',');
+  const args = ['-v', 'error', '-i', fileArg(input), '-an', '-filter:v', filters, '-f', 'rawvideo', '-pix_fmt', 'rgb24'];
+  if (opts.seconds !== undefined) args.push('-t', String(opts.seconds));
   // a truncated or damaged file otherwise decodes "successfully" to fewer frames
-  if (opts.strict) cmd.outputOptions(['-xerror']);
-  if (opts.passthrough) cmd.outputOptions(['-vsync', 'passthrough']);
-
-  let failure: Error | undefined;
-  cmd.on('error', (err: Error) => {
-    // fluent-ffmpeg reports a kill we caused ourselves as an error too
-    if (!/SIGKILL|SIGTERM/.test(err.message)) failure = err;
-  });
-  const stream = cmd.pipe() as Readable;
-  // pipe chunks (64 KB) are collected and joined once per frame: joining on every chunk would
-  // copy a 1080p frame ~100 times over
-  let parts: Buffer[] = [];
-  let have = 0;
-  let finished = false;
+  if (opts.strict) args.push('-xerror');
+  if (opts.passthrough) args.push('-vsync', 'passthrough');
+  args.push('pipe:1');
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      parts.push(chunk);
-      have += chunk.length;
-      if (have < frameBytes) continue;
-      let pending = Buffer.concat(parts, have);
-      while (pending.length >= frameBytes) {
-        yield new Uint8Array(pending.buffer.slice(pending.byteOffset, pending.byteOffset + frameBytes));
-        pending = pending.subarray(frameBytes);
-      }
-      parts = pending.length ? [pending] : [];
-      have = pending.length;
-    }
-    finished = true;
-  } finally {
-    if (!finished) cmd.kill('SIGKILL');
+    yield* ffmpegFrames(args, opts.width * opts.height * 3);
+  } catch (e) {
+    if (e instanceof ToolError) throw e;
+    throw new Error(`decoding ${input} failed: ${(e as Error).message.split('\n')[0]}`);
   }
-  // 'error' may arrive just after the stream ends
-  await new Promise((r) => setImmediate(r));
-  if (failure) throw new Error(`decoding ${input} failed: ${failure.message.split('\n')[0]}`);
 }

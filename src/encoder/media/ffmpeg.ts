@@ -1,41 +1,107 @@
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import ffmpeg from 'fluent-ffmpeg';
-import { HcdError } from '../../shared/errors.js';
+/**
+ * The one way this project runs ffmpeg, in three shapes:
+ *  - runFfmpeg (runFfprobe, runTool): to completion, stdout as bytes and stderr collected;
+ *  - FfmpegSink and ffmpegWithFrames: raw frames written to stdin, with back-pressure;
+ *  - ffmpegFrames: fixed-size raw frames read from stdout, as an async iterator.
+ * All three start the process the same way (below): the binary is checked first (a ToolError that
+ * says how to fix it), and a failure names the exit code or signal and ends with the last lines
+ * of stderr, which is where ffmpeg says what went wrong.
+ *
+ * ffprobe goes through fluent-ffmpeg (./ffprobe.ts); these pipes do not (docs/architecture.md):
+ * its run() keeps stdout as text lines, feeds stdin only by piping a stream it does not let us
+ * wait on, and gives the exit status only inside a message.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { basename } from 'node:path';
+import type { Writable } from 'node:stream';
+import { cannotRun, toolBinary, type Binary } from './tools.js';
 
-const require = createRequire(import.meta.url);
+export { ffmpegPath, ffprobePath, fileArg, ToolError } from './tools.js';
+export { probe, type ProbeResult, type ProbeStream } from './ffprobe.js';
 
-function installerPath(pkg: string): string | undefined {
-  try {
-    return (require(pkg) as { path: string }).path;
-  } catch {
-    return undefined;
+/** Before every ffmpeg command: no banner, never read the terminal, overwrite outputs. */
+const FFMPEG_PREFIX = ['-hide_banner', '-nostdin', '-y'];
+/** stderr kept per process: a long encode can print a warning per frame. */
+const STDERR_KEEP = 1 << 20;
+
+interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** A spawn failure or an abort (AbortError). */
+  error?: Error;
+}
+
+const ok = (s: ExitStatus): boolean => s.code === 0 && !s.error;
+const isSpawnFailure = (e: Error): boolean => !!(e as NodeJS.ErrnoException).syscall?.startsWith('spawn');
+
+/** A started process: its pipes, the end of its stderr, and how it ended. */
+class Process {
+  readonly child: ChildProcess;
+  readonly exit: Promise<ExitStatus>;
+  private status: ExitStatus | undefined;
+  private err: Buffer[] = [];
+  private errBytes = 0;
+
+  constructor(
+    private readonly bin: Binary,
+    args: string[],
+    io: { stdin: boolean; stdout: boolean },
+    signal?: AbortSignal,
+  ) {
+    try {
+      this.child = spawn(bin.path, args, { stdio: [io.stdin ? 'pipe' : 'ignore', io.stdout ? 'pipe' : 'ignore', 'pipe'], signal });
+    } catch (e) {
+      throw cannotRun(bin, e as NodeJS.ErrnoException);
+    }
+    this.child.stderr?.on('data', (b: Buffer) => this.keep(b));
+    // a closed pipe shows as the exit status, which says why
+    this.child.stdin?.on('error', () => undefined);
+    this.exit = new Promise((resolve) => {
+      let error: Error | undefined;
+      const done = (code: number | null, sig: NodeJS.Signals | null): void => {
+        if (!this.status) resolve((this.status = { code, signal: sig, error }));
+      };
+      this.child.on('error', (e) => {
+        error ??= e;
+        // a process that never started may not report 'close'
+        if (this.child.pid === undefined) done(null, null);
+      });
+      this.child.on('close', done);
+    });
   }
-}
 
-/** The ffmpeg binary: FFMPEG_PATH wins, else the one bundled by @ffmpeg-installer/ffmpeg. */
-export function ffmpegPath(): string {
-  const p = process.env.FFMPEG_PATH || installerPath('@ffmpeg-installer/ffmpeg');
-  if (!p) throw new HcdError('ffmpeg not found: set FFMPEG_PATH or install @ffmpeg-installer/ffmpeg');
-  return p;
-}
-
-/** The ffprobe binary: FFPROBE_PATH wins, else the one bundled by @ffprobe-installer/ffprobe. */
-export function ffprobePath(): string {
-  const p = process.env.FFPROBE_PATH || installerPath('@ffprobe-installer/ffprobe');
-  if (!p) throw new HcdError('ffprobe not found: set FFPROBE_PATH or install @ffprobe-installer/ffprobe');
-  return p;
-}
-
-let configured = false;
-/** fluent-ffmpeg with the resolved binaries. */
-export function fluent(input?: string): ffmpeg.FfmpegCommand {
-  if (!configured) {
-    ffmpeg.setFfmpegPath(ffmpegPath());
-    ffmpeg.setFfprobePath(ffprobePath());
-    configured = true;
+  get exited(): boolean {
+    return this.status !== undefined || this.child.exitCode !== null || this.child.signalCode !== null;
   }
-  return input === undefined ? ffmpeg() : ffmpeg(input);
+
+  private keep(b: Buffer): void {
+    this.err.push(b);
+    this.errBytes += b.length;
+    while (this.errBytes > STDERR_KEEP && this.err.length > 1) this.errBytes -= this.err.shift()!.length;
+  }
+
+  stderr(): string {
+    return Buffer.concat(this.err).toString('utf8');
+  }
+
+  failure(s: ExitStatus): Error {
+    if (s.error) return isSpawnFailure(s.error) ? cannotRun(this.bin, s.error) : s.error;
+    const how = s.signal ? `was killed by ${s.signal}` : `exited with code ${s.code}`;
+    const tail = this.stderr().trim().split('\n').slice(-3).join(' | ');
+    return new Error(`${this.bin.name} ${how}${tail ? `: ${tail}` : ''}`);
+  }
+
+  /** Resolves when ffmpeg has finished, or rejects with why it failed. */
+  async success(): Promise<void> {
+    const s = await this.exit;
+    if (!ok(s)) throw this.failure(s);
+  }
+
+  /** Kills the process and waits until it is gone, so that it writes nothing afterwards. */
+  async kill(): Promise<void> {
+    if (!this.exited) this.child.kill('SIGKILL');
+    await this.exit;
+  }
 }
 
 export interface RunResult {
@@ -43,69 +109,140 @@ export interface RunResult {
   stderr: string;
 }
 
-/**
- * Runs a binary to completion and keeps its output. A failure carries the last lines of stderr,
- * which is where ffmpeg says what went wrong.
- */
-export function runTool(bin: string, args: string[], opts: { input?: Buffer; signal?: AbortSignal } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'], signal: opts.signal });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.stdin.on('error', () => undefined); // the tool may exit before reading all input
-    child.on('close', (code) => {
-      const stderr = Buffer.concat(err).toString('utf8');
-      if (code === 0) resolve({ stdout: Buffer.concat(out), stderr });
-      else {
-        const tail = stderr.trim().split('\n').slice(-3).join(' | ');
-        reject(new Error(`${bin.split('/').pop()} exited with code ${code}: ${tail}`));
-      }
-    });
-    if (opts.input) child.stdin.end(opts.input);
-    else child.stdin.end();
+export interface RunOptions {
+  /** Written to stdin, which is then closed. */
+  input?: Buffer;
+  signal?: AbortSignal;
+}
+
+async function run(bin: Binary, args: string[], opts: RunOptions): Promise<RunResult> {
+  const p = new Process(bin, args, { stdin: true, stdout: true }, opts.signal);
+  const out: Buffer[] = [];
+  p.child.stdout!.on('data', (b: Buffer) => out.push(b));
+  if (opts.input) p.child.stdin!.end(opts.input);
+  else p.child.stdin!.end();
+  await p.success();
+  return { stdout: Buffer.concat(out), stderr: p.stderr() };
+}
+
+/** Runs ffmpeg to completion and keeps its output. */
+export async function runFfmpeg(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return run(toolBinary('ffmpeg'), [...FFMPEG_PREFIX, ...args], opts);
+}
+
+/** Runs ffprobe to completion, for what probe() does not parse (packet lists, CSV). */
+export async function runFfprobe(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return run(toolBinary('ffprobe'), args, opts);
+}
+
+/** Runs any binary to completion the same way. */
+export async function runTool(bin: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return run({ name: basename(bin), path: bin }, args, opts);
+}
+
+/** Input args for packed RGB24 frames on stdin. */
+export function rawRgbInput(width: number, height: number, fps: string): string[] {
+  return ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', fps, '-i', 'pipe:0'];
+}
+
+/** Resolves on 'drain', or when the pipe is gone and never will drain. */
+function drained(stdin: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stdin.off('drain', done);
+      stdin.off('close', done);
+      resolve();
+    };
+    stdin.on('drain', done);
+    stdin.on('close', done);
   });
 }
 
-export function runFfmpeg(args: string[], opts: { input?: Buffer; signal?: AbortSignal } = {}): Promise<RunResult> {
-  return runTool(ffmpegPath(), ['-hide_banner', '-nostdin', '-y', ...args], opts);
-}
+/**
+ * An ffmpeg process fed raw frames on stdin, with back-pressure: write() waits while the
+ * encoder is behind, so memory stays flat however long the video is.
+ */
+export class FfmpegSink {
+  private readonly p: Process;
 
-export interface ProbeStream {
-  index: number;
-  codec_type: string;
-  codec_name?: string;
-  profile?: string;
-  level?: number;
-  width?: number;
-  height?: number;
-  pix_fmt?: string;
-  r_frame_rate?: string;
-  avg_frame_rate?: string;
-  nb_frames?: string;
-  nb_read_frames?: string;
-  duration?: string;
-  color_space?: string;
-  color_transfer?: string;
-  color_primaries?: string;
-  color_range?: string;
-}
-
-export interface ProbeResult {
-  streams: ProbeStream[];
-  format: { duration?: string; size?: string; bit_rate?: string; format_name?: string };
-}
-
-/** ffprobe's JSON view of a file. `countFrames` decodes the whole file to count frames exactly. */
-export async function probe(file: string, opts: { countFrames?: boolean } = {}): Promise<ProbeResult> {
-  const args = ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format'];
-  if (opts.countFrames) args.push('-count_frames');
-  try {
-    const { stdout } = await runTool(ffprobePath(), [...args, file]);
-    return JSON.parse(stdout.toString('utf8')) as ProbeResult;
-  } catch (e) {
-    throw new HcdError(`cannot read ${file} as media: ${(e as Error).message}`);
+  constructor(args: string[], signal?: AbortSignal) {
+    this.p = new Process(toolBinary('ffmpeg'), [...FFMPEG_PREFIX, ...args], { stdin: true, stdout: false }, signal);
   }
+
+  /** Hands ffmpeg one frame; false once it takes no more input (it has exited or closed stdin). */
+  async offer(data: Uint8Array): Promise<boolean> {
+    const stdin = this.p.child.stdin!;
+    if (this.p.exited || stdin.destroyed) return false;
+    // either the encoder catches up, or it died and will never drain
+    if (!stdin.write(data)) await Promise.race([drained(stdin), this.p.exit]);
+    return !(this.p.exited || stdin.destroyed);
+  }
+
+  /** Hands ffmpeg one frame; throws ffmpeg's failure if it takes no more input. */
+  async write(data: Uint8Array): Promise<void> {
+    if (!(await this.offer(data))) throw this.p.failure(await this.p.exit);
+  }
+
+  /** Closes stdin and waits for a clean exit. Resolves with stderr. */
+  async end(): Promise<string> {
+    this.p.child.stdin!.end();
+    await this.p.success();
+    return this.p.stderr();
+  }
+
+  /** Kills the encoder and waits until it is gone, so that it writes nothing afterwards. */
+  kill(): Promise<void> {
+    return this.p.kill();
+  }
+}
+
+/**
+ * Runs ffmpeg with `frames` on stdin (raw video, whatever the args declare). A command that stops
+ * reading early (a filter that ends first) is not an error; its exit status decides. Resolves
+ * with stderr.
+ */
+export async function ffmpegWithFrames(args: string[], frames: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string> {
+  const sink = new FfmpegSink(args);
+  try {
+    for await (const f of frames) if (!(await sink.offer(f))) break;
+  } catch (e) {
+    await sink.kill();
+    throw e;
+  }
+  return sink.end();
+}
+
+/** Pipe chunks (64 KB) joined once per frame: joining on every chunk would copy a 1080p frame ~100 times over. */
+async function* fixedSize(stream: AsyncIterable<Buffer>, size: number): AsyncGenerator<Uint8Array> {
+  let parts: Buffer[] = [];
+  let have = 0;
+  for await (const chunk of stream) {
+    parts.push(chunk);
+    have += chunk.length;
+    if (have < size) continue;
+    let pending = Buffer.concat(parts, have);
+    while (pending.length >= size) {
+      yield new Uint8Array(pending.buffer.slice(pending.byteOffset, pending.byteOffset + size));
+      pending = pending.subarray(size);
+    }
+    parts = pending.length ? [pending] : [];
+    have = pending.length;
+  }
+}
+
+/**
+ * Runs ffmpeg writing raw frames of `frameBytes` to stdout and yields them one by one. The pipe
+ * is read only as fast as the caller takes frames, so ffmpeg waits rather than memory filling.
+ * Stopping early kills ffmpeg; a failure is thrown after the last whole frame.
+ */
+export async function* ffmpegFrames(args: string[], frameBytes: number, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  const p = new Process(toolBinary('ffmpeg'), [...FFMPEG_PREFIX, ...args], { stdin: false, stdout: true }, signal);
+  let finished = false;
+  try {
+    yield* fixedSize(p.child.stdout as AsyncIterable<Buffer>, frameBytes);
+    finished = true;
+  } finally {
+    if (!finished) await p.kill();
+  }
+  await p.success();
 }

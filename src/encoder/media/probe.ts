@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { HcdError } from '../../shared/errors.js';
-import { probe } from './ffmpeg.js';
+import { ffmpegPath, probe, ToolError } from './ffmpeg.js';
 
 export interface SourceInfo {
   path: string;
@@ -26,14 +26,19 @@ function parseRate(r: string | undefined): [number, number] | undefined {
   return [n, d];
 }
 
-/** Probes INPUT and turns every way it can be unusable into one clear line. */
+/**
+ * Probes INPUT and turns every way it can be unusable into one clear line. ffmpeg is checked here
+ * too: every later step needs it, and a binary that cannot run must not pass for a bad input.
+ */
 export async function probeSource(path: string): Promise<SourceInfo> {
   if (!existsSync(path)) throw new HcdError(`input not found: ${path}`);
   if (!statSync(path).isFile()) throw new HcdError(`input is not a file: ${path}`);
+  ffmpegPath();
   let info;
   try {
     info = await probe(path);
-  } catch {
+  } catch (e) {
+    if (e instanceof ToolError) throw e;
     throw new HcdError(`not a video file: ${path} (ffprobe cannot read it)`);
   }
   const v = info.streams.find((s) => s.codec_type === 'video' && (s.width ?? 0) > 0);

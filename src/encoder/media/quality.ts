@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runFfmpeg } from './ffmpeg.js';
-import { ffmpegWithFrames, RGB_TO_MEASURED, YUV709_TO_RGB } from './pipe.js';
+import { ffmpegWithFrames, fileArg, runFfmpeg } from './ffmpeg.js';
+import { RGB_TO_MEASURED, YUV709_TO_RGB } from './colour.js';
 
 /**
  * Quality at source size after the display upscaler. PSNRs are means over frames of per-frame
@@ -87,7 +87,7 @@ export async function measure(o: MeasureOptions): Promise<QualityScores> {
       `[d1][r1]ssim=stats_file=${esc(ssimFile)}`,
       ...(o.vmafModel ? [`[d2][r2]libvmaf=model_path=${esc(o.vmafModel)}:log_fmt=json:log_path=${esc(vmafFile)}`] : []),
     ].join(';');
-    const args = ['-threads', String(o.threads ?? 2), ...o.distortedInput, '-i', o.reference, '-filter_complex', graph, '-an', '-f', 'null', '-'];
+    const args = ['-threads', String(o.threads ?? 2), ...o.distortedInput, '-i', fileArg(o.reference), '-filter_complex', graph, '-an', '-f', 'null', '-'];
     if (o.frames) await ffmpegWithFrames(args, o.frames);
     else await runFfmpeg(args);
     const scores = parseStats(await readFile(psnrFile, 'utf8'), await readFile(ssimFile, 'utf8'));

@@ -1,3 +1,6 @@
+import { RGB_TO_YUV709 } from './colour.js';
+import { fileArg, rawRgbInput } from './ffmpeg.js';
+
 /**
  * ffmpeg arguments for one chunk of one rendition. A chunk is a whole number of segments and
  * each segment is one closed GOP, so chunks encode independently: a chunk's bytes do not depend
@@ -30,9 +33,9 @@ const TS_NAMES = ['-metadata', 'service_provider=\x15hcd-stream', '-metadata', '
 export function x264Args(o: X264Options): string[] {
   const b = Math.round(o.bitrate);
   return [
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${o.width}x${o.height}`, '-framerate', `${o.fpsNum}/${o.fpsDen}`, '-i', 'pipe:0',
+    ...rawRgbInput(o.width, o.height, `${o.fpsNum}/${o.fpsDen}`),
     // RGB -> YUV exactly as the player (and decode.ts) converts back: BT.709, limited range
-    '-vf', 'scale=out_color_matrix=bt709:out_range=tv:flags=bicubic+accurate_rnd+full_chroma_int,format=yuv420p',
+    '-vf', RGB_TO_YUV709,
     '-c:v', 'libx264', '-preset', o.preset, '-profile:v', 'high',
     // one thread and bitexact flags: the same frames always give the same bytes
     '-threads', '1',
@@ -41,7 +44,7 @@ export function x264Args(o: X264Options): string[] {
     '-force_key_frames', 'expr:eq(n,0)', '-x264-params', 'open-gop=0',
     '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv',
     '-an', '-fflags', '+bitexact', '-flags:v', '+bitexact', '-map_metadata', '-1', ...TS_NAMES,
-    '-f', 'mpegts', o.out,
+    '-f', 'mpegts', fileArg(o.out),
   ];
 }
 
@@ -53,15 +56,15 @@ export function x264Args(o: X264Options): string[] {
 export const TS_BASE = 1;
 
 export function muxArgs(o: { video: string; audio?: { file: string; offset: number }; start: number; out: string }): string[] {
-  const args = ['-f', 'mpegts', '-i', o.video];
+  const args = ['-f', 'mpegts', '-i', fileArg(o.video)];
   // ADTS has no timestamps: the slice's first frame is placed by its offset from the chunk start
-  if (o.audio) args.push('-itsoffset', o.audio.offset.toFixed(6), '-f', 'aac', '-i', o.audio.file);
+  if (o.audio) args.push('-itsoffset', o.audio.offset.toFixed(6), '-f', 'aac', '-i', fileArg(o.audio.file));
   args.push('-map', '0:v:0');
   if (o.audio) args.push('-map', '1:a:0');
   args.push(
     '-c', 'copy', '-output_ts_offset', (o.start + TS_BASE).toFixed(6),
     '-fflags', '+bitexact', '-map_metadata', '-1', ...TS_NAMES,
-    '-f', 'mpegts', o.out,
+    '-f', 'mpegts', fileArg(o.out),
   );
   return args;
 }

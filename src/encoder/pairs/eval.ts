@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { PNG } from 'pngjs';
 import type { RgbImage } from '../../shared/image.js';
 import { PairNetwork } from './network.js';
+import { readImage } from '../media/png.js';
 import type { RescalingPair } from './types.js';
 
 /**
@@ -10,15 +9,7 @@ import type { RescalingPair } from './types.js';
  * `scale` border pixels shaved.
  */
 export async function readPng(path: string): Promise<RgbImage> {
-  const png = PNG.sync.read(await readFile(path));
-  const n = png.width * png.height;
-  const data = new Uint8Array(3 * n);
-  for (let i = 0; i < n; i++) {
-    data[3 * i] = png.data[4 * i];
-    data[3 * i + 1] = png.data[4 * i + 1];
-    data[3 * i + 2] = png.data[4 * i + 2];
-  }
-  return { width: png.width, height: png.height, data };
+  return readImage(path);
 }
 
 export function cropTo(img: RgbImage, multiple: number): RgbImage {
