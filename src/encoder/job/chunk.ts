@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { runFfmpeg } from '../media/ffmpeg.js';
 import { commitAtomic } from '../media/files.js';
 import type { Rendition } from './state.js';
-import { FfmpegSink } from '../media/sink.js';
+import { FfmpegSink } from '../media/ffmpeg.js';
 import { audioSlice, type AacTrack } from '../media/audio.js';
 import { muxArgs, x264Args } from '../media/x264.js';
 

@@ -1,7 +1,7 @@
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFrames } from '../media/decode.js';
-import { FfmpegSink } from '../media/sink.js';
+import { FfmpegSink } from '../media/ffmpeg.js';
 import { x264Args } from '../media/x264.js';
 import type { Roundtrip } from '../hcd/codec-loop.js';
 
