@@ -11,6 +11,7 @@
  * Needs /work/shared/data/eval (or --data: folders of PNGs); skips cleanly without it. Prints
  * one `key=value` line per pair, set and path for `npm run bench`.
  */
+import { parseIters } from '../src/cli/flags.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -39,7 +40,7 @@ if (!existsSync(values.data)) {
 }
 const crf = Number(values.crf);
 const threads = Number(values.threads);
-const hcdIters = values.hcd?.split(',').map(Number);
+const hcdIters = values.hcd === undefined ? undefined : parseIters(values.hcd);
 const lines: string[] = [];
 for (const id of values.pairs.split(',')) {
   const pair = await resolvePair(id);
@@ -48,7 +49,7 @@ for (const id of values.pairs.split(',')) {
   const hcds: [string, Hcd][] = [];
   if (hcdIters && !id.startsWith('bicubic')) {
     for (const chroma of ['444', '420'] as const) {
-      const o = { ...VIDEO_HCD_OPTIONS, hrIters: hcdIters[0], lrIters: hcdIters[1], threads, chroma };
+      const o = { ...VIDEO_HCD_OPTIONS, iters: hcdIters, threads, chroma };
       hcds.push([`hcd${chroma}`, await Hcd.create(pair as HcdPair, o)]);
     }
   }

@@ -4,8 +4,8 @@
  * stage (k = 0 is the random start) and then of the LR stage (continuing from the finished HR
  * stage), drawn with vega-lite.
  *
- *   node --import tsx bench/hcd-curve.ts [FILES_OR_DIRS...] [--model rdn-x2] [--hr-iters 15]
- *        [--lr-iters 15] [--eps E] [--alpha A] [--rule l2] [--schedule constant|cosine]
+ *   node --import tsx bench/hcd-curve.ts [FILES_OR_DIRS...] [--model rdn-x2] [--hcd-iters 15,15]
+ *        [--eps E] [--alpha A] [--rule l2] [--schedule constant|cosine]
  *        [--keep-best] [--label NAME] [--data FILE.json] [--svg FILE.svg] [--no-curve]
  *   node --import tsx bench/hcd-curve.ts --redraw [--data FILE.json] [--svg FILE.svg]
  *
@@ -21,6 +21,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseIters } from '../src/cli/flags.js';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { listImages } from '../src/cli/commands/eval.js';
@@ -40,8 +41,7 @@ const { values: a, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     model: { type: 'string', default: 'rdn-x2' },
-    'hr-iters': { type: 'string', default: '15' },
-    'lr-iters': { type: 'string', default: '15' },
+    'hcd-iters': { type: 'string', default: '15,15' },
     eps: { type: 'string' },
     alpha: { type: 'string' },
     rule: { type: 'string' },
@@ -90,8 +90,7 @@ if (!positionals.length && !existsSync(inputs[0])) {
   process.exit(0);
 }
 const opts = resolveOptions({
-  hrIters: num(a['hr-iters']),
-  lrIters: num(a['lr-iters']),
+  iters: parseIters(a['hcd-iters']),
   eps: num(a.eps),
   alpha: num(a.alpha),
   rule: a.rule as StepRule | undefined,
@@ -107,10 +106,10 @@ const s = pair.manifest.scale;
 const hcd = await Hcd.create(pair, opts);
 const plain = await PlainPair.create(pair);
 const label = a.label ?? `${a.model}, eps ${opts.eps}, alpha ${(opts.alpha * 255).toFixed(0)}/255${opts.schedule === 'cosine' ? ', cosine' : ''}${opts.keepBest ? ', best iterate' : ''}`;
-process.stdout.write(`${label}: ${files.length} images, ${opts.hrIters}+${opts.lrIters} iterations\n`);
+process.stdout.write(`${label}: ${files.length} images, ${opts.iters[0]}+${opts.iters[1]} iterations\n`);
 
 const yPsnr = async (lr: Planar, hr: RgbImage) => quality(planarToImage(await plain.upscale(lr)), hr, s).psnr_y;
-const sums = { hr: new Array<number>(opts.hrIters + 1).fill(0), lr: new Array<number>(opts.lrIters + 1).fill(0), final: 0, lrDb: 0, seconds: 0 };
+const sums = { hr: new Array<number>(opts.iters[0] + 1).fill(0), lr: new Array<number>(opts.iters[1] + 1).fill(0), final: 0, lrDb: 0, seconds: 0 };
 for (const f of files) {
   const hr = fitToScale(await readImage(f), s, 16, f);
   const x = imageToPlanar(hr);
@@ -150,10 +149,10 @@ const series: Series = {
   label,
   model: a.model,
   images: files.map((f) => basename(f)),
-  options: { hrIters: opts.hrIters, lrIters: opts.lrIters, eps: opts.eps, alpha: opts.alpha, rule: opts.rule, schedule: opts.schedule ?? 'constant', keepBest: !!opts.keepBest, tile: opts.tile, halo: opts.halo, seed: opts.seed },
+  options: { hcdIters: opts.iters, eps: opts.eps, alpha: opts.alpha, rule: opts.rule, schedule: opts.schedule ?? 'constant', keepBest: !!opts.keepBest, tile: opts.tile, halo: opts.halo, seed: opts.seed },
   points: [
     ...sums.hr.map((g, k) => ({ stage: 'HR' as const, k, x: k, gain: g / n })),
-    ...sums.lr.map((g, k) => ({ stage: 'LR' as const, k, x: opts.hrIters + k, gain: g / n })),
+    ...sums.lr.map((g, k) => ({ stage: 'LR' as const, k, x: opts.iters[0] + k, gain: g / n })),
   ],
   final_gain: sums.final / n,
   lr_psnr: sums.lrDb / n,
@@ -162,7 +161,7 @@ const series: Series = {
 process.stdout.write(`mean gain of the returned LR ${series.final_gain.toFixed(3)} dB, LR ${series.lr_psnr.toFixed(1)} dB from the plain LR, ${series.seconds_per_image.toFixed(1)} s per image (with the curve's forwards: ${curve})\n`);
 if (curve) {
   process.stdout.write(`${'k'.padStart(3)} ${'HR gain'.padStart(8)} ${'LR gain'.padStart(8)}\n`);
-  for (let k = 0; k <= Math.max(opts.hrIters, opts.lrIters); k++) {
+  for (let k = 0; k <= Math.max(opts.iters[0], opts.iters[1]); k++) {
     const c = (v: number | undefined) => (v === undefined ? '' : (v / n).toFixed(3)).padStart(8);
     process.stdout.write(`${String(k).padStart(3)} ${c(sums.hr[k])} ${c(sums.lr[k])}\n`);
   }
@@ -179,7 +178,7 @@ process.stdout.write(`hcd_curve.final_gain_db=${series.final_gain.toFixed(3)}\n`
 /** Gain against iteration, one colour per series; the line breaks where the LR stage starts. */
 async function chartSvg(all: Series[]): Promise<string> {
   const values = all.flatMap((sr) => sr.points.map((p) => ({ series: `${sr.label} (${sr.images.length} images)`, part: `${sr.label}/${p.stage}`, ...p })));
-  const hrIters = Math.max(...all.map((sr) => Number(sr.options.hrIters)));
+  const hrIters = Math.max(...all.map((sr) => Number((sr.options.hcdIters as number[])[0])));
   const spec: vl.TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'HCD gain against iterations', subtitle: 'mean Y-PSNR gain over the pair without HCD; HR stage, then LR stage (k = 0: random start)' },

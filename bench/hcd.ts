@@ -54,9 +54,9 @@ async function video(): Promise<void> {
     return psnr(tensorToImage(y.data, y.width, y.height).data, hr.data, { width: 640, height: 360, crop: pair.manifest.scale });
   };
   const plain = await PlainPair.create(pair);
-  const warm = await HcdRescaler.create(pair, { hcd: { hrIters: iters, lrIters: iters }, warmIters: { hrIters: warmIters, lrIters: warmIters } });
-  const cold = await HcdRescaler.create(pair, { hcd: { hrIters: warmIters, lrIters: warmIters } });
-  const coldFull = await HcdRescaler.create(pair, { hcd: { hrIters: iters, lrIters: iters } });
+  const warm = await HcdRescaler.create(pair, { iters: [iters, iters], warmIters: [warmIters, warmIters] });
+  const cold = await HcdRescaler.create(pair, { iters: [warmIters, warmIters] });
+  const coldFull = await HcdRescaler.create(pair, { iters: [iters, iters] });
   process.stdout.write(`sample clip 640x360, ${model}, first frame ${iters}+${iters}, then warm ${warmIters}+${warmIters}; cold ${warmIters}+${warmIters} and cold ${iters}+${iters} for comparison\n`);
   const sums = { pair: 0, warm: 0, cold: 0, coldFull: 0, warmS: 0, coldS: 0, coldFullS: 0 };
   for (let i = 0; i < frames.length; i++) {
@@ -104,8 +104,8 @@ async function main(): Promise<void> {
   const median = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)];
   const results: Record<string, number> = {};
   for (const lanes of [1, 2]) {
-    const hcd = await Hcd.create(pair, { hrIters: iters, lrIters: iters, lanes, threads: Math.max(1, Math.floor(cores / lanes)) });
-    await hcd.run(x, { hrIters: 1, lrIters: 1 }); // warm-up: session planning for these tile sizes
+    const hcd = await Hcd.create(pair, { iters: [iters, iters], lanes, threads: Math.max(1, Math.floor(cores / lanes)) });
+    await hcd.run(x, { iters: [1, 1] }); // warm-up: session planning for these tile sizes
     const secs: number[] = [];
     const pcts: number[] = [];
     for (let rep = 0; rep < reps; rep++) {

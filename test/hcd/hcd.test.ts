@@ -29,7 +29,7 @@ async function reconMse(hcd: Hcd, lr: Planar | undefined, x: Planar): Promise<nu
   return mse((await hcd.upscale(lr)).data, x.data);
 }
 
-const opts = { hrIters: 8, lrIters: 8, tile: 0, eps: 1.0, threads: 1 };
+const opts = { iters: [8, 8] as [number, number], tile: 0, eps: 1.0, threads: 1 };
 
 for (const [name, getPair] of [
   ['bicubic-x2', () => resolvePair('bicubic-x2') as Promise<HcdPair>],
@@ -92,9 +92,9 @@ describe('HCD options', () => {
   it('a different seed starts elsewhere; tiles in two lanes give the same result as one lane', async () => {
     const pair = tinyPair();
     const x = planar(texturedImage(96, 64, 5));
-    const one = await Hcd.create(pair, { ...opts, hrIters: 3, lrIters: 3, tile: 16, halo: 4, lanes: 1 });
-    const two = await Hcd.create(pair, { ...opts, hrIters: 3, lrIters: 3, tile: 16, halo: 4, lanes: 2 });
-    const other = await Hcd.create(pair, { ...opts, hrIters: 3, lrIters: 3, tile: 16, halo: 4, seed: 9 });
+    const one = await Hcd.create(pair, { ...opts, iters: [3, 3], tile: 16, halo: 4, lanes: 1 });
+    const two = await Hcd.create(pair, { ...opts, iters: [3, 3], tile: 16, halo: 4, lanes: 2 });
+    const other = await Hcd.create(pair, { ...opts, iters: [3, 3], tile: 16, halo: 4, seed: 9 });
     try {
       const a = await one.run(x);
       const b = await two.run(x);
@@ -138,7 +138,7 @@ describe('HcdRescaler', () => {
     const f1 = texturedImage(64, 48, 11);
     // the next frame: the same scene with a little different grain
     const f2 = texturedImage(64, 48, 12);
-    const make = () => HcdRescaler.create(pair, { hcd: { hrIters: 10, lrIters: 10 }, hcdOptions: { tile: 0, eps: 1.0, threads: 1 }, warmIters: { hrIters: 3, lrIters: 3 } });
+    const make = () => HcdRescaler.create(pair, { iters: [10, 10], hcdOptions: { tile: 0, eps: 1.0, threads: 1 }, warmIters: [3, 3] });
     const warm = await make();
     const cold = await make();
     try {
@@ -189,7 +189,7 @@ describe('HcdRescaler', () => {
 
 describe('HCD iteration hook and best iterate', () => {
   const x = planar(texturedImage(64, 48, 7));
-  const base = { ...opts, hrIters: 4, lrIters: 4, tile: 16, halo: 4, lanes: 2 };
+  const base = { ...opts, iters: [4, 4] as [number, number], tile: 16, halo: 4, lanes: 2 };
   type Seen = { stage: HcdIterEvent['stage']; tile: Tile; k: number; iterate: Float32Array; loss: number | undefined };
   const record = (seen: Seen[]) => (e: HcdIterEvent) => void seen.push({ ...e, iterate: e.iterate.slice() });
   /** The tile's core, cut from its quantized LR-stage iterate, against the same window of the result. */
@@ -315,7 +315,7 @@ describe('HCD and a pair with a still upscaler', () => {
     const withStill: HcdPair = { ...tiny, stillUpscaler: still };
     const x = planar(texturedImage(64, 48));
     const lrOf = async (pair: HcdPair, chroma: '444' | '420') => {
-      const h = await Hcd.create(pair, { ...opts, hrIters: 3, lrIters: 3, chroma });
+      const h = await Hcd.create(pair, { ...opts, iters: [3, 3], chroma });
       try {
         return (await h.run(x)).lr.data;
       } finally {

@@ -77,7 +77,7 @@ export function registerEval(program: Command): void {
       process.stdout.write(`${JSON.stringify({ model: pair.manifest.id, scale: s, images, mean })}\n`);
       return;
     }
-    const lines = [`model ${pair.manifest.id} x${s}, ${files.length} images, ${opts.hrIters}+${opts.lrIters} iterations, eps ${opts.eps}, alpha ${opts.alpha.toFixed(4)}, rule ${opts.rule}${opts.schedule === 'cosine' ? ', cosine schedule' : ''}${opts.keepBest ? ', best iterate' : ''}`];
+    const lines = [`model ${pair.manifest.id} x${s}, ${files.length} images, ${opts.iters[0]}+${opts.iters[1]} iterations, eps ${opts.eps}, alpha ${opts.alpha.toFixed(4)}, rule ${opts.rule}${opts.schedule === 'cosine' ? ', cosine schedule' : ''}${opts.keepBest ? ', best iterate' : ''}`];
     lines.push(`${'variant'.padEnd(10)} ${'PSNR'.padStart(7)} ${'Y-PSNR'.padStart(7)} ${'Y-SSIM'.padStart(7)}`);
     for (const v of VARIANTS) lines.push(`${v.padEnd(10)} ${mean[v].psnr_rgb.toFixed(2).padStart(7)} ${mean[v].psnr_y.toFixed(2).padStart(7)} ${mean[v].ssim_y.toFixed(4).padStart(7)}`);
     const secs = rows.reduce((a, r) => a + r.seconds, 0) / rows.length;

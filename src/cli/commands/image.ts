@@ -58,8 +58,7 @@ export function addHcdOptions(cmd: Command): Command {
 
 export function hcdOptionsFrom(o: HcdCliOptions): HcdOptions {
   return resolveOptions({
-    hrIters: (o.hcdIters ?? DEFAULTS.still.hcdIters)[0],
-    lrIters: (o.hcdIters ?? DEFAULTS.still.hcdIters)[1],
+    iters: o.hcdIters ?? [...DEFAULTS.still.hcdIters],
     eps: o.eps,
     alpha: o.alpha,
     seed: o.seed,
@@ -139,7 +138,7 @@ export function registerImage(program: Command): void {
     const model = r.hr.modelMs + r.lrStage.modelMs;
     process.stdout.write(
       [
-        `${input}: ${hr.width}x${hr.height}${report.cropped ? ` (cropped from ${img.width}x${img.height})` : ''}, model ${pair.manifest.id} x${s}, ${opts.hrIters}+${opts.lrIters} iterations, ${r.seconds.toFixed(1)} s`,
+        `${input}: ${hr.width}x${hr.height}${report.cropped ? ` (cropped from ${img.width}x${img.height})` : ''}, model ${pair.manifest.id} x${s}, ${opts.iters[0]}+${opts.iters[1]} iterations, ${r.seconds.toFixed(1)} s`,
         `  sr.png      (HCD)   ${fmtQ(out.hcd)}`,
         `  sr_base.png (pair)  ${fmtQ(out.pair)}`,
         `  gain                Y-PSNR ${(out.hcd.psnr_y - out.pair.psnr_y >= 0 ? '+' : '')}${(out.hcd.psnr_y - out.pair.psnr_y).toFixed(2)} dB`,

@@ -3,7 +3,7 @@ import { HcdError } from '../../shared/errors.js';
 import type { ExecutionProvider } from '../graph/session.js';
 import { quantize8, type Planar } from '../../shared/image.js';
 import { buildHcdGraphs, Lane, type HcdGraphs, type HcdPair } from './nets.js';
-import { resolveOptions, type HcdOptions } from './options.js';
+import { resolveOptions, type HcdIters, type HcdOptions } from './options.js';
 import { PgdBuffers, randomStart, clampToBox, projectBall, runPgd, type IterHook, type PgdOptions } from './pgd.js';
 import { deriveSeed, Rng } from '../../shared/rng.js';
 import { cropPlanar, makeTiles, pastePlanar, type Tile } from './tiles.js';
@@ -70,8 +70,7 @@ export interface RunOptions {
   /** Start from these perturbations instead of random ones, and store the new ones in it. */
   warm?: WarmState;
   /** Iterations for this call, overriding the options (warm-started video frames need fewer). */
-  hrIters?: number;
-  lrIters?: number;
+  iters?: HcdIters;
   /** Called at every iterate of every tile's stage (bench/hcd-curve.ts); awaited, and not timed. */
   onIter?: (e: HcdIterEvent) => void | Promise<void>;
 }
@@ -150,8 +149,7 @@ export class Hcd {
     const stages = ro.stages ?? 'both';
     const doHr = stages === 'both' || stages === 'hr';
     const doLr = stages === 'both' || stages === 'lr';
-    const hrIters = ro.hrIters ?? o.hrIters;
-    const lrIters = ro.lrIters ?? o.lrIters;
+    const [hrIters, lrIters] = ro.iters ?? o.iters;
     const W = hr.width / s;
     const H = hr.height / s;
     if (!Number.isInteger(W) || !Number.isInteger(H)) throw new Error(`HR size ${hr.width}x${hr.height} is not a multiple of the scale ${s}`);

@@ -20,8 +20,7 @@ export const VIDEO_HCD_ITERS: HcdIters = [1, 2];
 export const STILL_HCD_ITERS: HcdIters = [15, 15];
 
 export interface HcdOptions {
-  hrIters: number;
-  lrIters: number;
+  iters: HcdIters;
   /** Ball radius per 128x128 LR tile (L2 rules), or per value (linf). */
   eps: number;
   /** Step size, per 128x128 LR tile for 'l2'; per value for 'linf' and 'adam'. */
@@ -51,8 +50,7 @@ export interface HcdOptions {
 
 /** The official configuration: 15 + 15 iterations, L2 ball 0.3, step 20/255, 128x128 LR windows. */
 export const L2_DEFAULTS: HcdOptions = {
-  hrIters: 15,
-  lrIters: 15,
+  iters: STILL_HCD_ITERS,
   eps: 0.3,
   alpha: 20 / 255,
   rule: 'l2',
@@ -112,8 +110,7 @@ export function resolveOptions(p: Partial<HcdOptions> = {}): HcdOptions {
   const int = (name: string, v: number, min: number) => {
     if (!Number.isInteger(v) || v < min) throw new HcdError(`${name} must be an integer >= ${min} (got ${v})`);
   };
-  int('hr-iters', o.hrIters, 0);
-  int('lr-iters', o.lrIters, 0);
+  if (!Array.isArray(o.iters) || o.iters.length !== 2 || o.iters.some((n) => !Number.isInteger(n) || n < 0)) throw new HcdError(`hcd-iters must be two integers >= 0 as HR,LR (got ${String(o.iters)})`);
   int('seed', o.seed, 0);
   int('tile', o.tile, 0);
   int('halo', o.halo, 0);

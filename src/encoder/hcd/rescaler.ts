@@ -3,14 +3,15 @@ import { imageToTensor, tensorToImage, type RgbImage } from '../../shared/image.
 import type { FrameRescaler, RescaleContext, RescalerOptions } from '../pairs/runtime.js';
 import { Hcd, type WarmState } from './hcd.js';
 import type { HcdPair } from './nets.js';
-import { VIDEO_HCD_OPTIONS, type HcdOptions } from './options.js';
-
+import { VIDEO_HCD_OPTIONS, type HcdIters, type HcdOptions } from './options.js';
 
 export interface HcdRescalerOptions extends RescalerOptions {
+  /** Iterations of the HR and LR stages for the first frame of a scene (and every frame without warmIters). */
+  iters?: HcdIters;
   /** Everything else of the method (eps, alpha, rule, tile, seed...). */
   hcdOptions?: Partial<HcdOptions>;
   /** Iterations for frames after the first of a scene, which start from the previous frame's perturbation. */
-  warmIters?: { hrIters: number; lrIters: number };
+  warmIters?: HcdIters;
 }
 
 /**
@@ -26,7 +27,7 @@ export class HcdRescaler implements FrameRescaler {
 
   private constructor(
     private readonly hcd: Hcd,
-    private readonly warmIters?: { hrIters: number; lrIters: number },
+    private readonly warmIters?: HcdIters,
   ) {}
 
   get scale(): number {
@@ -40,7 +41,7 @@ export class HcdRescaler implements FrameRescaler {
     const threads = o.threads ?? (opts.threads ? Math.max(1, Math.floor(opts.threads / lanes)) : undefined);
     const hcd = await Hcd.create(
       pair,
-      { ...o, hrIters: opts.hcd?.hrIters ?? opts.hcdOptions?.hrIters, lrIters: opts.hcd?.lrIters ?? opts.hcdOptions?.lrIters, lanes, threads },
+      { ...o, iters: opts.iters ?? opts.hcdOptions?.iters, lanes, threads },
       opts.ep,
     );
     return new HcdRescaler(hcd, opts.warmIters);
@@ -56,7 +57,7 @@ export class HcdRescaler implements FrameRescaler {
     this.warmSize = size;
     const r = await this.hcd.run(
       { data: imageToTensor(frame), width: w, height: h },
-      { warm: this.warm, skipBase: true, ...(cold || !this.warmIters ? {} : this.warmIters) },
+      { warm: this.warm, skipBase: true, ...(cold || !this.warmIters ? {} : { iters: this.warmIters }) },
     );
     this.last = { lrPsnr: r.lrPsnr, hrLoss: r.hr.losses, lrLoss: r.lrStage.losses, warm: !cold, seconds: r.seconds };
     return tensorToImage(r.lr.data, r.lr.width, r.lr.height);

@@ -13,10 +13,10 @@ const RESCALERS: Record<'plain' | 'hcd', Factory> = {
 };
 
 /** HCD when `hcdIters` asks for any iteration, else the pair's plain downscaler. */
-export async function createRescaler(pair: RescalingPair, opts: Omit<HcdRescalerOptions, 'hcd'> & { hcdIters?: HcdIters } = {}): Promise<FrameRescaler> {
+export async function createRescaler(pair: RescalingPair, opts: Omit<HcdRescalerOptions, 'iters'> & { hcdIters?: HcdIters } = {}): Promise<FrameRescaler> {
   const { hcdIters, ...rest } = opts;
   const kind = hcdActive(hcdIters) ? 'hcd' : 'plain';
-  const r = await RESCALERS[kind](pair, kind === 'hcd' ? { ...rest, hcd: { hrIters: hcdIters![0], lrIters: hcdIters![1] } } : rest);
+  const r = await RESCALERS[kind](pair, kind === 'hcd' ? { ...rest, iters: hcdIters } : rest);
   if (r.scale !== pair.manifest.scale) {
     await r.close();
     throw new HcdError(`rescaler scale ${r.scale} does not match model scale ${pair.manifest.scale} (mismatched scale)`);

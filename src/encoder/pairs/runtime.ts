@@ -24,8 +24,6 @@ export interface RescalerOptions {
   ep?: ExecutionProvider;
   threads?: number;
   onWarning?: (message: string) => void;
-  /** Selects HCD (iterations of the HR and LR stages); absent or 0,0 means the pair's plain downscaler. */
-  hcd?: { hrIters: number; lrIters: number };
 }
 
 /** No HCD: the pair's canonical downscaler, clipped and rounded to 8 bits as the LR rendition stores it. */
