@@ -20,7 +20,7 @@ import { createRescaler } from '../src/encoder/job/rescalers.js';
 import type { RgbImage } from '../src/shared/image.js';
 import { psnrY } from '../src/shared/metrics.js';
 import { makeSample } from '../samples/make-sample.js';
-import type { HcdOptions } from '../src/encoder/hcd/index.js';
+import type { HcdOptions } from '../src/encoder/hcd/options.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

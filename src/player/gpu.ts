@@ -134,6 +134,7 @@ function gpuApi(): GpuAdapterSource | undefined {
  * at once (headless Chromium on SwiftShader without --use-vulkan=swiftshader: "A valid external
  * Instance reference no longer exists"), so this must run before onnxruntime-web makes its device.
  */
+/** @public used by test/player/webgpu.test.ts inside the page, where knip does not look */
 export async function probeCanvasPath(timeoutMs = 3000): Promise<string | undefined> {
   return (await probeCanvas(timeoutMs)).problem;
 }

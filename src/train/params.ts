@@ -15,10 +15,6 @@ export function paramCount(p: Params, prefix = ''): number {
   return n;
 }
 
-export function cloneParams(p: Params): Params {
-  return new Map([...p].map(([k, v]) => [k, { dims: [...v.dims], data: v.data.slice() }]));
-}
-
 /** He-normal conv weights scaled by `gain`, zero bias. */
 export function initConv(p: Params, rng: Rng, name: string, cout: number, cinPerGroup: number, k: number, gain = 1): void {
   const fanIn = cinPerGroup * k * k;

@@ -39,7 +39,8 @@ export function registerEval(program: Command): void {
   ).action(async (inputs: string[], o: HcdCliOptions) => {
     const opts = hcdOptionsFrom(o);
     const files = await listImages(inputs);
-    const { ablation, fitToScale, Hcd, PlainPair } = await import('../../encoder/hcd/index.js');
+    const { ablation, fitToScale, Hcd } = await import('../../encoder/hcd/index.js');
+    const { PlainPair } = await import('../../encoder/pairs/plain.js');
     const pair = await loadPair(o.model ?? defaultModelId());
     const s = pair.manifest.scale;
     const bicubicPair = await loadPair(`bicubic-x${s}`);

@@ -20,11 +20,6 @@ export function attrInts(node: NodeProto, name: string): number[] | undefined {
   return a ? (a.ints ?? []).map(toNumber) : undefined;
 }
 
-export function attrFloats(node: NodeProto, name: string): number[] | undefined {
-  const a = attrOf(node, name);
-  return a ? (a.floats ?? []).slice() : undefined;
-}
-
 export function attrString(node: NodeProto, name: string, dflt: string): string {
   const a = attrOf(node, name);
   return a && a.s ? new TextDecoder().decode(a.s) : dflt;

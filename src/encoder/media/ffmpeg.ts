@@ -17,7 +17,7 @@ import type { Writable } from 'node:stream';
 import { cannotRun, toolBinary, type Binary } from './tools.js';
 
 export { ffmpegPath, ffprobePath, fileArg, ToolError } from './tools.js';
-export { probe, type ProbeResult, type ProbeStream } from './ffprobe.js';
+export { probe } from './ffprobe.js';
 
 /** Before every ffmpeg command: no banner, never read the terminal, overwrite outputs. */
 const FFMPEG_PREFIX = ['-hide_banner', '-nostdin', '-y'];

@@ -8,8 +8,8 @@ import type { RescalingPair } from './types.js';
 
 export type { RescalingPair } from './types.js';
 export { savePair } from './folder.js';
-export { modelStats, type ModelStats } from './stats.js';
-export { ALLOWED_OPS, graphProblems } from './ops.js';
+export { modelStats } from './stats.js';
+export { graphProblems } from './ops.js';
 export { receptiveRadius } from './receptive.js';
 
 /** The repository's models/ folder (own trained pairs, and cache/ for converted ones); HCD_MODELS_DIR overrides it. */

@@ -1,5 +1,5 @@
 import { attrInt, attrInts, attrOf, attrString, attrTensor } from '../attrs.js';
-import { DataType, type GraphProto, type NodeProto, type TensorProto, toNumber } from '../proto.js';
+import { DataType, type GraphProto, type NodeProto, toNumber } from '../proto.js';
 import { keepsChannels, opInfo } from '../ops.js';
 import { tensorFromProto, type TensorData } from '../tensor.js';
 
@@ -252,10 +252,6 @@ export class GraphInfo {
 
 export function isFloat(t: number): boolean {
   return t === DataType.FLOAT || t === DataType.DOUBLE || t === DataType.FLOAT16 || t === DataType.BFLOAT16;
-}
-
-export function constTensorOf(n: NodeProto): TensorProto | undefined {
-  return attrTensor(n, 'value');
 }
 
 export type SymDim = number | string | null;

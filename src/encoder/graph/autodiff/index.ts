@@ -8,7 +8,6 @@ import { opInfo } from '../ops.js';
 import { rules } from './rules.js';
 
 export { UnsupportedOpError } from './errors.js';
-export { rules } from './rules.js';
 
 export interface GradientOptions {
   /** Graph input names and/or initializer names to differentiate with respect to. */
