@@ -41,13 +41,15 @@ export interface EncodeConfig {
   force: boolean;
 }
 
-/** `hcd compare`: rate-distortion curves of pipelines A-E after the real codec. */
+/** `hcd compare`: rate-distortion curves of conventional and learned pipelines after the real codec. */
 export interface CompareConfig {
   /** x264 CRFs every pipeline is encoded at. */
   crfs: number[];
-  /** Extra CRFs for the conventional pipelines, so the hull reaches the learned pipelines' low qualities. */
+  /** Extra CRFs for the hull pipelines, so the hull reaches the learned pipelines' low qualities. */
   hullCrfs: number[];
   pipelines: string[];
+  /** The conventional pipelines the hull is the best of (those of them that run). */
+  hull: string[];
   /** Downscale factor of the low-resolution pipelines. */
   scale: number;
   /** Seconds into the input to start from. */
@@ -87,7 +89,9 @@ export const DEFAULTS = {
   compare: {
     crfs: [22, 26, 30, 34, 38],
     hullCrfs: [42, 46, 51],
-    pipelines: ['A', 'B'],
+    /** At --scale 2; compareLadder gives the same sizes at any scale. */
+    pipelines: ['A', 'B34', 'B', 'B4'],
+    hull: ['A', 'B34', 'B', 'B4'],
     scale: 2,
     start: 0,
     preset: 'medium',
@@ -128,20 +132,34 @@ export function resolveEncodeConfig(given: EncodeInput): EncodeConfig {
   return c;
 }
 
+/**
+ * The conventional ladder a per-title encoder picks from: the source, 3/4, 1/2 and 1/4 of it,
+ * by pipeline id. 'B' is the rung at --scale, so the ids of the fixed-size rungs (B2, B4) fill
+ * in the sizes B does not cover.
+ */
+export function compareLadder(scale: number): string[] {
+  const half = scale === 2 ? 'B' : 'B2';
+  const quarter = scale === 4 ? 'B' : 'B4';
+  return ['A', 'B34', half, quarter, ...(scale === 2 || scale === 4 ? [] : ['B'])];
+}
+
 /** Every field a comparison reads; `scale` and `hcdIters` may come from an encode output folder. */
 export function resolveCompareConfig(given: CompareInput): CompareConfig {
   const g = defined(given);
+  const scale = g.scale ?? DEFAULTS.compare.scale;
   const c: CompareConfig = {
     ...DEFAULTS.compare,
     crfs: [...DEFAULTS.compare.crfs],
     hullCrfs: [...DEFAULTS.compare.hullCrfs],
-    pipelines: [...DEFAULTS.compare.pipelines],
+    pipelines: compareLadder(scale),
+    hull: compareLadder(scale),
     hcdIters: [...DEFAULTS.compare.hcdIters],
     ...g,
     codecLoop: { ...CODEC_LOOP_DEFAULTS, ...g.codecLoop },
   };
   if (c.crfs.length < 2) throw new HcdError('give at least two CRF values, a BD-rate needs a curve');
   if (c.pipelines.length === 0) throw new HcdError('no pipelines to compare');
+  if (new Set(c.pipelines).size !== c.pipelines.length) throw new HcdError(`--pipelines names a pipeline twice: ${c.pipelines.join(',')}`);
   if (!Number.isInteger(c.scale) || c.scale < 1) throw new HcdError(`--scale must be a positive integer, got '${c.scale}'`);
   if (!(c.start >= 0)) throw new HcdError(`--start must be a number >= 0, got ${c.start}`);
   if (!(X264_PRESETS as readonly string[]).includes(c.preset)) throw new HcdError(`bad --preset '${c.preset}': use one of ${X264_PRESETS.join(', ')}`);

@@ -7,9 +7,10 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs
 import { resolveCompareConfig, type CompareConfig, type CompareInput } from '../config.js';
 import { HcdError } from '../shared/errors.js';
 import { encodePipelines, isFolder, resolveEncodeFolder, type EncodeFolder } from './folder.js';
-import { resolvePipelines } from './pipelines.js';
+import { checkHull, resolvePipelines } from './pipelines.js';
 import { runCompare } from './run.js';
 import type { CompareReport, Pipeline } from './types.js';
+import { resolveVmaf } from './vmaf.js';
 
 export interface CompareJob extends CompareInput {
   /** A video, or a folder `hcd encode` wrote. */
@@ -18,6 +19,9 @@ export interface CompareJob extends CompareInput {
   output?: string;
   seconds?: number;
   model?: string;
+  /** x4 pair for C4. */
+  model4?: string;
+  /** VMAF model file; default HCD_VMAF_MODEL, else libvmaf's built-in model where it has one. */
   vmafModel?: string;
   cropKbps?: number;
   log?: (line: string) => void;
@@ -51,18 +55,20 @@ function resolveTarget(j: CompareJob): Target {
 async function pipelinesFor(t: Target, j: CompareJob): Promise<Pipeline[]> {
   const { cfg } = t;
   try {
-    return await resolvePipelines(cfg.pipelines, { scale: cfg.scale, model: t.model, hcdIters: cfg.hcdIters, codecLoop: cfg.codecLoop, threads: cfg.threads, log: j.log });
+    return await resolvePipelines(cfg.pipelines, { scale: cfg.scale, model: t.model, model4: j.model4, hcdIters: cfg.hcdIters, codecLoop: cfg.codecLoop, threads: cfg.threads, log: j.log });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     // a pair given by path at encode time is recorded by its id, which may not resolve now
-    const hint = t.folder && j.model === undefined && /model/.test(msg) ? ` (the pair recorded in ${j.input}/job.json; pass --model to choose one)` : '';
+    const hint = t.folder && j.model === undefined && /model/.test(msg) && !/C4|--model4/.test(msg) ? ` (the pair recorded in ${j.input}/job.json; pass --model to choose one)` : '';
     throw e instanceof HcdError && !hint ? e : new HcdError(`${msg}${hint}`);
   }
 }
 
 export async function compareJob(j: CompareJob): Promise<CompareReport> {
   const t = resolveTarget(j);
-  if (j.vmafModel && !existsSync(j.vmafModel)) throw new HcdError(`no such VMAF model: ${j.vmafModel}`);
+  checkHull(t.cfg.hull);
+  const vmaf = await resolveVmaf(j.vmafModel);
+  j.log?.(vmaf.model ? `VMAF with ${vmaf.report.model} (libvmaf ${vmaf.report.libvmaf ?? '?'})` : `VMAF not measured: ${vmaf.report.reason}`);
   if (t.folder) {
     const f = t.folder;
     j.log?.(`encode output ${j.input}: input ${t.input}${t.seconds !== undefined ? `, ${t.seconds} s` : ''}, model ${f.model} x${f.scale}${f.hcdIters ? `, HCD ${f.hcdIters.join(',')} iters` : ''}; pipelines ${t.cfg.pipelines.join(',')}; report to ${t.output}`);
@@ -76,7 +82,7 @@ export async function compareJob(j: CompareJob): Promise<CompareReport> {
   }
   const { cfg } = t;
   try {
-    return await runCompare({ input: t.input, outDir: t.output, seconds: t.seconds, start: cfg.start, crfs: cfg.crfs, hullCrfs: cfg.hullCrfs, pipelines, preset: cfg.preset, threads: cfg.threads, vmafModel: j.vmafModel, cropKbps: j.cropKbps, log: j.log });
+    return await runCompare({ input: t.input, outDir: t.output, seconds: t.seconds, start: cfg.start, crfs: cfg.crfs, hullCrfs: cfg.hullCrfs, hull: cfg.hull, pipelines, preset: cfg.preset, threads: cfg.threads, vmaf, cropKbps: j.cropKbps, log: j.log });
   } catch (e) {
     // a failed run leaves no trace: runCompare cleans its work folder, we remove a folder we made
     if (created && existsSync(t.output) && readdirSync(t.output).length === 0) rmdirSync(t.output);

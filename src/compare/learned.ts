@@ -7,11 +7,16 @@
  * - E: D's frames, then per rate point the codec-aware LR stage (CodecLoop): every keyframe
  *   interval is re-optimized through a real encode and decode at that point's CRF, as
  *   `hcd encode --codec-aware` does per segment and rendition.
+ * - C4: C with an x4 pair (--model4, default hcd-x4), so that an x4 learned rung is measured
+ *   beside the x2 one in the same comparison.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEFAULTS } from '../config.js';
 import { HcdError } from '../shared/errors.js';
 import { SceneCutDetector } from '../encoder/job/scenecut.js';
 import { defaultModelId, loadPair, type RescalingPair } from '../encoder/pairs/load.js';
+import { modelsDir } from '../encoder/pairs/index.js';
 import { PairNetwork } from '../encoder/pairs/network.js';
 import { createRescaler } from '../encoder/job/rescalers.js';
 import { CodecLoop, type CodecLoopOptions } from '../encoder/hcd/codec-loop.js';
@@ -22,6 +27,8 @@ export interface LearnedOptions {
   model?: string;
   /** The scale the other pipelines use; the pair must have the same. */
   scale: number;
+  /** Pair id or path for C4; default hcd-x4 when trained, else rdn-x4. */
+  model4?: string;
   threads?: number;
   /** HCD iterations (HR, LR stage) for D and E. */
   hcdIters?: [number, number];
@@ -58,7 +65,29 @@ async function* upWith(pair: RescalingPair, frames: AsyncIterable<Uint8Array>, l
   }
 }
 
-export async function learnedPipeline(id: 'C' | 'D' | 'E', o: LearnedOptions): Promise<FramePipeline> {
+export type LearnedId = 'C' | 'D' | 'E' | 'C4';
+
+/** hcd-x4 once it has been trained into models/, else the pretrained RDN pair (as defaultModelId for x2). */
+function defaultX4ModelId(): string {
+  return existsSync(join(modelsDir(), 'hcd-x4', 'manifest.json')) ? 'hcd-x4' : 'rdn-x4';
+}
+
+/** C4: the x4 pair's plain downscaler and upscaler. */
+async function x4Pipeline(o: LearnedOptions): Promise<FramePipeline> {
+  const pair = await loadPair(o.model4 ?? defaultX4ModelId());
+  if (pair.manifest.scale !== 4) throw new HcdError(`model '${pair.manifest.id}' is x${pair.manifest.scale}; pipeline C4 needs an x4 pair (--model4)`);
+  return {
+    kind: 'frames',
+    id: 'C4',
+    label: `${pair.manifest.id} down, x264, ${pair.manifest.id} up`,
+    scale: 4,
+    downscale: (frames, src) => downWith(pair, frames, src, o.threads),
+    upscale: (frames, lr) => upWith(pair, frames, lr, o.threads),
+  };
+}
+
+export async function learnedPipeline(id: LearnedId, o: LearnedOptions): Promise<FramePipeline> {
+  if (id === 'C4') return x4Pipeline(o);
   const model = o.model ?? defaultModelId();
   const pair = await loadPair(model);
   if (pair.manifest.scale !== o.scale) throw new HcdError(`model '${pair.manifest.id}' is x${pair.manifest.scale}, the comparison runs at --scale ${o.scale}`);

@@ -1,13 +1,16 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { bdPsnr, bdRate, bdRateVsBest, bestGapShare, type RdPoint } from '../shared/bdrate.js';
 import { HcdError } from '../shared/errors.js';
 import { readFrames } from '../encoder/media/decode.js';
 import { ffmpegWithFrames, fileArg, rawRgbInput, runFfmpeg } from '../encoder/media/ffmpeg.js';
 import { RGB_TO_YUV709, YUV709_TO_RGB } from '../encoder/media/colour.js';
 import { measure } from '../encoder/media/quality.js';
+import { between, fullTables, lowTables, otherMetrics } from './bd.js';
+import { CONVENTIONAL } from './pipelines.js';
+import { cropMultiple, lrSize } from './scales.js';
 import { prepareSource, type SourceInfo } from './source.js';
+import { VMAF_NOT_GIVEN, type VmafChoice } from './vmaf.js';
 import type { CompareReport, FramePipeline, Pipeline, RdRow, Size } from './types.js';
 
 export type { CompareReport };
@@ -23,27 +26,26 @@ export interface CompareOptions {
   start?: number;
   crfs: number[];
   /**
-   * Extra CRFs for the conventional pipelines (A and B) only, so that the hull reaches down to
-   * the qualities the downscaled pipelines reach at their highest CRFs: without them A's curve
-   * stops at CRF max(crfs) and the hull below that is an extrapolation.
+   * Extra CRFs for the hull pipelines only, so that the hull reaches down to the qualities the
+   * downscaled pipelines reach at their highest CRFs: without them A's curve stops at CRF
+   * max(crfs) and the hull below that is an extrapolation.
    */
   hullCrfs?: number[];
+  /**
+   * The pipelines the hull may be made of (conventional ones); those that run make it.
+   * Default: every conventional pipeline that runs.
+   */
+  hull?: string[];
   pipelines: Pipeline[];
   preset?: string;
   threads?: number;
-  /** libvmaf model path; without one, VMAF is reported as unavailable. */
-  vmafModel?: string;
+  /** The VMAF model (resolveVmaf); without one, VMAF is reported as unavailable. */
+  vmaf?: VmafChoice;
   /** Bitrate (kbit/s) the before/after crops compare at (default: the middle of the common range). */
   cropKbps?: number;
   log?: (line: string) => void;
 }
 
-
-const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
-
-function lrSize(src: Size, scale: number): Size {
-  return { width: src.width / scale, height: src.height / scale };
-}
 
 /** The video x264 encodes for this pipeline: the source itself, or a downscaled y4m made once. */
 async function makeLr(p: Pipeline, src: SourceInfo, lr: Size, out: string): Promise<string> {
@@ -61,87 +63,23 @@ async function makeLr(p: Pipeline, src: SourceInfo, lr: Size, out: string): Prom
 /** Measures one encoded rendition as the viewer sees it: decoded, upscaled to the source size. */
 async function measureRendition(p: Pipeline, mp4: string, src: SourceInfo, lr: Size, o: CompareOptions) {
   const threads = o.threads ?? 2;
+  const vmaf = o.vmaf?.model;
   if (p.kind === 'ffmpeg') {
     const up = p.upFilter(src, lr);
     const distortedFilter = up ? `${up},${YUV709_TO_RGB}` : YUV709_TO_RGB;
-    return measure({ reference: src.path, distortedInput: ['-i', fileArg(mp4)], distortedFilter, vmafModel: o.vmafModel, threads });
+    return measure({ reference: src.path, distortedInput: ['-i', fileArg(mp4)], distortedFilter, vmaf, threads });
   }
   const decoded = readFrames(mp4, { width: lr.width, height: lr.height });
   return measure({
     reference: src.path,
     distortedInput: rawRgbInput(src.width, src.height, src.fps),
     frames: p.upscale(decoded, lr, src),
-    vmafModel: o.vmafModel,
+    vmaf,
     threads,
   });
 }
 
-type BdMetric = 'psnr_y' | 'psnr_yuv' | 'ssim_y';
-
-/** A BD value, or null where it is undefined (no overlap, or a curve that cannot be interpolated). */
-function safe(f: () => number): number | null {
-  try {
-    return finite(f());
-  } catch {
-    return null;
-  }
-}
-
-/** One pipeline's measured points on the given quality axis. */
-function curveOf(rows: RdRow[], id: string, metric: BdMetric = 'psnr_y'): RdPoint[] {
-  return rows.filter((r) => r.pipeline === id).map((r) => ({ bitrate: r.bitrate_kbps, psnr: r[metric] }));
-}
-
-/** The pipelines the hull is made of: what a conventional per-title ladder can choose from. */
-const isConventional = (id: string) => id === 'A' || id === 'B';
-
-/** The hull anchors' curves on one quality axis (those with enough points to interpolate). */
-const hullAnchors = (rows: RdRow[], ids: string[], metric: BdMetric) => ids.filter(isConventional).map((id) => curveOf(rows, id, metric)).filter((c) => c.length >= 2);
-
-function bdTables(rows: RdRow[], ids: string[], metric: BdMetric) {
-  const curve = (id: string) => curveOf(rows, id, metric);
-  const vsSource: Record<string, number | null> = {};
-  const psnrVsSource: Record<string, number | null> = {};
-  const vsHull: Record<string, number | null> = {};
-  const anchors = hullAnchors(rows, ids, metric);
-  for (const id of ids) {
-    const c = curve(id);
-    if (c.length < 2) continue;
-    if (ids.includes('A') && id !== 'A') {
-      vsSource[id] = safe(() => bdRate(curve('A'), c));
-      psnrVsSource[id] = safe(() => bdPsnr(curve('A'), c));
-    }
-    if (anchors.length > 0) vsHull[id] = safe(() => bdRateVsBest(anchors, c));
-  }
-  return { vsSource, psnrVsSource, vsHull, conventional: ids.filter(isConventional) };
-}
-
-/** PSNR-Y only: each pipeline's hull BD-rate over its low-bitrate range, and the hull's gaps. */
-function lowTables(rows: RdRow[], ids: string[]) {
-  const vsHullLow: Record<string, number | null> = {};
-  const lowRange: Record<string, { kbps: [number, number]; psnr_y: [number, number] }> = {};
-  const gaps: Record<string, { full: number | null; low: number | null }> = {};
-  const anchors = hullAnchors(rows, ids, 'psnr_y');
-  if (anchors.length === 0) return { vsHullLow, lowRange, gaps };
-  for (const id of ids) {
-    const c = curveOf(rows, id);
-    if (c.length < 2) continue;
-    const low = [...c].sort((a, b) => a.bitrate - b.bitrate).slice(0, Math.max(2, Math.ceil(c.length / 2)));
-    const range: [number, number] = [Math.min(...low.map((p) => p.psnr)), Math.max(...low.map((p) => p.psnr))];
-    lowRange[id] = { kbps: [low[0].bitrate, low[low.length - 1].bitrate], psnr_y: range };
-    vsHullLow[id] = safe(() => bdRateVsBest(anchors, c, { range }));
-    gaps[id] = { full: safe(() => bestGapShare(anchors, c)), low: safe(() => bestGapShare(anchors, c, { range })) };
-  }
-  return { vsHullLow, lowRange, gaps };
-}
-
-const LADDER: [string, string][] = [['C', 'B'], ['D', 'C'], ['E', 'D'], ['E', 'C']];
-
-function between(rows: RdRow[], ids: string[]): Record<string, number | null> {
-  const out: Record<string, number | null> = {};
-  for (const [test, ref] of LADDER) if (ids.includes(test) && ids.includes(ref)) out[`${test} vs ${ref}`] = safe(() => bdRate(curveOf(rows, ref), curveOf(rows, test)));
-  return out;
-}
+const fmtVmaf = (q: { vmaf: number | null; vmaf_p5: number | null }): string => (q.vmaf === null ? '' : `, VMAF ${q.vmaf.toFixed(2)} (p5 ${q.vmaf_p5?.toFixed(2) ?? '-'})`);
 
 /**
  * Runs every pipeline at every CRF and measures it. Everything is made in a work folder inside
@@ -155,10 +93,15 @@ export async function runCompare(o: CompareOptions): Promise<CompareReport> {
   await mkdir(join(work, 'streams'), { recursive: true });
   try {
     log(`decoding ${o.input}${o.start ? ` from ${o.start} s` : ''}${o.seconds !== undefined ? ` (${o.seconds} s)` : ''}`);
-    const src = await prepareSource(o.input, join(work, 'source.y4m'), { seconds: o.seconds, start: o.start, multiple: 2 * lcmAll(o.pipelines.map((p) => p.scale)) });
+    const src = await prepareSource(o.input, join(work, 'source.y4m'), { seconds: o.seconds, start: o.start, multiple: cropMultiple(o.pipelines.map((p) => p.scale)) });
     const duration = src.frames / src.fpsValue;
     log(`source ${src.width}x${src.height}, ${src.frames} frames at ${src.fps} fps (${duration.toFixed(2)} s)`);
     const x264: X264Settings = { preset: o.preset ?? 'medium', keyint: Math.max(1, Math.round(2 * src.fpsValue)), threads: o.threads ?? 2 };
+    const ids = o.pipelines.map((p) => p.id);
+    const hullSet = o.hull ?? ids.filter((id) => CONVENTIONAL.includes(id));
+    const hull = ids.filter((id) => hullSet.includes(id));
+    const hullMissing = hullSet.filter((id) => !ids.includes(id));
+    if (hullMissing.length) log(`hull: ${hull.join(', ') || 'none'} (${hullMissing.join(', ')} of the hull set not run)`);
     const rows: RdRow[] = [];
     const lrs = new Map<string, Size>();
     const lrPaths = new Map<string, string>();
@@ -169,7 +112,7 @@ export async function runCompare(o: CompareOptions): Promise<CompareReport> {
       const shared = p.kind === 'frames' && p.sameLrAs ? lrPaths.get(p.sameLrAs) : undefined;
       const lrPath = shared ?? (await makeLr(p, src, lr, join(work, `${p.id}-lr.y4m`)));
       lrPaths.set(p.id, lrPath);
-      const crfs = isConventional(p.id) ? [...new Set([...o.crfs, ...(o.hullCrfs ?? [])])].sort((a, b) => a - b) : o.crfs;
+      const crfs = hull.includes(p.id) ? [...new Set([...o.crfs, ...(o.hullCrfs ?? [])])].sort((a, b) => a - b) : o.crfs;
       for (const crf of crfs) {
         const name = `${p.id}_crf${crf}`;
         const encodeFrom = p.kind === 'frames' && p.refine ? await refineAt(p, src, lr, lrPath, crf, x264, work) : lrPath;
@@ -192,21 +135,15 @@ export async function runCompare(o: CompareOptions): Promise<CompareReport> {
           ssim_y: q.ssim_y,
           ssim_all: q.ssim_all,
           vmaf: q.vmaf,
+          vmaf_p5: q.vmaf_p5,
           file: `streams/${name}.mp4`,
         };
         rows.push(row);
-        log(`  crf ${crf}: ${row.bitrate_kbps.toFixed(1)} kbit/s, PSNR-Y ${row.psnr_y.toFixed(2)} dB, SSIM-Y ${row.ssim_y.toFixed(4)}`);
+        log(`  crf ${crf}: ${row.bitrate_kbps.toFixed(1)} kbit/s, PSNR-Y ${row.psnr_y.toFixed(2)} dB, SSIM-Y ${row.ssim_y.toFixed(4)}${fmtVmaf(row)}`);
       }
     }
-    const ids = o.pipelines.map((p) => p.id);
-    const bd = bdTables(rows, ids, 'psnr_y');
-    const low = lowTables(rows, ids);
-    const other = Object.fromEntries(
-      (['psnr_yuv', 'ssim_y'] as const).map((m) => {
-        const t = bdTables(rows, ids, m);
-        return [m, { vs_source: t.vsSource, vs_hull: t.vsHull }];
-      }),
-    );
+    const bd = fullTables(rows, ids, hull, 'psnr_y');
+    const low = lowTables(rows, ids, hull, 'psnr_y');
     const targetKbps = o.cropKbps ?? cropTarget(rows);
     const renditions = Object.fromEntries(Object.entries(nearestRenditions(rows, targetKbps)).map(([id, r]) => [id, { crf: r.crf, bitrate_kbps: r.bitrate_kbps }]));
     log(`crops at about ${targetKbps.toFixed(0)} kbit/s: ${Object.entries(renditions).map(([id, r]) => `${id} crf ${r.crf}`).join(', ')}`);
@@ -221,15 +158,15 @@ export async function runCompare(o: CompareOptions): Promise<CompareReport> {
         psnr: 'ffmpeg psnr filter; mean over frames of per-frame PSNR from per-plane MSE (peak 255, capped at 100 dB); psnr_yuv = (6Y+U+V)/8',
         ssim: 'ffmpeg ssim filter (8x8 blocks), mean over frames',
         bitrate: 'sum of the H.264 packet sizes in the MP4 (ffprobe) * 8 / (frames / fps); file_bytes is the whole MP4',
+        vmaf: 'ffmpeg libvmaf filter on the same 4:4:4 pictures (VMAF reads their Y plane) at the source size; vmaf is the mean of the per-frame scores, vmaf_p5 their 5th percentile',
       },
-      vmaf: o.vmafModel
-        ? { available: true, model: o.vmafModel }
-        : { available: false, reason: 'the bundled ffmpeg 4.1 has libvmaf but no model file (it looks for /usr/local/share/model/vmaf_v0.6.1.pkl); pass --vmaf-model to measure VMAF' },
+      vmaf: (o.vmaf ?? VMAF_NOT_GIVEN).report,
       bd: {
         metric: 'psnr_y',
         method: 'pchip',
         source_anchor: 'A',
-        hull_anchor: bd.conventional,
+        hull_anchor: hull,
+        hull_missing: hullMissing,
         hull: 'bd_rate_vs_hull is against the best of the hull_anchor pipelines at each quality: the lower envelope of their pchip log-rate curves (bdRateVsBest)',
         hull_crfs: o.hullCrfs ?? [],
         low_range: "bd_rate_vs_hull_low integrates over the qualities of each pipeline's lower-rate half of points (bd_low_range), clipped to the hull's range",
@@ -239,11 +176,11 @@ export async function runCompare(o: CompareOptions): Promise<CompareReport> {
       bd_rate_vs_source: bd.vsSource,
       bd_rate_vs_hull: bd.vsHull,
       bd_rate_vs_hull_low: low.vsHullLow,
-      bd_low_range: low.lowRange,
+      bd_low_range: Object.fromEntries(Object.entries(low.ranges).map(([id, r]) => [id, { kbps: r.kbps, psnr_y: r.q }])),
       hull_gap_share: low.gaps,
       bd_psnr_vs_source: bd.psnrVsSource,
       bd_rate_between: between(rows, ids),
-      bd_rate_other_metrics: other as CompareReport['bd_rate_other_metrics'],
+      bd_rate_other_metrics: otherMetrics(rows, ids, hull),
       crops,
     };
     await publish(work, o.outDir, report);
@@ -297,13 +234,6 @@ async function refineAt(p: FramePipeline, src: SourceInfo, lr: Size, lrPath: str
   await rm(tmpY4m, { force: true });
   await rm(tmpMp4, { force: true });
   return out;
-}
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
-function lcmAll(xs: number[]): number {
-  return xs.reduce((a, b) => (a * b) / gcd(a, b), 1);
 }
 
 /** Writes the report files into the work folder, then moves everything into `outDir`. */

@@ -37,7 +37,7 @@ export async function prepareSource(input: string, out: string, opts: { seconds?
   const m = opts.multiple;
   const width = Math.floor(v.width / m) * m;
   const height = Math.floor(v.height / m) * m;
-  if (width === 0 || height === 0) throw new HcdError(`${input} is ${v.width}x${v.height}, too small for a x${m / 2} downscale`);
+  if (width === 0 || height === 0) throw new HcdError(`${input} is ${v.width}x${v.height}, too small for the sizes compared (they need a multiple of ${m})`);
   await runFfmpeg([
     ...(opts.start ? ['-ss', String(opts.start)] : []),
     ...(opts.seconds !== undefined ? ['-t', String(opts.seconds)] : []),

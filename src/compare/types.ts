@@ -6,9 +6,10 @@ import type { QualityScores } from '../encoder/media/quality.js';
  * source, and bitrate is always the size of the encoded stream.
  *
  * Two kinds, so that the learned pipelines plug in without touching the runner:
- * - 'ffmpeg': both resampling steps are ffmpeg filters on YUV (conventional scaling, pipelines A/B).
+ * - 'ffmpeg': both resampling steps are ffmpeg filters on YUV (conventional scaling, pipelines A,
+ *   B, B34, B2, B4).
  * - 'frames': both steps are functions on packed RGB frames (the learned downscaler / HCD on the
- *   server, the ONNX upscaler in the browser; pipelines C/D/E).
+ *   server, the ONNX upscaler in the browser; pipelines C/D/E/C4).
  */
 export interface Size {
   width: number;
@@ -16,11 +17,14 @@ export interface Size {
 }
 
 export interface PipelineBase {
-  /** One letter, the key in the report ('A', 'B', ...). */
+  /** The key in the report ('A', 'B', 'B34', 'C4', ...). */
   id: string;
   /** What it is, for the report and the chart legend. */
   label: string;
-  /** Integer downscale factor: the encoded video is source/scale (1 = source resolution). */
+  /**
+   * Downscale factor: the encoded video is source/scale (1 = source resolution, 4/3 = 3/4 size).
+   * A fraction with a small denominator (scales.ts keeps the sizes exact).
+   */
   scale: number;
 }
 
@@ -89,15 +93,26 @@ export interface CompareReport {
   input: { path: string; start: number; width: number; height: number; original_width: number; original_height: number; fps: string; frames: number; seconds: number };
   x264: Record<string, string | number>;
   metrics: Record<string, string>;
-  vmaf: { available: boolean; reason?: string; model?: string };
-  bd: { metric: 'psnr_y'; method: 'pchip'; source_anchor: string; hull_anchor: string[]; hull: string; hull_crfs: number[]; low_range: string };
+  vmaf: VmafReport;
+  bd: {
+    metric: 'psnr_y';
+    method: 'pchip';
+    source_anchor: string;
+    /** The hull's pipelines: those of the hull set (--hull) that ran. */
+    hull_anchor: string[];
+    /** Pipelines of the hull set that did not run, so the hull lacks them. */
+    hull_missing: string[];
+    hull: string;
+    hull_crfs: number[];
+    low_range: string;
+  };
   pipelines: { id: string; label: string; kind: string; scale: number; lr_width: number; lr_height: number }[];
   points: RdRow[];
   /** BD-rate (%) of each pipeline against A (source resolution); null where the curves do not overlap. */
   bd_rate_vs_source: Record<string, number | null>;
   /**
    * BD-rate (%) of each pipeline against the best conventional pipeline at each quality: the
-   * lower envelope of A's and B's interpolated rate curves (bdRateVsBest). >= 0 for A and B.
+   * lower envelope of the hull pipelines' interpolated rate curves (bdRateVsBest). >= 0 for them.
    */
   bd_rate_vs_hull: Record<string, number | null>;
   /**
@@ -108,21 +123,46 @@ export interface CompareReport {
   bd_rate_vs_hull_low: Record<string, number | null>;
   bd_low_range: Record<string, { kbps: [number, number]; psnr_y: [number, number] }>;
   /**
-   * The share of each hull BD-rate's quality interval that neither A's nor B's measured points
+   * The share of each hull BD-rate's quality interval that no hull pipeline's measured points
    * cover (there the hull is extrapolated, not measured): full range and low range.
    */
   hull_gap_share: Record<string, { full: number | null; low: number | null }>;
   /**
    * Direct BD-rate (%) between neighbours in the method's ladder, over each pair's common range:
-   * "C vs B", "D vs C", "E vs D", "E vs C" (whichever both ran). The hull figures above clip each
-   * pipeline to its overlap with the hull, so two pipelines are best compared here.
+   * "C vs B", "D vs C", "E vs D", "E vs C", "C4 vs B4", "C4 vs C" (whichever both ran). The hull
+   * figures above clip each pipeline to its overlap with the hull, so two pipelines are best
+   * compared here.
    */
   bd_rate_between: Record<string, number | null>;
   /** BD-PSNR (dB) against A. */
   bd_psnr_vs_source: Record<string, number | null>;
-  /** The same BD-rates with PSNR-YUV or SSIM-Y as the quality axis. */
-  bd_rate_other_metrics: Record<'psnr_yuv' | 'ssim_y', { vs_source: Record<string, number | null>; vs_hull: Record<string, number | null> }>;
+  /** The same BD-rates with PSNR-YUV, SSIM-Y or (when measured) VMAF as the quality axis. */
+  bd_rate_other_metrics: Record<'psnr_yuv' | 'ssim_y', OtherMetricBd> & { vmaf?: OtherMetricBd };
   crops: CropReport | null;
+}
+
+export interface VmafReport {
+  available: boolean;
+  /** Why VMAF was not measured. */
+  reason?: string;
+  /** The model file, or the built-in model's name. */
+  model?: string;
+  /** Where the model came from: --vmaf-model, HCD_VMAF_MODEL or libvmaf built-in. */
+  model_from?: string;
+  /** libvmaf's version, from its log. */
+  libvmaf?: string;
+  /** How the per-frame scores are pooled into vmaf and vmaf_p5. */
+  pooling?: string;
+}
+
+/** BD-rates (%) on one quality axis. */
+export interface OtherMetricBd {
+  vs_source: Record<string, number | null>;
+  vs_hull: Record<string, number | null>;
+  /** Against the hull over each pipeline's low-bitrate range, on this axis. */
+  vs_hull_low: Record<string, number | null>;
+  /** That range on this axis: the qualities of the pipeline's lower-rate half of points. */
+  low_range: Record<string, [number, number]>;
 }
 
 export interface CropReport {
