@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     const s = m.scale;
     const geo = fitToScale(src.width, src.height, s);
     const hr: Uint8Array[] = [];
-    for await (const f of readFrames(input, { width: geo.width, height: geo.height, filter: geo.crop, seconds: job.options.seconds ?? undefined, matrix: src.matrix, range: src.range })) hr.push(f);
+    for await (const f of readFrames(input, { width: geo.width, height: geo.height, filter: geo.crop, rate: `${src.fpsNum}/${src.fpsDen}`, seconds: job.options.seconds ?? undefined, matrix: src.matrix, range: src.range })) hr.push(f);
     const session = await createSession(readFileSync(join(out, 'upscaler', m.model)), {});
     const master = readFileSync(join(out, 'master.m3u8'), 'utf8');
     const w = geo.width / s;

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { fileArg, runFfmpeg, probe } from '../encoder/media/ffmpeg.js';
+import { framesWithin, rateText, rateValue, videoTiming, type VideoTiming } from '../encoder/media/rate.js';
 import { HcdError } from '../shared/errors.js';
 import type { Size } from './types.js';
 
@@ -14,10 +15,15 @@ export interface SourceInfo extends Size {
   original: Size;
 }
 
-function parseRate(r: string | undefined): number {
-  if (!r) return NaN;
-  const [a, b] = r.split('/').map(Number);
-  return b ? a / b : a;
+/**
+ * Frames to write at most, as the encoder counts them (job/open.ts): --seconds' worth at the
+ * reading rate, and no more than a variable-rate source's length fills.
+ */
+function frameLimit(t: VideoTiming, opts: { seconds?: number; start?: number }): number | undefined {
+  const bySeconds = opts.seconds !== undefined ? framesWithin(opts.seconds, t.rate) : Infinity;
+  const byLength = t.variable && t.sourceFrames > 0 && !opts.start ? t.frames : Infinity;
+  const limit = Math.min(bySeconds, byLength);
+  return Number.isFinite(limit) ? limit : undefined;
 }
 
 /**
@@ -29,9 +35,12 @@ export async function prepareSource(input: string, out: string, opts: { seconds?
   const info = await probe(input);
   const v = info.streams.find((s) => s.codec_type === 'video');
   if (!v?.width || !v.height) throw new HcdError(`${input} has no video stream`);
-  const fps = v.r_frame_rate && parseRate(v.r_frame_rate) > 0 ? v.r_frame_rate : v.avg_frame_rate;
-  const fpsValue = parseRate(fps);
-  if (!fps || !(fpsValue > 0)) throw new HcdError(`${input}: cannot tell the frame rate`);
+  // the encoder's policy (readingRate), so that both read the same frames over the same time
+  const timing = videoTiming(v, info);
+  if (!timing) throw new HcdError(`${input}: cannot tell the frame rate`);
+  const fps = rateText(timing.rate);
+  const fpsValue = rateValue(timing.rate);
+  const limit = frameLimit(timing, opts);
   const length = Number(info.format.duration ?? v.duration ?? NaN);
   if (opts.start && Number.isFinite(length) && opts.start >= length) throw new HcdError(`--start ${opts.start} is past the end of ${input} (${length.toFixed(2)} s)`);
   const m = opts.multiple;
@@ -40,11 +49,11 @@ export async function prepareSource(input: string, out: string, opts: { seconds?
   if (width === 0 || height === 0) throw new HcdError(`${input} is ${v.width}x${v.height}, too small for the sizes compared (they need a multiple of ${m})`);
   await runFfmpeg([
     ...(opts.start ? ['-ss', String(opts.start)] : []),
-    ...(opts.seconds !== undefined ? ['-t', String(opts.seconds)] : []),
     '-i', fileArg(input),
     '-map', '0:v:0', '-an',
     '-vf', `crop=${width}:${height}:0:0,format=yuv420p`,
     '-r', fps,
+    ...(limit !== undefined ? ['-frames:v', String(limit)] : []),
     '-f', 'yuv4mpegpipe', fileArg(out),
   ]);
   if ((await stat(out)).size < 100) throw new HcdError(`${input}: no frames decoded in the chosen range`);

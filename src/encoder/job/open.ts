@@ -5,6 +5,7 @@ import type { EncodeConfig } from '../../config.js';
 import { hcdActive } from '../hcd/options.js';
 import { CodecLoop } from '../hcd/codec-loop.js';
 import { fitToScale, probeSource, type FrameGeometry, type SourceInfo } from '../media/probe.js';
+import { framesWithin } from '../media/rate.js';
 import { checkPairScale, loadPair, type RescalingPair } from '../pairs/load.js';
 import type { FrameRescaler } from '../pairs/runtime.js';
 import { FlickerMeter } from './flicker.js';
@@ -33,8 +34,14 @@ export interface OpenJob {
   work: string;
   /** Frames per GOP (= per segment and per chunk). */
   gop: number;
-  /** Frames the run should read: the container's count, capped by --seconds (Infinity when unknown). */
+  /** Frames the run should read: the source's count at its reading rate, capped by --seconds (Infinity when unknown). */
   expected: number;
+  /**
+   * Frames to decode at most (undefined: to the end): --seconds' worth at the reading rate, which
+   * is seconds of source whatever its timing, and for variable-rate input the frames its length
+   * fills, as ffmpeg can show its last frame once more than that.
+   */
+  limit?: number;
   rescaler: FrameRescaler;
   loop?: CodecLoop;
   flicker?: FlickerMeter;
@@ -89,6 +96,13 @@ export function removeLeftovers(out: string, work: string, renditions: Rendition
   }
 }
 
+function frameCounts(cfg: EncodeConfig, src: SourceInfo): Pick<OpenJob, 'expected' | 'limit'> {
+  const bySeconds = cfg.seconds !== undefined ? framesWithin(cfg.seconds, { num: src.fpsNum, den: src.fpsDen }) : undefined;
+  const byLength = src.variable && src.framesExact ? src.frames : undefined;
+  const limit = bySeconds === undefined ? byLength : Math.min(bySeconds, byLength ?? Infinity);
+  return { expected: Math.min(src.frames || Infinity, bySeconds ?? Infinity), limit };
+}
+
 /**
  * Checks everything that can be refused before OUTDIR is touched, then opens the sessions and
  * claims OUTDIR. On any failure the sessions opened so far are closed again.
@@ -111,9 +125,8 @@ export async function openJob(cfg: EncodeConfig, onWarning: ((m: string) => void
     mkdirSync(work, { recursive: true });
     writeUpscaler(cfg.outdir, pair);
     const fps = src.fpsNum / src.fpsDen;
-    const maxFrames = cfg.seconds !== undefined ? Math.max(1, Math.round(cfg.seconds * fps)) : Infinity;
     const gop = Math.max(1, Math.round(cfg.segment * fps));
-    return { cfg, src, pair, geo, lr, renditions, state, out: cfg.outdir, work, gop, expected: Math.min(src.frames || Infinity, maxFrames), rescaler, loop, flicker };
+    return { cfg, src, pair, geo, lr, renditions, state, out: cfg.outdir, work, gop, ...frameCounts(cfg, src), rescaler, loop, flicker };
   } catch (e) {
     await closeSessions({ rescaler, loop, flicker });
     throw e;

@@ -2,7 +2,8 @@
  * The one way this project runs ffmpeg, in three shapes:
  *  - runFfmpeg (runFfprobe, runTool): to completion, stdout as bytes and stderr collected;
  *  - FfmpegSink and ffmpegWithFrames: raw frames written to stdin, with back-pressure;
- *  - ffmpegFrames: fixed-size raw frames read from stdout, as an async iterator.
+ *  - ffmpegFrames: fixed-size raw frames read from stdout, as an async iterator, and optionally
+ *    ffmpeg's last progress report (frames out, repeated, dropped) once they end.
  * All three start the process the same way (below): the binary is checked first (a ToolError that
  * says how to fix it), and a failure names the exit code or signal and ends with the last lines
  * of stderr, which is where ffmpeg says what went wrong.
@@ -13,7 +14,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { basename } from 'node:path';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { cannotRun, toolBinary, type Binary } from './tools.js';
 
 export { ffmpegPath, ffprobePath, fileArg, ToolError } from './tools.js';
@@ -23,6 +24,12 @@ export { probe } from './ffprobe.js';
 const FFMPEG_PREFIX = ['-hide_banner', '-nostdin', '-y'];
 /** stderr kept per process: a long encode can print a warning per frame. */
 const STDERR_KEEP = 1 << 20;
+/** Progress text kept: a few reports, the last of them whole. */
+const PROGRESS_KEEP = 1 << 12;
+/** The descriptor ffmpeg writes its progress reports to, apart from the errors on stderr. */
+const PROGRESS_FD = 3;
+
+type StdioPipe = 'pipe' | 'ignore';
 
 interface ExitStatus {
   code: number | null;
@@ -41,19 +48,24 @@ class Process {
   private status: ExitStatus | undefined;
   private err: Buffer[] = [];
   private errBytes = 0;
+  private progressText = '';
 
   constructor(
     private readonly bin: Binary,
     args: string[],
-    io: { stdin: boolean; stdout: boolean },
+    io: { stdin: boolean; stdout: boolean; progress?: boolean },
     signal?: AbortSignal,
   ) {
+    const stdio: StdioPipe[] = [io.stdin ? 'pipe' : 'ignore', io.stdout ? 'pipe' : 'ignore', 'pipe', ...(io.progress ? ['pipe' as const] : [])];
     try {
-      this.child = spawn(bin.path, args, { stdio: [io.stdin ? 'pipe' : 'ignore', io.stdout ? 'pipe' : 'ignore', 'pipe'], signal });
+      this.child = spawn(bin.path, args, { stdio, signal });
     } catch (e) {
       throw cannotRun(bin, e as NodeJS.ErrnoException);
     }
     this.child.stderr?.on('data', (b: Buffer) => this.keep(b));
+    (this.child.stdio[PROGRESS_FD] as Readable | undefined)?.on('data', (b: Buffer) => {
+      this.progressText = (this.progressText + b.toString('utf8')).slice(-PROGRESS_KEEP);
+    });
     // a closed pipe shows as the exit status, which says why
     this.child.stdin?.on('error', () => undefined);
     this.exit = new Promise((resolve) => {
@@ -82,6 +94,16 @@ class Process {
 
   stderr(): string {
     return Buffer.concat(this.err).toString('utf8');
+  }
+
+  /** The last progress report's key=value pairs (later lines win, so a cut-off first report is overwritten). */
+  progress(): Record<string, string> {
+    const report: Record<string, string> = {};
+    for (const line of this.progressText.split('\n')) {
+      const eq = line.indexOf('=');
+      if (eq > 0) report[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+    }
+    return report;
   }
 
   failure(s: ExitStatus): Error {
@@ -230,13 +252,21 @@ async function* fixedSize(stream: AsyncIterable<Buffer>, size: number): AsyncGen
   }
 }
 
+export interface FramesOptions {
+  signal?: AbortSignal;
+  /** Return ffmpeg's last progress report (`-progress`: frame, dup_frames, drop_frames, ...). */
+  progress?: boolean;
+}
+
 /**
  * Runs ffmpeg writing raw frames of `frameBytes` to stdout and yields them one by one. The pipe
  * is read only as fast as the caller takes frames, so ffmpeg waits rather than memory filling.
- * Stopping early kills ffmpeg; a failure is thrown after the last whole frame.
+ * Stopping early kills ffmpeg; a failure is thrown after the last whole frame. Returns the last
+ * progress report when asked for one, else an empty record.
  */
-export async function* ffmpegFrames(args: string[], frameBytes: number, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  const p = new Process(toolBinary('ffmpeg'), [...FFMPEG_PREFIX, ...args], { stdin: false, stdout: true }, signal);
+export async function* ffmpegFrames(args: string[], frameBytes: number, opts: FramesOptions = {}): AsyncGenerator<Uint8Array, Record<string, string>> {
+  const report = opts.progress ? ['-progress', `pipe:${PROGRESS_FD}`] : [];
+  const p = new Process(toolBinary('ffmpeg'), [...FFMPEG_PREFIX, ...report, ...args], { stdin: false, stdout: true, progress: opts.progress }, opts.signal);
   let finished = false;
   try {
     yield* fixedSize(p.child.stdout as AsyncIterable<Buffer>, frameBytes);
@@ -245,4 +275,5 @@ export async function* ffmpegFrames(args: string[], frameBytes: number, signal?:
     if (!finished) await p.kill();
   }
   await p.success();
+  return p.progress();
 }

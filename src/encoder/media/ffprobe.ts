@@ -22,6 +22,7 @@ export interface ProbeStream {
   nb_frames?: string;
   nb_read_frames?: string;
   duration?: string;
+  start_time?: string;
   color_space?: string;
   color_transfer?: string;
   color_primaries?: string;
@@ -30,7 +31,7 @@ export interface ProbeStream {
 
 export interface ProbeResult {
   streams: ProbeStream[];
-  format: { duration?: string; size?: string; bit_rate?: string; format_name?: string };
+  format: { duration?: string; start_time?: string; size?: string; bit_rate?: string; format_name?: string };
 }
 
 type Fields = Record<string, unknown>;
@@ -62,6 +63,7 @@ function stream(s: Fields): ProbeStream {
     nb_frames: str(s.nb_frames),
     nb_read_frames: str(s.nb_read_frames),
     duration: str(s.duration),
+    start_time: str(s.start_time),
     color_space: str(s.color_space),
     color_transfer: str(s.color_transfer),
     color_primaries: str(s.color_primaries),
@@ -92,6 +94,6 @@ export async function probe(file: string, opts: { countFrames?: boolean } = {}):
   const f = data.format as Fields;
   return {
     streams: data.streams.map((s) => stream(s as unknown as Fields)),
-    format: { duration: str(f.duration), size: str(f.size), bit_rate: str(f.bit_rate), format_name: str(f.format_name) },
+    format: { duration: str(f.duration), start_time: str(f.start_time), size: str(f.size), bit_rate: str(f.bit_rate), format_name: str(f.format_name) },
   };
 }

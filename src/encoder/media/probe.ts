@@ -1,29 +1,35 @@
 import { existsSync, statSync } from 'node:fs';
 import { HcdError } from '../../shared/errors.js';
 import { ffmpegPath, probe, ToolError } from './ffmpeg.js';
+import { videoTiming } from './rate.js';
 
 export interface SourceInfo {
   path: string;
   width: number;
   height: number;
-  /** Frame rate as a fraction, kept exact for -framerate and segment lengths. */
+  /**
+   * The constant rate the frames are read at (readingRate in ./rate.ts), as a fraction, kept exact
+   * for -r, -framerate and segment lengths.
+   */
   fpsNum: number;
   fpsDen: number;
-  /** Frames the container promises (nb_frames), or an estimate from the duration; 0 when unknown. */
+  /**
+   * Frames read at that rate: the container's count (nb_frames) for constant-rate input, the
+   * frames its length fills for variable-rate input; an estimate from the duration when the
+   * container gives no count; 0 when unknown.
+   */
   frames: number;
+  /** The container gives its frame count, so `frames` is known rather than estimated. */
   framesExact: boolean;
+  /** Variable-rate timestamps, read by repeating and dropping frames: see VideoTiming. */
+  variable: boolean;
+  /** The container's frame count (nb_frames), 0 when it gives none. */
+  sourceFrames: number;
   duration: number;
   hasAudio: boolean;
   /** The YUV matrix and range the source's RGB should be read with. */
   matrix: 'bt709' | 'bt601';
   range: 'tv' | 'pc';
-}
-
-function parseRate(r: string | undefined): [number, number] | undefined {
-  if (!r) return undefined;
-  const [n, d] = r.split('/').map(Number);
-  if (!(n > 0) || !(d > 0)) return undefined;
-  return [n, d];
 }
 
 /**
@@ -43,21 +49,20 @@ export async function probeSource(path: string): Promise<SourceInfo> {
   }
   const v = info.streams.find((s) => s.codec_type === 'video' && (s.width ?? 0) > 0);
   if (!v) throw new HcdError(`no video stream in ${path}`);
-  const rate = parseRate(v.avg_frame_rate) ?? parseRate(v.r_frame_rate);
-  if (!rate) throw new HcdError(`cannot tell the frame rate of ${path}`);
-  const duration = Number(v.duration ?? info.format.duration ?? 0) || 0;
-  const nb = Number(v.nb_frames ?? 0) || 0;
-  const frames = nb > 0 ? nb : Math.round((duration * rate[0]) / rate[1]);
+  const timing = videoTiming(v, info);
+  if (!timing) throw new HcdError(`cannot tell the frame rate of ${path}`);
   const cs = v.color_space ?? '';
   return {
     path,
     width: v.width ?? 0,
     height: v.height ?? 0,
-    fpsNum: rate[0],
-    fpsDen: rate[1],
-    frames,
-    framesExact: nb > 0,
-    duration,
+    fpsNum: timing.rate.num,
+    fpsDen: timing.rate.den,
+    frames: timing.frames,
+    framesExact: timing.sourceFrames > 0,
+    variable: timing.variable,
+    sourceFrames: timing.sourceFrames,
+    duration: Number(v.duration ?? info.format.duration ?? 0) || 0,
     hasAudio: info.streams.some((s) => s.codec_type === 'audio'),
     matrix: /bt470bg|smpte170m|bt601/.test(cs) ? 'bt601' : 'bt709',
     range: v.color_range === 'pc' || /^yuvj/.test(v.pix_fmt ?? '') ? 'pc' : 'tv',
