@@ -3,8 +3,9 @@
  * that supplies its input, duration, pair and HCD settings), the pipelines, and a report folder
  * that is either complete or absent.
  */
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { resolveCompareConfig, type CompareConfig, type CompareInput } from '../config.js';
+import { checkOutputFolder, makeFolder } from '../encoder/media/files.js';
 import { HcdError } from '../shared/errors.js';
 import { encodePipelines, isFolder, resolveEncodeFolder, type EncodeFolder } from './folder.js';
 import { resolvePipelines } from './pipelines.js';
@@ -62,6 +63,7 @@ async function pipelinesFor(t: Target, j: CompareJob): Promise<Pipeline[]> {
 
 export async function compareJob(j: CompareJob): Promise<CompareReport> {
   const t = resolveTarget(j);
+  checkOutputFolder(t.output);
   if (j.vmafModel && !existsSync(j.vmafModel)) throw new HcdError(`no such VMAF model: ${j.vmafModel}`);
   if (t.folder) {
     const f = t.folder;
@@ -69,11 +71,7 @@ export async function compareJob(j: CompareJob): Promise<CompareReport> {
   }
   const pipelines = await pipelinesFor(t, j);
   const created = !existsSync(t.output);
-  try {
-    mkdirSync(t.output, { recursive: true });
-  } catch (e) {
-    throw new HcdError(`cannot create ${t.output}: ${(e as Error).message}`);
-  }
+  makeFolder(t.output);
   const { cfg } = t;
   try {
     return await runCompare({ input: t.input, outDir: t.output, seconds: t.seconds, start: cfg.start, crfs: cfg.crfs, hullCrfs: cfg.hullCrfs, pipelines, preset: cfg.preset, threads: cfg.threads, vmafModel: j.vmafModel, cropKbps: j.cropKbps, log: j.log });
