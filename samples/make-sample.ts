@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fileArg, runFfmpeg } from '../src/encoder/media/ffmpeg.js';
-import { produceAtomic } from '../src/encoder/media/files.js';
+import { makeFolder, produceAtomic } from '../src/encoder/media/files.js';
 
 export const SAMPLE_PATH = join(dirname(fileURLToPath(import.meta.url)), 'sample.mp4');
 
@@ -42,7 +42,7 @@ export function sampleGraph(o: Required<SampleOptions>): string {
  */
 export async function makeSample(out = SAMPLE_PATH, opts: SampleOptions = {}): Promise<string> {
   const o: Required<SampleOptions> = { seconds: 5, width: 640, height: 360, fps: 24, ...opts };
-  mkdirSync(dirname(out), { recursive: true });
+  makeFolder(dirname(out));
   await produceAtomic(
     out,
     (tmp) =>

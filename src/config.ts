@@ -11,6 +11,9 @@ import { CODEC_LOOP_DEFAULTS, STILL_HCD_ITERS, VIDEO_HCD_ITERS, type CodecLoopOp
 import { defaultModelId } from './encoder/pairs/load.js';
 
 export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'] as const;
+/** Video bitrates, bits/s: below 1 kb/s x264 has nothing to work with; above 1 Gb/s is no rendition. */
+export const MIN_BITRATE = 1000;
+export const MAX_BITRATE = 1_000_000_000;
 export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'cuda', 'webgpu'];
 
 /** `hcd encode`: frames → rescaler → x264 → HLS ladder. */
@@ -122,12 +125,16 @@ export function resolveEncodeConfig(given: EncodeInput): EncodeConfig {
     ...g,
     codecLoop: { ...CODEC_LOOP_DEFAULTS, ...g.codecLoop },
   } as EncodeConfig;
-  if (!(c.segment > 0)) throw new HcdError(`segment length must be positive, got ${c.segment}`);
-  if (c.seconds !== undefined && !(c.seconds > 0)) throw new HcdError(`--seconds must be positive, got ${c.seconds}`);
+  if (c.input === '') throw new HcdError('no input given');
+  if (c.outdir === '') throw new HcdError('no output folder given');
+  if (c.model === '') throw new HcdError('no model given');
+  if (!isPositive(c.segment)) throw new HcdError(`segment length must be positive, got ${c.segment}`);
+  if (c.seconds !== undefined && !isPositive(c.seconds)) throw new HcdError(`--seconds must be positive, got ${c.seconds}`);
   if (c.renditions.length === 0) throw new HcdError('at least one LR rendition is needed');
-  for (const b of [...c.renditions, ...c.sourceRenditions]) if (!(b > 0)) throw new HcdError(`bad bitrate ${b}`);
+  for (const b of [...c.renditions, ...c.sourceRenditions, c.audioBitrate]) checkBitrate(b);
   if (!EXECUTION_PROVIDERS.includes(c.ep)) throw new HcdError(`bad --ep '${c.ep}': use ${EXECUTION_PROVIDERS.join(', ')}`);
   if (!(X264_PRESETS as readonly string[]).includes(c.preset)) throw new HcdError(`bad --preset '${c.preset}': use one of ${X264_PRESETS.join(', ')}`);
+  checkLoop(c.codecLoop);
   checkIters(c.hcdIters);
   return c;
 }
@@ -158,15 +165,33 @@ export function resolveCompareConfig(given: CompareInput): CompareConfig {
     codecLoop: { ...CODEC_LOOP_DEFAULTS, ...g.codecLoop },
   };
   if (c.crfs.length < 2) throw new HcdError('give at least two CRF values, a BD-rate needs a curve');
-  if (c.pipelines.length === 0) throw new HcdError('no pipelines to compare');
+  if (![...c.crfs, ...c.hullCrfs].every(isCrf)) throw new HcdError(`CRFs are integers 0-51, got ${[...c.crfs, ...c.hullCrfs].join(',')}`);
+  if (new Set(c.crfs).size !== c.crfs.length) throw new HcdError(`--crf has a repeated value: ${c.crfs.join(',')}`);
+  if (c.pipelines.length === 0 || c.pipelines.includes('')) throw new HcdError('no pipelines to compare');
   if (new Set(c.pipelines).size !== c.pipelines.length) throw new HcdError(`--pipelines names a pipeline twice: ${c.pipelines.join(',')}`);
-  if (!Number.isInteger(c.scale) || c.scale < 1) throw new HcdError(`--scale must be a positive integer, got '${c.scale}'`);
-  if (!(c.start >= 0)) throw new HcdError(`--start must be a number >= 0, got ${c.start}`);
+  if (!isCount(c.scale) || c.scale < 1) throw new HcdError(`--scale must be a positive integer, got '${c.scale}'`);
+  if (!(Number.isFinite(c.start) && c.start >= 0)) throw new HcdError(`--start must be a number >= 0, got ${c.start}`);
+  if (!isCount(c.threads) || c.threads < 1) throw new HcdError(`--threads must be a positive integer, got '${c.threads}'`);
   if (!(X264_PRESETS as readonly string[]).includes(c.preset)) throw new HcdError(`bad --preset '${c.preset}': use one of ${X264_PRESETS.join(', ')}`);
+  checkLoop(c.codecLoop);
   checkIters(c.hcdIters);
   return c;
 }
 
+const isPositive = (n: number): boolean => Number.isFinite(n) && n > 0;
+const isCount = (n: number): boolean => Number.isSafeInteger(n) && n >= 0;
+const isCrf = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 51;
+
+function checkBitrate(b: number): void {
+  if (!(Number.isSafeInteger(b) && b >= MIN_BITRATE && b <= MAX_BITRATE)) throw new HcdError(`bad bitrate ${b}: bitrates are whole bits/s from ${MIN_BITRATE} to ${MAX_BITRATE}`);
+}
+
+function checkLoop(o: CodecLoopOptions): void {
+  if (!isCount(o.passes) || !isPositive(o.step) || !(Number.isFinite(o.radius) && o.radius >= 0) || !(Number.isFinite(o.rateSlope) && o.rateSlope >= 0)) {
+    throw new HcdError(`bad codec loop ${o.passes},${o.step},${o.radius},${o.rateSlope}: passes an integer >= 0, step > 0, radius and slope >= 0`);
+  }
+}
+
 function checkIters(it: HcdIters): void {
-  if (it.length !== 2 || it.some((n) => !Number.isInteger(n) || n < 0)) throw new HcdError(`--hcd-iters wants two integers >= 0 as HR,LR, got '${it.join(',')}'`);
+  if (it.length !== 2 || !it.every(isCount)) throw new HcdError(`--hcd-iters wants two integers >= 0 as HR,LR, got '${it.join(',')}'`);
 }

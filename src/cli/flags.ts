@@ -3,15 +3,35 @@
  * throws one HcdError line that names the flag. Defaults are not here: src/config.ts has them.
  */
 import { HcdError } from '../shared/errors.js';
+import { MAX_BITRATE, MIN_BITRATE } from '../config.js';
 import type { CodecLoopOptions, HcdIters } from '../encoder/hcd/options.js';
+
+/**
+ * A number written in decimal ("12", "-0.5", "1e3"), else NaN. Number() alone also takes "",
+ * " " (both 0), "0x10" and "Infinity", none of which anyone means as a flag value.
+ */
+function decimal(s: string): number {
+  const t = s.trim();
+  return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t) ? Number(t) : NaN;
+}
+
+/** A whole number written as digits ("12", "-3"), else NaN. */
+function integer(s: string): number {
+  const t = s.trim();
+  return /^[+-]?\d+$/.test(t) ? Number(t) : NaN;
+}
+
+const isCount = (n: number): boolean => Number.isSafeInteger(n) && n >= 0;
+const isCrf = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 51;
 
 /** "150k", "1.5M", "800000" -> bits/s. */
 export function parseBitrate(s: string): number {
   const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(s.trim());
   if (!m) throw new HcdError(`bad bitrate '${s}': use e.g. 150k, 1.5M or 800000`);
-  const v = Number(m[1]) * (m[2].toLowerCase() === 'k' ? 1e3 : m[2].toLowerCase() === 'm' ? 1e6 : 1);
-  if (!(v >= 1000)) throw new HcdError(`bitrate '${s}' is too low`);
-  return Math.round(v);
+  const v = Math.round(Number(m[1]) * (m[2].toLowerCase() === 'k' ? 1e3 : m[2].toLowerCase() === 'm' ? 1e6 : 1));
+  if (!(v >= MIN_BITRATE)) throw new HcdError(`bitrate '${s}' is too low (at least ${formatBitrates([MIN_BITRATE])})`);
+  if (!(v <= MAX_BITRATE)) throw new HcdError(`bitrate '${s}' is too high (at most ${formatBitrates([MAX_BITRATE])})`);
+  return v;
 }
 
 /** A comma-separated list of bitrates; '' for none. */
@@ -26,8 +46,8 @@ export function formatBitrates(bs: readonly number[]): string {
 
 /** `--hcd-iters HR,LR`, the same on every command that runs HCD. */
 export function parseIters(v: string): HcdIters {
-  const parts = v.split(',').map((x) => Number(x.trim()));
-  if (parts.length !== 2 || parts.some((n) => !Number.isInteger(n) || n < 0)) throw new HcdError(`--hcd-iters wants two integers >= 0 as HR,LR, got '${v}'`);
+  const parts = v.split(',').map(integer);
+  if (parts.length !== 2 || !parts.every(isCount)) throw new HcdError(`--hcd-iters wants two integers >= 0 as HR,LR, got '${v}'`);
   return [parts[0], parts[1]];
 }
 
@@ -37,9 +57,10 @@ export function parseIters(v: string): HcdIters {
  * Without SLOPE the default slope applies.
  */
 export function parseCodecLoop(v: string): Partial<CodecLoopOptions> {
-  const parts = v.split(',').map((x) => Number(x.trim()));
+  const parts = v.split(',').map((p, i) => (i === 0 ? integer(p) : decimal(p)));
   const [passes, step, radius, rateSlope] = parts;
-  if (parts.length < 3 || parts.length > 4 || !Number.isInteger(passes) || passes < 0 || !(step > 0) || !(radius >= 0) || !(rateSlope === undefined || rateSlope >= 0)) {
+  const finite = parts.every(Number.isFinite);
+  if (parts.length < 3 || parts.length > 4 || !finite || !isCount(passes) || !(step > 0) || !(radius >= 0) || !(rateSlope === undefined || rateSlope >= 0)) {
     throw new HcdError(`--codec-loop wants PASSES,STEP,RADIUS[,SLOPE] (an integer >= 0, then step > 0 and radius >= 0 in 8-bit levels, then dB per doubling >= 0), got '${v}'`);
   }
   return rateSlope === undefined ? { passes, step, radius } : { passes, step, radius, rateSlope };
@@ -49,10 +70,13 @@ export function formatCodecLoop(o: CodecLoopOptions): string {
   return `${o.passes},${o.step},${o.radius},${o.rateSlope}`;
 }
 
+/** The non-empty parts of a comma-separated list of CRFs, as numbers. */
+const crfList = (v: string): number[] => v.split(',').map((s) => s.trim()).filter(Boolean).map(integer);
+
 /** `--crf`: at least two distinct integers 0-51. */
 export function parseCrfs(v: string): number[] {
-  const crfs = v.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (crfs.length < 2 || crfs.some((c) => !Number.isInteger(c) || c < 0 || c > 51)) throw new HcdError(`--crf wants at least two integers 0-51 separated by commas, got '${v}'`);
+  const crfs = crfList(v);
+  if (crfs.length < 2 || !crfs.every(isCrf)) throw new HcdError(`--crf wants at least two integers 0-51 separated by commas, got '${v}'`);
   if (new Set(crfs).size !== crfs.length) throw new HcdError(`--crf has a repeated value: '${v}'`);
   return crfs;
 }
@@ -60,26 +84,26 @@ export function parseCrfs(v: string): number[] {
 /** `--hull-crf`: CRFs 0-51, possibly none ('' or 'none'). */
 export function parseHullCrfs(v: string): number[] {
   if (v.trim() === '' || v.trim() === 'none') return [];
-  const crfs = v.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (crfs.some((c) => !Number.isInteger(c) || c < 0 || c > 51)) throw new HcdError(`--hull-crf wants integers 0-51 separated by commas (or 'none'), got '${v}'`);
+  const crfs = crfList(v);
+  if (!crfs.every(isCrf)) throw new HcdError(`--hull-crf wants integers 0-51 separated by commas (or 'none'), got '${v}'`);
   return crfs;
 }
 
 /** A number flag, for commander's parse argument: `--name` must be a finite number. */
 export const num = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new HcdError(`--${name} must be a number (got '${v}')`);
+  const n = decimal(v);
+  if (!Number.isFinite(n)) throw new HcdError(`--${name} must be a number (got '${v}')`);
   return n;
 };
 
-export function positive(name: string, v: string, integer = false): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new HcdError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got '${v}'`);
+export function positive(name: string, v: string, whole = false): number {
+  const n = decimal(v);
+  if (!Number.isFinite(n) || n <= 0 || (whole && !Number.isSafeInteger(n))) throw new HcdError(`--${name} must be a positive ${whole ? 'integer' : 'number'}, got '${v}'`);
   return n;
 }
 
 export function nonNegative(name: string, v: string): number {
-  const n = Number(v);
+  const n = decimal(v);
   if (!Number.isFinite(n) || n < 0) throw new HcdError(`--${name} must be a number >= 0, got '${v}'`);
   return n;
 }

@@ -42,19 +42,29 @@ function readJson(path: string): unknown {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+const isCount = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0;
+const isNumber = (n: unknown, min: number): n is number => typeof n === 'number' && Number.isFinite(n) && n >= min;
+
+/** The closed loop of a codec-aware job: what --codec-loop accepts. */
+function isLoop(l: unknown): boolean {
+  return isObject(l) && isCount(l.passes) && isNumber(l.step, 0) && l.step > 0 && isNumber(l.radius, 0) && (l.rateSlope === undefined || isNumber(l.rateSlope, 0));
+}
+
+/** The options compare takes over from the encode. */
+function isOptions(o: unknown): boolean {
+  return (
+    isObject(o) &&
+    (o.seconds === null || (isNumber(o.seconds, 0) && o.seconds > 0)) &&
+    (o.hcdIters === null || (Array.isArray(o.hcdIters) && o.hcdIters.length === 2 && o.hcdIters.every(isCount))) &&
+    (o.codecAware !== true || isLoop(o.codecLoop))
+  );
+}
+
 /** job.json as prepareOutdir wrote it, checked only as far as compare relies on it. */
 function readJob(dir: string): Job {
   const path = join(dir, JOB_FILE);
   const job = readJson(path);
-  const ok =
-    isObject(job) &&
-    job.version === 1 &&
-    isObject(job.input) &&
-    typeof job.input.path === 'string' &&
-    typeof job.model === 'string' &&
-    isObject(job.options) &&
-    (job.options.seconds === null || typeof job.options.seconds === 'number') &&
-    (job.options.hcdIters === null || (Array.isArray(job.options.hcdIters) && job.options.hcdIters.length === 2 && job.options.hcdIters.every((n) => Number.isInteger(n) && (n as number) >= 0)));
+  const ok = isObject(job) && job.version === 1 && isObject(job.input) && typeof job.input.path === 'string' && typeof job.model === 'string' && job.model !== '' && isOptions(job.options);
   if (!ok) throw new HcdError(`${path} is not a job file that hcd encode wrote (unreadable, or another version)`);
   return job as unknown as Job;
 }
@@ -87,7 +97,7 @@ export function resolveEncodeFolder(folder: string): EncodeFolder {
   }
   const manifest = readJson(join(dir, UPSCALER_MANIFEST));
   const scale = isObject(manifest) ? manifest.scale : undefined;
-  if (typeof scale !== 'number' || !Number.isInteger(scale) || scale < 2) throw new HcdError(`${join(folder, UPSCALER_MANIFEST)} is missing or has no valid scale: the encode output is incomplete`);
+  if (typeof scale !== 'number' || !Number.isInteger(scale) || scale < 2 || scale > 8) throw new HcdError(`${join(folder, UPSCALER_MANIFEST)} is missing or has no valid scale: the encode output is incomplete`);
   const input = job.input.path;
   let st;
   try {

@@ -3,8 +3,9 @@
  * that supplies its input, duration, pair and HCD settings), the pipelines, and a report folder
  * that is either complete or absent.
  */
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { resolveCompareConfig, type CompareConfig, type CompareInput } from '../config.js';
+import { checkOutputFolder, makeFolder } from '../encoder/media/files.js';
 import { HcdError } from '../shared/errors.js';
 import { encodePipelines, isFolder, resolveEncodeFolder, type EncodeFolder } from './folder.js';
 import { checkHull, resolvePipelines } from './pipelines.js';
@@ -66,6 +67,7 @@ async function pipelinesFor(t: Target, j: CompareJob): Promise<Pipeline[]> {
 
 export async function compareJob(j: CompareJob): Promise<CompareReport> {
   const t = resolveTarget(j);
+  checkOutputFolder(t.output);
   checkHull(t.cfg.hull);
   const vmaf = await resolveVmaf(j.vmafModel);
   j.log?.(vmaf.model ? `VMAF with ${vmaf.report.model} (libvmaf ${vmaf.report.libvmaf ?? '?'})` : `VMAF not measured: ${vmaf.report.reason}`);
@@ -75,11 +77,7 @@ export async function compareJob(j: CompareJob): Promise<CompareReport> {
   }
   const pipelines = await pipelinesFor(t, j);
   const created = !existsSync(t.output);
-  try {
-    mkdirSync(t.output, { recursive: true });
-  } catch (e) {
-    throw new HcdError(`cannot create ${t.output}: ${(e as Error).message}`);
-  }
+  makeFolder(t.output);
   const { cfg } = t;
   try {
     return await runCompare({ input: t.input, outDir: t.output, seconds: t.seconds, start: cfg.start, crfs: cfg.crfs, hullCrfs: cfg.hullCrfs, hull: cfg.hull, pipelines, preset: cfg.preset, threads: cfg.threads, vmaf, cropKbps: j.cropKbps, log: j.log });

@@ -1,4 +1,4 @@
-import { ATTR_MODEL, ATTR_UPSCALE, SESSION_DATA_ID } from '../shared/hls.js';
+import { ATTR_MODEL, ATTR_UPSCALE, SESSION_DATA_ID, upscaleOf, upscalerUrl } from '../shared/hls.js';
 import type { HlsLike } from './types.js';
 
 const EV_MANIFEST_PARSED = 'hlsManifestParsed';
@@ -45,11 +45,6 @@ export class SingleLevel implements Levels {
   destroy(): void {}
 }
 
-function levelScale(attr: string | undefined): number {
-  const s = Number(attr ?? 0);
-  return Number.isInteger(s) && s >= 2 ? s : 0;
-}
-
 /** hls.js levels by index, from the master playlist's X-UPSCALE / X-HCD-MODEL attributes. */
 export class HlsLevels implements Levels {
   level = -1;
@@ -94,7 +89,7 @@ export class HlsLevels implements Levels {
       index,
       width: l.width,
       height: l.height,
-      scale: levelScale(l.attrs[ATTR_UPSCALE]),
+      scale: upscaleOf(l.attrs[ATTR_UPSCALE]),
       model: l.attrs[ATTR_MODEL],
     }));
     this.playing = this.previous = -1;
@@ -113,8 +108,9 @@ export class HlsLevels implements Levels {
     const uri = d.sessionData?.[SESSION_DATA_ID]?.URI;
     if (!uri) return { kind: 'problem', reason: `the master playlist has ${lr} upscaled level(s) but no ${SESSION_DATA_ID} session data` };
     const page = globalThis.location?.href;
-    const playlist = new URL(this.hls.url ?? page ?? '', page);
-    return { kind: 'upscaler', url: new URL(uri, playlist).href };
+    const url = upscalerUrl(uri, upscalerUrl(this.hls.url ?? page ?? '', page));
+    if (!url) return { kind: 'problem', reason: `the ${SESSION_DATA_ID} session data's URI '${uri}' is not a URL` };
+    return { kind: 'upscaler', url };
   }
 
   private readonly onLevelSwitched = (_e: string, data: unknown): void => {

@@ -15,3 +15,25 @@
 export const SESSION_DATA_ID = 'org.hcd-stream.upscaler';
 export const ATTR_UPSCALE = 'X-UPSCALE';
 export const ATTR_MODEL = 'X-HCD-MODEL';
+
+/** The largest factor a pair may scale by (PairManifest and UpscalerManifest allow 2-8). */
+const MAX_UPSCALE = 8;
+
+/**
+ * A variant's X-UPSCALE value as the factor the player upscales it by: an integer 2-8 written as
+ * digits, else 0, which draws the variant as it is (a broken attribute never sizes a canvas).
+ */
+export function upscaleOf(attr: string | undefined): number {
+  if (attr === undefined || !/^\d{1,2}$/.test(attr)) return 0;
+  const s = Number(attr);
+  return s >= 2 && s <= MAX_UPSCALE ? s : 0;
+}
+
+/** The session data's URI made absolute against the playlist's URL; undefined where either is no URL. */
+export function upscalerUrl(uri: string, base: string | undefined): string | undefined {
+  try {
+    return new URL(uri, base).href;
+  } catch {
+    return undefined;
+  }
+}

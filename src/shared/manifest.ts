@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HcdError } from './errors.js';
 
 /**
  * Manifests of rescaling pairs and of the upscaler the player runs. Both sides validate them
@@ -83,12 +84,12 @@ export const UpscalerManifest = z.object({
 });
 export type UpscalerManifest = z.infer<typeof UpscalerManifest>;
 
-/** Parses with zod and turns its report into one readable line. */
+/** Parses with zod and turns its report into one readable line (an HcdError). */
 export function parseManifest<T extends z.ZodTypeAny>(schema: T, value: unknown, what: string): z.infer<T> {
   const r = schema.safeParse(value);
   if (!r.success) {
     const first = r.error.issues[0];
-    throw new Error(`invalid ${what}: ${first.path.join('.') || '(root)'}: ${first.message}`);
+    throw new HcdError(`invalid ${what}: ${first.path.map(String).join('.') || '(root)'}: ${first.message}`);
   }
   return r.data;
 }

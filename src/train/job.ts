@@ -3,9 +3,9 @@
  * training itself, and the pair folder it exports. The command line only renders progress.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { HcdError } from '../shared/errors.js';
+import { checkOutputFolder, makeFolder } from '../encoder/media/files.js';
 import { isDir, savePair } from '../encoder/pairs/folder.js';
 import type { RescalingPair } from '../encoder/pairs/types.js';
 import { loadCheckpoint, saveCheckpoint, type TrainState, type ValRecord } from './checkpoint.js';
@@ -95,7 +95,7 @@ interface RunLimits {
 }
 
 async function runTraining(o: TrainFlags, { cfg, state }: Run, ckpt: string, { threads, stopAfter, maxPixels }: RunLimits, hooks: TrainHooks): Promise<void> {
-  await mkdir(dirname(ckpt), { recursive: true });
+  makeFolder(dirname(ckpt), 'checkpoint folder');
   const data = await prepareData(o.data, cfg, maxPixels);
   hooks.onStart?.({
     event: 'start',
@@ -157,6 +157,9 @@ export const defaultCheckpoint = (output: string): string => resolve(join('.cach
 export async function trainJob(o: TrainFlags, hooks: TrainHooks = {}): Promise<TrainDone> {
   const out = resolve(o.output);
   const ckpt = resolve(o.checkpoint ?? defaultCheckpoint(out));
+  // the checkpoint is written during the training and the pair after it: refuse a bad place before either
+  checkOutputFolder(o.output);
+  checkOutputFolder(dirname(ckpt), 'checkpoint folder');
   const limits: RunLimits = {
     threads: o.threads === undefined ? undefined : int(o.threads, 'threads', 1, 1),
     stopAfter: o.stopAfter === undefined ? undefined : int(o.stopAfter, 'stop-after', 1, 1),

@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { probe, runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
+import { HcdError } from '../../src/shared/errors.js';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(REPO, 'bin', 'hcd.js');
@@ -106,5 +108,56 @@ export async function runCliInProcess(args: string[]): Promise<CliResult> {
     process.stdout.write = out;
     process.stderr.write = err;
     process.exitCode = before;
+  }
+}
+
+/**
+ * runCli, killed with SIGKILL (which no handler can delay) if it has not ended after `limitMs`;
+ * `ms` is how long it ran, `killed` whether it had to be killed.
+ */
+export async function runCliWithin(args: string[], limitMs: number): Promise<CliResult & { ms: number; killed: boolean }> {
+  const t0 = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  let killed = false;
+  const r = await runCli(args, {
+    onSpawn: (kill) =>
+      (timer = setTimeout(() => {
+        killed = true;
+        kill('SIGKILL');
+      }, limitMs)),
+  });
+  clearTimeout(timer);
+  return { ...r, ms: Date.now() - t0, killed };
+}
+
+/** `fn` over `items`, at most `width` at a time, results in order: the machine has two cores. */
+export async function mapLimited<T, R>(items: readonly T[], width: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i], i);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  return out;
+}
+
+/** Exactly one line on stderr, `hcd: ` first, and a failing exit code. */
+export function oneLineFailure(r: CliResult): string {
+  const lines = r.stderr.trim().split('\n');
+  if (r.code === 0 || lines.length !== 1 || !lines[0].startsWith('hcd: ')) {
+    throw new Error(`expected a one-line failure, got exit ${r.code} and stderr:\n${r.stderr}`);
+  }
+  return lines[0];
+}
+
+/** What `f` gives, or its HcdError, which must be one line; any other exception fails the test. */
+export function outcome<T>(f: () => T): { value: T } | { error: HcdError } {
+  try {
+    return { value: f() };
+  } catch (e) {
+    if (!(e instanceof HcdError)) throw e;
+    expect(e.message).not.toMatch(/[\r\n]/);
+    expect(e.message.length).toBeGreaterThan(0);
+    return { error: e };
   }
 }

@@ -3,12 +3,13 @@ import type { Command } from 'commander';
 import { ensureSample } from '../../../samples/make-sample.js';
 import { DEFAULTS } from '../../config.js';
 import { encodeVideo } from '../../encoder/job/encode.js';
+import { checkOutputFolder } from '../../encoder/media/files.js';
 import { defaultModelId } from '../../encoder/pairs/load.js';
 import { buildPlayer } from '../../player/build.js';
 import { startServer } from '../../server/app.js';
 import { HcdError } from '../../shared/errors.js';
 import { createProgress } from '../progress.js';
-import { formatBitrates, parseBitrates, parseIters } from '../flags.js';
+import { formatBitrates, parseBitrates, parseIters, positive } from '../flags.js';
 
 const D = DEFAULTS.demo;
 
@@ -47,11 +48,12 @@ export function registerDemo(program: Command): void {
     .option('--json', 'JSON-lines progress')
     .action(async (input: string | undefined, f: DemoFlags) => {
       const hcdIters = parseIters(f.hcdIters); // bad flags fail before any work
+      checkOutputFolder(f.output);
       const progress = createProgress({ json: !!f.json });
       progress.note('building the player bundle');
       await buildPlayer();
       const file = input ?? (await ensureSample());
-      const seconds = f.seconds !== undefined ? Number(f.seconds) : input ? D.inputSeconds : undefined;
+      const seconds = f.seconds !== undefined ? positive('seconds', f.seconds) : input ? D.inputSeconds : undefined;
       const outRoot = resolve(f.output);
       const outdir = join(outRoot, basename(file, extname(file)).replace(/[^\w.-]+/g, '_'));
       const model = f.model ?? defaultModelId();

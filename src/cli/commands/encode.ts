@@ -3,7 +3,8 @@ import { DEFAULTS, EXECUTION_PROVIDERS } from '../../config.js';
 import type { ExecutionProvider } from '../../encoder/graph/session.js';
 import { encodeVideo, type EncodeSummary } from '../../encoder/job/encode.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
-import { formatBitrates, formatCodecLoop, parseBitrates, parseCodecLoop, parseIters } from '../flags.js';
+import { withAbort } from '../signals.js';
+import { formatBitrates, formatCodecLoop, parseBitrates, parseCodecLoop, parseIters, positive } from '../flags.js';
 
 interface EncodeFlags {
   output: string;
@@ -42,20 +43,6 @@ function report(progress: ProgressReporter, s: EncodeSummary, codecAware: boolea
   for (const r of s.renditions) progress.note(`  ${r.playlist}  ${r.resolution}  ${Math.round(r.averageBandwidth / 1000)} kb/s avg, ${Math.round(r.bandwidth / 1000)} kb/s peak  ${r.codecs}`);
 }
 
-/** Ctrl-C and SIGTERM abort the encode, which then keeps its finished segments. */
-async function withAbort<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    return await fn(abort.signal);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-}
-
 export function registerEncode(program: Command): void {
   program
     .command('encode')
@@ -84,8 +71,8 @@ export function registerEncode(program: Command): void {
               input,
               outdir: f.output,
               model: f.model,
-              seconds: f.seconds === undefined ? undefined : Number(f.seconds),
-              segment: f.segment === undefined ? undefined : Number(f.segment),
+              seconds: f.seconds === undefined ? undefined : positive('seconds', f.seconds),
+              segment: f.segment === undefined ? undefined : positive('segment', f.segment),
               renditions: f.renditions === undefined ? undefined : parseBitrates(f.renditions),
               sourceRenditions: f.sourceRenditions === undefined ? undefined : parseBitrates(f.sourceRenditions),
               codecAware: !!f.codecAware,

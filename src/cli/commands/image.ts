@@ -1,8 +1,7 @@
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { HcdError } from '../../shared/errors.js';
-import { writeFilesAtomic } from '../../encoder/media/files.js';
+import { checkOutputFolder, makeFolder, writeFilesAtomic } from '../../encoder/media/files.js';
 import { DEFAULT_MAX_PIXELS, encodePng, readImage } from '../../encoder/media/png.js';
 import { loadPair, defaultModelId } from '../../encoder/pairs/load.js';
 import { DEFAULTS } from '../../config.js';
@@ -88,6 +87,7 @@ export function registerImage(program: Command): void {
       .requiredOption('-o, --output <dir>', 'output folder'),
   ).action(async (input: string, o: HcdCliOptions & { output: string }) => {
     const opts = hcdOptionsFrom(o);
+    checkOutputFolder(o.output);
     // loaded here, so that other commands start without onnxruntime and the gradient engine
     const { Hcd, fitToScale, hcdImage } = await import('../../encoder/hcd/index.js');
     const img = await readImage(input, { maxPixels: o.maxPixels });
@@ -101,7 +101,7 @@ export function registerImage(program: Command): void {
     } finally {
       await hcd.close();
     }
-    await mkdir(o.output, { recursive: true });
+    makeFolder(o.output);
     const files: [string, Buffer][] = [
       ['lr.png', encodePng(out.lr)],
       ['sr.png', encodePng(out.sr)],

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runFfmpeg } from '../media/ffmpeg.js';
-import { commitAtomic } from '../media/files.js';
+import { allSettled, commitAtomic } from '../media/files.js';
 import type { Rendition } from './state.js';
 import { FfmpegSink } from '../media/ffmpeg.js';
 import { audioSlice, type AacTrack } from '../media/audio.js';
@@ -83,7 +83,7 @@ export class ChunkEncoder {
       return join(this.outdir, r.name, segmentName(index));
     });
     const mux = (r: Rendition, out: string) => runFfmpeg(muxArgs({ video: join(this.workdir, r.name, `${index}.ts`), audio, start, out }), { signal: this.signal });
-    await commitAtomic(finals, (tmps) => Promise.all(this.renditions.map((r, i) => mux(r, tmps[i]))));
+    await commitAtomic(finals, (tmps) => allSettled(this.renditions.map((r, i) => mux(r, tmps[i]))));
     const bytes: Record<string, number> = {};
     for (const r of this.renditions) {
       bytes[r.name] = statSync(join(this.outdir, r.name, segmentName(index))).size;

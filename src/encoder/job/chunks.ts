@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { HcdError } from '../../shared/errors.js';
 import type { AacTrack } from '../media/audio.js';
@@ -127,11 +128,32 @@ export class ChunkRunner {
     const { state, out, renditions } = this.j;
     const bytes = await c.finish(await this.audio);
     const index = c.spec.index;
-    for (const r of renditions) if (!state.info[r.name]) state.info[r.name] = await measureSegment(join(out, r.name, segmentName(index)));
-    state.chunks.push({ index, startFrame: c.spec.startFrame, frames: c.frameCount, bytes });
-    // playlists first: killed in between, they list a segment that is complete but unrecorded,
-    // which --resume redoes to the same bytes; the other order could leave no playlist at all
-    writePlaylists(this.j, false);
-    writeState(out, state);
+    try {
+      for (const r of renditions) if (!state.info[r.name]) state.info[r.name] = await measureSegment(join(out, r.name, segmentName(index)));
+      state.chunks.push({ index, startFrame: c.spec.startFrame, frames: c.frameCount, bytes });
+      // playlists first: killed in between, they list a segment that is complete but unrecorded,
+      // which --resume redoes to the same bytes; the other order could leave no playlist at all
+      writePlaylists(this.j, false);
+      writeState(out, state);
+    } catch (e) {
+      this.unpublish(index);
+      throw e;
+    }
+  }
+
+  /**
+   * Takes back a chunk whose segments are in place but whose recording failed (a full disk):
+   * its segments go, which frees room to list the recorded ones again. state.json, written
+   * last, still holds what it held before.
+   */
+  private unpublish(index: number): void {
+    const { state, out, renditions } = this.j;
+    state.chunks = state.chunks.filter((ch) => ch.index !== index);
+    for (const r of renditions) rmSync(join(out, r.name, segmentName(index)), { force: true });
+    try {
+      writePlaylists(this.j, false);
+    } catch {
+      // the playlists on disk then list the recorded chunks and possibly this one, now gone
+    }
   }
 }

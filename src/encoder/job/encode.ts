@@ -1,5 +1,8 @@
 import { rmSync } from 'node:fs';
 import { resolveEncodeConfig, type EncodeInput } from '../../config.js';
+import { HcdError } from '../../shared/errors.js';
+import { checkOutputFolder, isDiskFull } from '../media/files.js';
+import { diskFull } from './interrupted.js';
 import { closeSessions, openJob, type EncodeDeps } from './open.js';
 import { writePlaylists } from './publish.js';
 import { runFrames, type FrameProgress } from './run.js';
@@ -25,12 +28,19 @@ export async function encodeVideo(options: EncodeOptions, hooks: EncodeHooks = {
   const t0 = performance.now();
   const { signal, ...given } = options;
   const cfg = resolveEncodeConfig(given);
-  const j = await openJob(cfg, hooks.onWarning, deps);
-  const timers = new StageTimers();
-  let run: RunResult = { encodedFrames: 0, loopStats: [] };
-  if (j.state.complete) await closeSessions(j);
-  else run = await runFrames(j, timers, hooks.onFrame, signal);
-  writePlaylists(j, true);
-  rmSync(j.work, { recursive: true, force: true });
-  return summarize(j, run, timers, (performance.now() - t0) / 1000);
+  checkOutputFolder(cfg.outdir);
+  try {
+    const j = await openJob(cfg, hooks.onWarning, deps);
+    const timers = new StageTimers();
+    let run: RunResult = { encodedFrames: 0, loopStats: [] };
+    if (j.state.complete) await closeSessions(j);
+    else run = await runFrames(j, timers, hooks.onFrame, signal);
+    writePlaylists(j, true);
+    rmSync(j.work, { recursive: true, force: true });
+    return summarize(j, run, timers, (performance.now() - t0) / 1000);
+  } catch (e) {
+    // claiming OUTDIR and the last playlists write outside the frame loop, which says this itself
+    if (!(e instanceof HcdError) && isDiskFull(e)) throw diskFull(cfg.outdir);
+    throw e;
+  }
 }

@@ -63,11 +63,14 @@ export function masterPlaylist(variants: VariantEntry[], upscalerManifestUri: st
   return `${lines.join('\n')}\n`;
 }
 
-/** Attribute list of a tag line, quoted values unquoted. Used by tests and by the player's checks. */
+/**
+ * Attribute list of a tag line, quoted values unquoted. Each value must end at a comma or the end
+ * of the line, so a quote left open gives no value rather than a shortened one.
+ */
 export function parseAttributes(line: string): Record<string, string> {
   const body = line.slice(line.indexOf(':') + 1);
   const out: Record<string, string> = {};
-  const re = /([A-Z0-9-]+)=("[^"]*"|[^,]*)/g;
+  const re = /([A-Z0-9-]+)=("[^"]*"|[^",]*)(?=,|$)/g;
   for (let m = re.exec(body); m; m = re.exec(body)) out[m[1]] = m[2].startsWith('"') ? m[2].slice(1, -1) : m[2];
   return out;
 }

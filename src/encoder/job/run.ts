@@ -1,7 +1,8 @@
 import { HcdError } from '../../shared/errors.js';
+import { isDiskFull } from '../media/files.js';
 import { ChunkRunner } from './chunks.js';
 import { framesAhead } from './frames.js';
-import { interrupted } from './interrupted.js';
+import { diskFull, interrupted } from './interrupted.js';
 import { closeSessions, removeLeftovers, type OpenJob } from './open.js';
 import { SceneCutDetector } from './scenecut.js';
 import { writeState } from './state.js';
@@ -51,6 +52,7 @@ export async function runFrames(j: OpenJob, timers: StageTimers, onFrame?: (p: F
     await chunks.abort();
     removeLeftovers(j.out, j.work, j.renditions);
     if (signal?.aborted) throw interrupted();
+    if (isDiskFull(e)) throw diskFull(j.out);
     if (e instanceof HcdError) throw e;
     throw new HcdError(`encoding failed: ${(e as Error).message.split('\n')[0]}`);
   } finally {

@@ -1,7 +1,7 @@
-import { accessSync, constants, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { HcdError } from '../../shared/errors.js';
-import { writeAtomic } from '../media/files.js';
+import { makeFolder, writeAtomic } from '../media/files.js';
 import type { RenditionInfo } from '../media/measure.js';
 
 export interface Rendition {
@@ -59,7 +59,7 @@ export function describeInput(path: string): Job['input'] {
   return { path: resolve(path), size: st.size, mtimeMs: Math.round(st.mtimeMs) };
 }
 
-function sameJob(a: Job, b: Job): boolean {
+function sameJob(a: unknown, b: Job): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
@@ -71,8 +71,38 @@ function readJson<T>(path: string): T | undefined {
   }
 }
 
+/** Input and model of a job.json that may be anything at all. */
+function describeJob(j: unknown): string {
+  const text = (v: unknown) => (typeof v === 'string' ? v : '?');
+  return isObject(j) ? `${isObject(j.input) ? text(j.input.path) : '?'}, model ${text(j.model)}` : 'unreadable';
+}
+
 export function emptyState(): EncodeState {
   return { chunks: [], info: {}, complete: false, totalFrames: 0 };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+function isChunk(v: unknown): v is ChunkRecord {
+  return isObject(v) && isCount(v.index) && isCount(v.startFrame) && isCount(v.frames) && v.frames > 0 && isObject(v.bytes) && Object.values(v.bytes).every(isCount);
+}
+
+function isInfo(v: unknown): v is RenditionInfo {
+  return isObject(v) && typeof v.codecs === 'string' && isCount(v.width) && isCount(v.height) && typeof v.frameRate === 'number' && Number.isFinite(v.frameRate) && v.frameRate >= 0;
+}
+
+/** state.json as writeState wrote it; anything else (cut short, edited, another shape) is undefined. */
+function isState(v: unknown): v is EncodeState {
+  if (!isObject(v) || !Array.isArray(v.chunks) || !isObject(v.info) || typeof v.complete !== 'boolean' || !isCount(v.totalFrames)) return false;
+  const chunks = v.chunks as unknown[];
+  return chunks.every(isChunk) && new Set(chunks.map((c) => (c as ChunkRecord).index)).size === chunks.length && Object.values(v.info).every(isInfo);
+}
+
+/** The progress recorded in `dir`; a state.json that is missing or not one that writeState wrote counts as none. */
+function readState(dir: string): EncodeState {
+  const state = readJson<unknown>(join(dir, STATE_FILE));
+  return isState(state) ? state : emptyState();
 }
 
 /**
@@ -81,8 +111,8 @@ export function emptyState(): EncodeState {
  * extend an existing encode of the same job unless `resume` or `force`.
  */
 export function prepareOutdir(dir: string, job: Job, opts: { resume: boolean; force: boolean }): EncodeState {
+  makeFolder(dir);
   try {
-    mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);
     writeAtomic(join(dir, '.probe'), '');
     rmSync(join(dir, '.probe'));
@@ -90,12 +120,12 @@ export function prepareOutdir(dir: string, job: Job, opts: { resume: boolean; fo
     throw new HcdError(`output folder ${dir} is not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const entries = readdirSync(dir);
-  const oldJob = readJson<Job>(join(dir, JOB_FILE));
+  const oldJob = readJson<unknown>(join(dir, JOB_FILE));
   const ours = (name: string) => OWN_ENTRIES.includes(name) || /^(lr|src)-/.test(name);
   if (entries.length > 0 && !opts.force) {
     if (!oldJob) throw new HcdError(`output folder ${dir} is not empty and holds no hcd job; use --force to write into it`);
-    if (!sameJob(oldJob, job)) throw new HcdError(`output folder ${dir} holds a different job (${oldJob.input?.path ?? '?'}, model ${oldJob.model}); use --force to replace it`);
-    const state = readJson<EncodeState>(join(dir, STATE_FILE)) ?? emptyState();
+    if (!sameJob(oldJob, job)) throw new HcdError(`output folder ${dir} holds a different job (${describeJob(oldJob)}); use --force to replace it`);
+    const state = readState(dir);
     if (!opts.resume) {
       throw new HcdError(`output folder ${dir} already holds this job (${state.chunks.length} segments done${state.complete ? ', complete' : ''}); use --resume to continue or --force to start over`);
     }

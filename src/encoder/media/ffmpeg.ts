@@ -109,8 +109,13 @@ class Process {
   failure(s: ExitStatus): Error {
     if (s.error) return isSpawnFailure(s.error) ? cannotRun(this.bin, s.error) : s.error;
     const how = s.signal ? `was killed by ${s.signal}` : `exited with code ${s.code}`;
-    const tail = this.stderr().trim().split('\n').slice(-3).join(' | ');
-    return new Error(`${this.bin.name} ${how}${tail ? `: ${tail}` : ''}`);
+    const lines = this.stderr().trim().split('\n');
+    const tail = lines.slice(-3);
+    // a full disk is reported once, before the encoder's closing statistics push it out of the tail
+    const full = lines.find((l) => /no space left on device|disk quota exceeded/i.test(l));
+    if (full && !tail.includes(full)) tail.unshift(full);
+    const text = tail.join(' | ');
+    return new Error(`${this.bin.name} ${how}${text ? `: ${text}` : ''}`);
   }
 
   /** Resolves when ffmpeg has finished, or rejects with why it failed. */

@@ -3,6 +3,7 @@
  * (JPEG, BMP, WebP, TIFF...) through one ffmpeg call. Everything comes back as packed RGB8.
  */
 import { readFile } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { HcdError } from '../../shared/errors.js';
 import type { RgbImage } from '../../shared/image.js';
@@ -33,11 +34,18 @@ function checkPixels(name: string, width: number, height: number, maxPixels: num
   if (n > maxPixels) throw new HcdError(`${name} is ${width}x${height} (${megapixels(n)}), over the ${megapixels(maxPixels)} limit; raise it with --max-pixels`);
 }
 
-/** Width and height from a PNG's IHDR, which the format puts first; undefined when it is not there. */
-function pngSize(bytes: Buffer): { width: number; height: number } | undefined {
+/**
+ * Width and height from a PNG's IHDR, which the format puts first; undefined when it is not there.
+ * The chunk's CRC is checked first, so that a damaged header is called damaged, not too large.
+ */
+function pngSize(bytes: Buffer, name: string): { width: number; height: number } | undefined {
   if (bytes.length < 24 || bytes.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+  if (bytes.length < 33 || bytes.readUInt32BE(29) !== crc32(bytes.subarray(12, 29)) >>> 0) throw new HcdError(`${name} is not a valid PNG: its header (IHDR) is damaged`);
   return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
 }
+
+/** pngjs's words for a file that ends too soon, in ours. */
+const pngReason = (message: string): string => (/read requests wait/.test(message) ? 'the file ends before the image does' : message);
 
 /** RGBA (what pngjs always yields) to RGB. Alpha is dropped, not composited: we measure colour. */
 function rgbaToRgb(rgba: Uint8Array, width: number, height: number): Uint8Array {
@@ -56,14 +64,14 @@ function rgbaToRgb(rgba: Uint8Array, width: number, height: number): Uint8Array 
  * The size in the header is checked against `maxPixels` before anything is allocated for it.
  */
 export function decodePng(bytes: Buffer, name = 'image', maxPixels = DEFAULT_MAX_PIXELS): RgbImage {
-  const size = pngSize(bytes);
+  const size = pngSize(bytes, name);
   if (size) checkPixels(name, size.width, size.height, maxPixels);
   let png: PNG;
   try {
     // pngjs expands grey/palette to RGBA and rescales 16-bit samples to 8-bit by default
     png = PNG.sync.read(bytes);
   } catch (e) {
-    throw new HcdError(`${name} is not a valid PNG: ${(e as Error).message}`);
+    throw new HcdError(`${name} is not a valid PNG: ${pngReason((e as Error).message)}`);
   }
   const data = new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.length);
   return { width: png.width, height: png.height, data: rgbaToRgb(data, png.width, png.height) };

@@ -30,6 +30,13 @@ export const BUFSIZE_FACTOR = 2;
  */
 const TS_NAMES = ['-metadata', 'service_provider=\x15hcd-stream', '-metadata', 'service_name=\x15hcd-stream'];
 
+/**
+ * Without it ffmpeg exits 0 when writing its output fails (a full disk: "Error writing trailer"),
+ * leaving a cut-short file that would pass for a finished segment. Only for inputs we made
+ * ourselves: on a user's file it would also make every concealable decoding error fatal.
+ */
+const EXIT_ON_ERROR = ['-xerror'];
+
 export function x264Args(o: X264Options): string[] {
   const b = Math.round(o.bitrate);
   return [
@@ -44,7 +51,7 @@ export function x264Args(o: X264Options): string[] {
     '-force_key_frames', 'expr:eq(n,0)', '-x264-params', 'open-gop=0',
     '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv',
     '-an', '-fflags', '+bitexact', '-flags:v', '+bitexact', '-map_metadata', '-1', ...TS_NAMES,
-    '-f', 'mpegts', fileArg(o.out),
+    ...EXIT_ON_ERROR, '-f', 'mpegts', fileArg(o.out),
   ];
 }
 
@@ -64,7 +71,7 @@ export function muxArgs(o: { video: string; audio?: { file: string; offset: numb
   args.push(
     '-c', 'copy', '-output_ts_offset', (o.start + TS_BASE).toFixed(6),
     '-fflags', '+bitexact', '-map_metadata', '-1', ...TS_NAMES,
-    '-f', 'mpegts', fileArg(o.out),
+    ...EXIT_ON_ERROR, '-f', 'mpegts', fileArg(o.out),
   );
   return args;
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { HcdError } from '../../shared/errors.js';
+import { checkOutputFolder, makeFolder } from '../media/files.js';
 import { parseManifest, PairManifest, type NetworkInfo } from '../../shared/manifest.js';
 import { decodeModel, encodeModel, type ModelProto } from '../graph/proto.js';
 import { canonicalize } from './canonical.js';
@@ -105,7 +106,8 @@ export async function loadPairFolder(dir: string): Promise<RescalingPair> {
  */
 export async function savePair(pair: RescalingPair, dir: string): Promise<void> {
   const abs = resolve(dir);
-  await mkdir(dirname(abs), { recursive: true });
+  checkOutputFolder(abs, 'pair folder');
+  makeFolder(dirname(abs), 'pair folder');
   const tmp = `${abs}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   await mkdir(tmp);
   try {
