@@ -12,6 +12,7 @@ const path = {
   job: '^src/encoder/job/',
   compare: '^src/compare/',
   train: '^src/train/',
+  stills: '^src/stills/',
   server: '^src/server/',
   player: '^src/player/',
 };
@@ -27,6 +28,7 @@ const may = {
   job: ['shared', 'config', 'media', 'graph', 'pairs', 'hcd'],
   compare: ['shared', 'config', ...encoder],
   train: ['shared', 'config', 'media', 'graph', 'pairs', 'hcd'],
+  stills: ['shared', 'config', 'media', 'graph', 'pairs', 'hcd'],
   server: ['shared'],
   player: ['shared'],
 };

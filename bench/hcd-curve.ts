@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { parseIters } from '../src/cli/flags.js';
 import * as vega from 'vega';
 import * as vl from 'vega-lite';
-import { listImages } from '../src/cli/commands/eval.js';
+import { listImages } from '../src/stills/eval.js';
 import { writeFileAtomic } from '../src/encoder/media/files.js';
 import { readImage } from '../src/encoder/media/png.js';
 import { resolvePair } from '../src/encoder/pairs/index.js';

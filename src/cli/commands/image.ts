@@ -1,10 +1,8 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { HcdError } from '../../shared/errors.js';
-import { checkOutputFolder, makeFolder, writeFilesAtomic } from '../../encoder/media/files.js';
-import { DEFAULT_MAX_PIXELS, encodePng, readImage } from '../../encoder/media/png.js';
-import { loadPair, defaultModelId } from '../../encoder/pairs/load.js';
+import { DEFAULT_MAX_PIXELS } from '../../encoder/media/png.js';
 import { DEFAULTS } from '../../config.js';
+import { imageJob } from '../../stills/image.js';
 import { resolveOptions, type HcdIters, type HcdOptions } from '../../encoder/hcd/options.js';
 import { num, parseIters } from '../flags.js';
 import type { Quality } from '../../encoder/hcd/quality.js';
@@ -72,9 +70,6 @@ export function hcdOptionsFrom(o: HcdCliOptions): HcdOptions {
   });
 }
 
-/** The LR must hold at least one 16x16 block, whatever the pair allows. */
-export const MIN_LR = 16;
-
 export function fmtQ(q: Quality): string {
   return `PSNR ${q.psnr_rgb.toFixed(2)} dB  Y-PSNR ${q.psnr_y.toFixed(2)} dB  Y-SSIM ${q.ssim_y.toFixed(4)}`;
 }
@@ -87,40 +82,14 @@ export function registerImage(program: Command): void {
       .requiredOption('-o, --output <dir>', 'output folder'),
   ).action(async (input: string, o: HcdCliOptions & { output: string }) => {
     const opts = hcdOptionsFrom(o);
-    checkOutputFolder(o.output);
-    // loaded here, so that other commands start without onnxruntime and the gradient engine
-    const { Hcd, fitToScale, hcdImage } = await import('../../encoder/hcd/index.js');
-    const img = await readImage(input, { maxPixels: o.maxPixels });
-    const pair = await loadPair(o.model ?? defaultModelId());
-    const s = pair.manifest.scale;
-    const hr = fitToScale(img, s, Math.max(MIN_LR, pair.manifest.minLrSize), input, pair.manifest.lrMultiple);
-    const hcd = await Hcd.create(pair, opts);
-    let out;
-    try {
-      out = await hcdImage(hcd, hr);
-    } finally {
-      await hcd.close();
-    }
-    makeFolder(o.output);
-    const files: [string, Buffer][] = [
-      ['lr.png', encodePng(out.lr)],
-      ['sr.png', encodePng(out.sr)],
-      ['lr_base.png', encodePng(out.lrBase)],
-      ['sr_base.png', encodePng(out.srBase)],
-    ];
-    try {
-      // all four files appear together or not at all
-      await writeFilesAtomic(files.map(([name, png]) => [join(o.output, name), png]));
-    } catch (e) {
-      throw new HcdError(`cannot write to ${o.output}: ${(e as Error).message}`);
-    }
+    const out = await imageJob(input, o.output, { model: o.model, hcd: opts, maxPixels: o.maxPixels });
     const r = out.result;
     const report = {
-      model: pair.manifest.id,
-      scale: s,
-      width: hr.width,
-      height: hr.height,
-      cropped: hr !== img,
+      model: out.model,
+      scale: out.scale,
+      width: out.width,
+      height: out.height,
+      cropped: out.cropped,
       hcd: out.hcd,
       pair: out.pair,
       lr_psnr: r.lrPsnr,
@@ -128,7 +97,7 @@ export function registerImage(program: Command): void {
       seconds: r.seconds,
       loss: { hr: r.hr.losses, lr: r.lrStage.losses },
       time_ms: { hr_model: r.hr.modelMs, hr_js: r.hr.jsMs, lr_model: r.lrStage.modelMs, lr_js: r.lrStage.jsMs },
-      files: files.map(([name]) => join(o.output, name)),
+      files: out.files,
     };
     if (o.json) {
       process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -138,7 +107,7 @@ export function registerImage(program: Command): void {
     const model = r.hr.modelMs + r.lrStage.modelMs;
     process.stdout.write(
       [
-        `${input}: ${hr.width}x${hr.height}${report.cropped ? ` (cropped from ${img.width}x${img.height})` : ''}, model ${pair.manifest.id} x${s}, ${opts.iters[0]}+${opts.iters[1]} iterations, ${r.seconds.toFixed(1)} s`,
+        `${input}: ${out.width}x${out.height}${out.cropped ? ` (cropped from ${out.original.width}x${out.original.height})` : ''}, model ${out.model} x${out.scale}, ${opts.iters[0]}+${opts.iters[1]} iterations, ${r.seconds.toFixed(1)} s`,
         `  sr.png      (HCD)   ${fmtQ(out.hcd)}`,
         `  sr_base.png (pair)  ${fmtQ(out.pair)}`,
         `  gain                Y-PSNR ${(out.hcd.psnr_y - out.pair.psnr_y >= 0 ? '+' : '')}${(out.hcd.psnr_y - out.pair.psnr_y).toFixed(2)} dB`,

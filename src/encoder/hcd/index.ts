@@ -4,4 +4,3 @@
  */
 export { Hcd } from './hcd.js';
 export { ablation, hcdImage } from './ablation.js';
-export { fitToScale } from './quality.js';
