@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +15,7 @@ import { rgbToYuv709 } from '../../src/shared/colour.js';
 import { psnrPlane, psnrY } from '../../src/shared/metrics.js';
 import { cropTarget } from '../../src/compare/crops.js';
 import { readFrames } from '../../src/encoder/media/decode.js';
+import { runCli } from '../helpers/cli.js';
 
 let dir: string;
 let clip: string;
@@ -222,29 +222,29 @@ describe('frame-function pipelines (the learned-pair plug-in)', () => {
 });
 
 describe('hcd compare CLI', () => {
-  const cli = (args: string[]) => spawnSync(process.execPath, ['bin/hcd.js', 'compare', ...args], { encoding: 'utf8' });
+  const cli = (args: string[]) => runCli(['compare', ...args]);
 
-  it('fails with one line and a non-zero exit on bad input, writing nothing', () => {
+  it('fails with one line and a non-zero exit on bad input, writing nothing', async () => {
     const out = join(dir, 'cli-missing');
-    const r = cli([join(dir, 'missing.mp4'), '-o', out]);
+    const r = await cli([join(dir, 'missing.mp4'), '-o', out]);
     expect(r.status).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/no such input/);
     expect(existsSync(out)).toBe(false);
-    const bad = cli([clip, '-o', out, '--crf', '22']);
+    const bad = await cli([clip, '-o', out, '--crf', '22']);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/at least two/);
   });
 
-  it('--json prints the report on stdout, progress on stderr', () => {
-    const r = cli([clip, '-o', join(dir, 'cli-out'), '--crf', '24,36', '--pipelines', 'A', '--threads', '1', '--json']);
+  it('--json prints the report on stdout, progress on stderr', async () => {
+    const r = await cli([clip, '-o', join(dir, 'cli-out'), '--crf', '24,36', '--pipelines', 'A', '--threads', '1', '--json']);
     expect(r.status).toBe(0);
     const json = JSON.parse(r.stdout) as CompareReport;
     // A also at the default hull CRFs
     expect(json.points.map((p) => p.crf)).toEqual([24, 36, 42, 46, 51]);
-    const none = cli([clip, '-o', join(dir, 'cli-out2'), '--crf', '24,36', '--hull-crf', 'none', '--pipelines', 'A', '--threads', '1', '--json']);
+    const none = await cli([clip, '-o', join(dir, 'cli-out2'), '--crf', '24,36', '--hull-crf', 'none', '--pipelines', 'A', '--threads', '1', '--json']);
     expect((JSON.parse(none.stdout) as CompareReport).points.map((p) => p.crf)).toEqual([24, 36]);
-    const bad = cli([clip, '-o', join(dir, 'cli-out3'), '--hull-crf', '60']);
+    const bad = await cli([clip, '-o', join(dir, 'cli-out3'), '--hull-crf', '60']);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/--hull-crf wants integers 0-51/);
     expect(r.stderr).toContain('[compare]');

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,11 +5,11 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodePng, encodePng } from '../../src/encoder/media/png.js';
 import { psnrY } from '../../src/shared/metrics.js';
 import { texturedImage } from './fixtures.js';
+import { runCli } from '../helpers/cli.js';
 
-const BIN = join(__dirname, '..', '..', 'bin', 'hcd.js');
 
-function hcd(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+async function hcd(...args: string[]) {
+  const r = await runCli(args);
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -46,9 +45,9 @@ beforeAll(() => {
 });
 
 describe('hcd image', () => {
-  it('writes the four PNGs and reports metrics that match them', () => {
+  it('writes the four PNGs and reports metrics that match them', async () => {
     const out = join(dir, 'out1');
-    const r = hcd('image', img, '-o', out, ...fast, '--json');
+    const r = await hcd('image', img, '-o', out, ...fast, '--json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
@@ -65,8 +64,8 @@ describe('hcd image', () => {
     expect(j.model).toBe('bicubic-x2');
   });
 
-  it('--keep-best and --schedule reach the loop: one more loss per stage, and still a gain', () => {
-    const r = hcd('image', img, '-o', join(dir, 'out-best'), ...fast, '--keep-best', '--schedule', 'cosine', '--json');
+  it('--keep-best and --schedule reach the loop: one more loss per stage, and still a gain', async () => {
+    const r = await hcd('image', img, '-o', join(dir, 'out-best'), ...fast, '--keep-best', '--schedule', 'cosine', '--json');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     // 3 iterations, plus the last iterate's loss that the best-iterate rule evaluates
@@ -75,8 +74,8 @@ describe('hcd image', () => {
     expect(j.hcd.psnr_y).toBeGreaterThan(j.pair.psnr_y);
   });
 
-  it('prints a readable report without --json', () => {
-    const r = hcd('image', img2, '-o', join(dir, 'out2'), ...fast);
+  it('prints a readable report without --json', async () => {
+    const r = await hcd('image', img2, '-o', join(dir, 'out2'), ...fast);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/cropped from 49x40/);
     expect(r.stdout).toMatch(/sr\.png +\(HCD\) +PSNR [\d.]+ dB +Y-PSNR [\d.]+ dB +Y-SSIM 0\.\d+/);
@@ -101,8 +100,8 @@ describe('hcd image', () => {
 });
 
 describe('hcd eval', () => {
-  it('prints the ablation JSON in exactly the documented shape', () => {
-    const r = hcd('eval', img, img2, ...fast, '--json');
+  it('prints the ablation JSON in exactly the documented shape', async () => {
+    const r = await hcd('eval', img, img2, ...fast, '--json');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     const q = ['psnr_rgb', 'psnr_y', 'ssim_y'];
@@ -130,7 +129,7 @@ describe('hcd eval', () => {
     expect(r.stderr).toMatch(/no images in folder/);
     const sub = mkdtempSync(join(tmpdir(), 'hcd-one-'));
     writeFileSync(join(sub, 'a.png'), encodePng(texturedImage(40, 40, 2)));
-    const ok = hcd('eval', sub, ...fast, '--json');
+    const ok = await hcd('eval', sub, ...fast, '--json');
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).images[0].file).toBe(join(sub, 'a.png'));
   });

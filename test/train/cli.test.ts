@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,11 +7,12 @@ import { writePng } from '../../src/encoder/media/png.js';
 import { resolvePair } from '../../src/encoder/pairs/index.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { genImage } from './helpers.js';
+import { runCli } from '../helpers/cli.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'hcd-train-cli-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const cli = (args: string[]) => spawnSync(process.execPath, ['bin/hcd.js', 'train', ...args], { encoding: 'utf8' });
+const cli = (args: string[]) => runCli(['train', ...args]);
 
 describe('hcd train CLI', () => {
   it('trains, checkpoints, refuses to clobber, resumes and writes a loadable pair', async () => {
@@ -28,7 +28,7 @@ describe('hcd train CLI', () => {
     const out = join(dir, 'models', 'tiny-x2');
     const ck = join(dir, 'ck.json');
     const args = ['--scale', '2', '--data', data, '-o', out, '--checkpoint', ck, '--batch', '2', '--crop', '32', '--up-channels', '4', '--up-layers', '1', '--down-channels', '8', '--down-layers', '1', '--threads', '1'];
-    const r = cli([...args, '--steps', '4', '--val-every', '2', '--checkpoint-every', '2', '--json']);
+    const r = await cli([...args, '--steps', '4', '--val-every', '2', '--checkpoint-every', '2', '--json']);
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; step?: number; psnr?: number; psnr420?: number });
     expect(lines[0].event).toBe('start');
@@ -42,17 +42,17 @@ describe('hcd train CLI', () => {
     expect(String(pair.manifest.provenance.recipe)).toMatch(/4:2:0/);
     expect(pair.manifest.upscaler.params).toBeLessThan(2000);
 
-    const again = cli([...args, '--steps', '4']);
+    const again = await cli([...args, '--steps', '4']);
     expect(again.status).not.toBe(0);
     expect(again.stderr).toMatch(/^hcd: checkpoint .* exists: pass --resume/);
-    const resumed = cli([...args, '--resume', '--json']);
+    const resumed = await cli([...args, '--resume', '--json']);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain('"from_step":4');
 
     // a second stage: U alone from the first run's weights, stopped early on a longer schedule
     const out2 = join(dir, 'models', 'tiny2-x2');
     const ck2 = join(dir, 'ck2.json');
-    const stage2 = cli([...args.map((a) => (a === out ? out2 : a === ck ? ck2 : a)), '--init', ck, '--freeze-down', '--chroma', '444', '--steps', '8', '--stop-after', '3', '--val-every', '0', '--checkpoint-every', '5', '--json']);
+    const stage2 = await cli([...args.map((a) => (a === out ? out2 : a === ck ? ck2 : a)), '--init', ck, '--freeze-down', '--chroma', '444', '--steps', '8', '--stop-after', '3', '--val-every', '0', '--checkpoint-every', '5', '--json']);
     expect(stage2.status, stage2.stderr).toBe(0);
     expect(stage2.stderr).toMatch(/--init: \d+ of \d+ tensors/);
     const p2 = await resolvePair(out2);
@@ -68,7 +68,7 @@ describe('hcd train CLI', () => {
     // a third: jointly through the real x264, validated through it too
     const out3 = join(dir, 'models', 'tiny3-x2');
     const ck3 = join(dir, 'ck3.json');
-    const stage3 = cli([...args.map((a) => (a === out ? out3 : a === ck ? ck3 : a)), '--init', ck, '--codec', 'x264', '--crf', '30,35', '--rate', '0.02', '--steps', '2', '--val-every', '2', '--json']);
+    const stage3 = await cli([...args.map((a) => (a === out ? out3 : a === ck ? ck3 : a)), '--init', ck, '--codec', 'x264', '--crf', '30,35', '--rate', '0.02', '--steps', '2', '--val-every', '2', '--json']);
     expect(stage3.status, stage3.stderr).toBe(0);
     const val3 = stage3.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; psnr420?: number; psnrX264?: number; x264Crf?: number }).filter((l) => l.event === 'val');
     expect(val3).toHaveLength(1);
@@ -86,7 +86,7 @@ describe('hcd train CLI', () => {
 
     // a fourth from the exported pair folder itself (no checkpoint), with a still head for RGB stills
     const out4 = join(dir, 'models', 'tiny4-x2');
-    const stage4 = cli([...args.map((a) => (a === out ? out4 : a === ck ? join(dir, 'ck4.json') : a)), '--init', out2, '--chroma', 'mix', '--still-head', '--mix-rgb-lossless', '--steps', '2', '--val-every', '2', '--json']);
+    const stage4 = await cli([...args.map((a) => (a === out ? out4 : a === ck ? join(dir, 'ck4.json') : a)), '--init', out2, '--chroma', 'mix', '--still-head', '--mix-rgb-lossless', '--steps', '2', '--val-every', '2', '--json']);
     expect(stage4.status, stage4.stderr).toBe(0);
     expect(stage4.stderr).toMatch(/--init: (\d+) of \1 tensors .*tiny2-x2 \(step 3\)/);
     const p4 = await resolvePair(out4);
@@ -98,7 +98,7 @@ describe('hcd train CLI', () => {
 
     // a fifth: a still stage on the second pair; its U is frozen, so upscaler.onnx stays byte for byte
     const out5 = join(dir, 'models', 'tiny5-x2');
-    const stage5 = cli([...args.map((a) => (a === out ? out5 : a === ck ? join(dir, 'ck5.json') : a)), '--init', out2, '--still-stage', '--hide-channels', '4', '--steps', '2', '--val-every', '2', '--json']);
+    const stage5 = await cli([...args.map((a) => (a === out ? out5 : a === ck ? join(dir, 'ck5.json') : a)), '--init', out2, '--still-stage', '--hide-channels', '4', '--steps', '2', '--val-every', '2', '--json']);
     expect(stage5.status, stage5.stderr).toBe(0);
     const val5 = stage5.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; psnr420?: number }).filter((l) => l.event === 'val');
     expect(Number.isFinite(val5[0].psnr420)).toBe(true);
@@ -111,7 +111,7 @@ describe('hcd train CLI', () => {
     expect(String(p5.manifest.provenance.recipe)).toMatch(/--still-stage/);
   }, 90_000);
 
-  it('rejects bad input with one line and writes nothing', () => {
+  it('rejects bad input with one line and writes nothing', async () => {
     const out = join(dir, 'bad');
     for (const [args, msg] of [
       [['--scale', '3'], /--scale must be 2 or 4/],
@@ -142,7 +142,7 @@ describe('hcd train CLI', () => {
       [['--scale', '2', '--init', join(dir, 'ck.json'), '--resume'], /--init starts a new run and cannot be combined with --resume/],
       [['--scale', '2', '--init', join(dir, 'ck.json'), '--export-only'], /--init starts a new run and cannot be combined with --export-only/],
     ] as const) {
-      const r = cli(['--data', join(dir, 'data'), '-o', out, '--checkpoint', join(dir, 'none.json'), ...args]);
+      const r = await cli(['--data', join(dir, 'data'), '-o', out, '--checkpoint', join(dir, 'none.json'), ...args]);
       expect(r.status).not.toBe(0);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(msg);
