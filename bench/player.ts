@@ -34,7 +34,7 @@ window.bench = async (src) => {
   const canvas = document.getElementById('c');
   const up = HcdUpscaler.attach(video, { modelUrl: '/upscaler/manifest.json', canvas, backend: 'wasm', adaptive: false, wasmPaths: '/ort/' });
   const fallbacks = [];
-  up.on('fallback', (f) => { fallbacks.push(f.reason); console.log('fallback: ' + f.reason); });
+  up.on('fallback', (_e, f) => { fallbacks.push(f.reason); console.log('fallback: ' + f.reason); });
   video.src = src;
   await video.play();
   await up.ready;

@@ -1,9 +1,12 @@
 /**
  * `npm run build:player`: bundles the plugin to dist/player/hcd-player.js (ESM, minified, with a
- * source map) and copies the onnxruntime-web files a page needs beside it (dist/player/ort/), so
- * that serving dist/player/ is enough: wasmPaths '/player/ort/' (or wherever it is mounted).
+ * source map), a copy named by its content hash for pages that cache it for good, its type
+ * declarations (dist/player/types/, the package's `hcd-stream/player` entry), and copies the
+ * onnxruntime-web files a page needs beside it (dist/player/ort/), so that serving dist/player/
+ * is enough: wasmPaths '/player/ort/' (or wherever it is mounted).
  */
-import { copyFileSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +15,22 @@ import { build } from 'esbuild';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 
-/** The onnxruntime-web files loaded at run time by `ort.min.mjs` (WebGPU + WASM build). */
-export const ORT_FILES = ['ort.min.mjs', 'ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm'];
+/** The onnxruntime-web files a page loads: the WebGPU (JSEP) build, and the smaller WASM-only one. */
+export const ORT_FILES = {
+  webgpu: ['ort.min.mjs', 'ort-wasm-simd-threaded.jsep.mjs', 'ort-wasm-simd-threaded.jsep.wasm'],
+  wasm: ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'],
+};
+
+/** What `build:player` wrote, for servers that link the hashed bundle (dist/player/player.json). */
+export interface PlayerBuildInfo {
+  /** The bundle's file name with its content hash. */
+  bundle: string;
+  /** The onnxruntime-web version the files in ort/ are from. */
+  onnxruntimeWeb: string;
+}
+
+export const BUILD_INFO = 'player.json';
+const HASHED = /^hcd-player\.[0-9a-f]{10}\.js$/;
 
 export function ortDistDir(): string {
   const require = createRequire(import.meta.url);
@@ -21,14 +38,19 @@ export function ortDistDir(): string {
   return dirname(require.resolve('onnxruntime-web'));
 }
 
+export function ortVersion(): string {
+  return (JSON.parse(readFileSync(join(ortDistDir(), '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 export interface BuildResult {
   bundle: string;
   bytes: number;
+  /** The content-hashed copy. */
+  hashed: string;
 }
 
-export async function buildPlayer(outDir = join(root, 'dist/player'), opts: { minify?: boolean } = {}): Promise<BuildResult> {
-  mkdirSync(outDir, { recursive: true });
-  const bundle = join(outDir, 'hcd-player.js');
+async function bundle(outDir: string, minify: boolean): Promise<string> {
+  const out = join(outDir, 'hcd-player.js');
   // built in a private folder and renamed, so a failed build never leaves a half-written bundle
   const tmpDir = join(outDir, `.tmp-${process.pid}`);
   try {
@@ -40,25 +62,66 @@ export async function buildPlayer(outDir = join(root, 'dist/player'), opts: { mi
       target: ['chrome110', 'firefox115', 'safari17'],
       // peer dependencies: only type imports reach them, this keeps it so if that ever changes
       external: ['onnxruntime-web', 'hls.js'],
-      minify: opts.minify ?? true,
+      minify,
       sourcemap: true,
       outfile: join(tmpDir, 'hcd-player.js'),
       logLevel: 'silent',
     });
-    renameSync(join(tmpDir, 'hcd-player.js.map'), `${bundle}.map`);
-    renameSync(join(tmpDir, 'hcd-player.js'), bundle);
+    renameSync(join(tmpDir, 'hcd-player.js.map'), `${out}.map`);
+    renameSync(join(tmpDir, 'hcd-player.js'), out);
   } finally {
     rmSync(tmpDir, { recursive: true, force: true });
   }
+  return out;
+}
+
+/** A copy named by the bundle's hash (older ones removed), and player.json naming it. */
+function hashedCopy(outDir: string, bundlePath: string): string {
+  const name = `hcd-player.${createHash('sha256').update(readFileSync(bundlePath)).digest('hex').slice(0, 10)}.js`;
+  for (const f of readdirSync(outDir)) if (HASHED.test(f) && f !== name) rmSync(join(outDir, f));
+  copyFileSync(bundlePath, join(outDir, name));
+  const info: PlayerBuildInfo = { bundle: name, onnxruntimeWeb: ortVersion() };
+  writeFileSync(join(outDir, BUILD_INFO), `${JSON.stringify(info, null, 2)}\n`);
+  return join(outDir, name);
+}
+
+/** Type declarations of src/player (and the src/shared files it uses) into `outDir`/types/. */
+export async function emitTypes(outDir: string): Promise<void> {
+  const ts = await import('typescript');
+  const options = {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts', 'lib.dom.iterable.d.ts'],
+    types: [],
+    strict: true,
+    skipLibCheck: true,
+    declaration: true,
+    emitDeclarationOnly: true,
+    rootDir: join(root, 'src'),
+    outDir: join(outDir, 'types'),
+  };
+  rmSync(join(outDir, 'types'), { recursive: true, force: true });
+  const program = ts.createProgram([join(root, 'src/player/index.ts')], options);
+  const res = program.emit();
+  const errors = [...ts.getPreEmitDiagnostics(program), ...res.diagnostics].filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length) throw new Error(ts.formatDiagnostics(errors, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' }));
+}
+
+export async function buildPlayer(outDir = join(root, 'dist/player'), opts: { minify?: boolean; types?: boolean } = {}): Promise<BuildResult> {
+  mkdirSync(outDir, { recursive: true });
+  const out = await bundle(outDir, opts.minify ?? true);
+  const hashed = hashedCopy(outDir, out);
+  if (opts.types) await emitTypes(outDir);
   const ortOut = join(outDir, 'ort');
   mkdirSync(ortOut, { recursive: true });
-  for (const f of ORT_FILES) copyFileSync(join(ortDistDir(), f), join(ortOut, f));
-  return { bundle, bytes: statSync(bundle).size };
+  for (const f of [...ORT_FILES.webgpu, ...ORT_FILES.wasm]) copyFileSync(join(ortDistDir(), f), join(ortOut, f));
+  return { bundle: out, bytes: statSync(out).size, hashed };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  buildPlayer()
-    .then((r) => console.log(`wrote ${r.bundle} (${(r.bytes / 1024).toFixed(1)} KiB) and onnxruntime-web files in ${dirname(r.bundle)}/ort/`))
+  buildPlayer(undefined, { types: true })
+    .then((r) => console.log(`wrote ${r.bundle} (${(r.bytes / 1024).toFixed(1)} KiB), ${r.hashed}, types/ and onnxruntime-web files in ${dirname(r.bundle)}/ort/`))
     .catch((e: Error) => {
       console.error(`build:player failed: ${e.message}`);
       process.exit(1);

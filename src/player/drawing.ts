@@ -79,7 +79,10 @@ export class Drawing {
       if (this.probe.problem) throw new Error(this.probe.problem);
       const gpu = await GpuPresenter.create(await device(), scale);
       if (this.destroyed) gpu.destroy();
-      else this.gpu = gpu;
+      else {
+        this.dropGpu(); // one left from the previous source's model
+        this.gpu = gpu;
+      }
       return undefined;
     } catch (e) {
       return (e as Error).message;

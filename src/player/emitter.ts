@@ -1,34 +1,47 @@
-/** A minimal typed event emitter: listener errors are reported, never thrown into the player. */
-export class Emitter<E extends object> {
-  private readonly listeners = new Map<keyof E, Set<(data: never) => void>>();
+type Listener<E, K extends keyof E> = (event: K, data: E[K]) => void;
+type AnyListener = (event: never, data: never) => void;
 
-  on<K extends keyof E>(name: K, cb: (data: E[K]) => void): void {
-    let set = this.listeners.get(name);
-    if (!set) this.listeners.set(name, (set = new Set()));
-    set.add(cb as (data: never) => void);
+/**
+ * A minimal typed event emitter, called like hls.js's: listeners get `(event, data)`. Listener
+ * errors are reported, never thrown into the player.
+ */
+export class Emitter<E extends object> {
+  private readonly listeners = new Map<keyof E, Map<AnyListener, { once: boolean }>>();
+
+  on<K extends keyof E>(name: K, cb: Listener<E, K>): void {
+    this.add(name, cb, false);
   }
 
-  off<K extends keyof E>(name: K, cb: (data: E[K]) => void): void {
-    this.listeners.get(name)?.delete(cb as (data: never) => void);
+  once<K extends keyof E>(name: K, cb: Listener<E, K>): void {
+    this.add(name, cb, true);
+  }
+
+  /** Without `cb`, removes every listener of `name`. */
+  off<K extends keyof E>(name: K, cb?: Listener<E, K>): void {
+    if (!cb) this.listeners.delete(name);
+    else this.listeners.get(name)?.delete(cb as AnyListener);
   }
 
   emit<K extends keyof E>(name: K, data: E[K]): void {
-    for (const cb of [...(this.listeners.get(name) ?? [])]) {
+    const set = this.listeners.get(name);
+    if (!set) return;
+    for (const [cb, { once }] of [...set]) {
+      if (once) set.delete(cb);
       try {
-        (cb as (d: E[K]) => void)(data);
+        (cb as Listener<E, K>)(name, data);
       } catch (e) {
         console.error(`hcd-player: '${String(name)}' listener failed:`, e);
       }
     }
   }
 
-  count(): number {
-    let n = 0;
-    for (const s of this.listeners.values()) n += s.size;
-    return n;
-  }
-
   clear(): void {
     this.listeners.clear();
+  }
+
+  private add<K extends keyof E>(name: K, cb: Listener<E, K>, once: boolean): void {
+    let set = this.listeners.get(name);
+    if (!set) this.listeners.set(name, (set = new Map()));
+    set.set(cb as AnyListener, { once });
   }
 }

@@ -1,8 +1,11 @@
 import { ATTR_MODEL, ATTR_UPSCALE, SESSION_DATA_ID, upscaleOf, upscalerUrl } from '../shared/hls.js';
+import { fetchMaster } from './master.js';
 import type { HlsLike } from './types.js';
 
+const EV_MANIFEST_LOADING = 'hlsManifestLoading';
 const EV_MANIFEST_PARSED = 'hlsManifestParsed';
 const EV_LEVEL_SWITCHED = 'hlsLevelSwitched';
+const EV_DESTROYING = 'hlsDestroying';
 
 /** How a frame is drawn: `scale` 0 draws it as is; `model` is the upscaler id its level names. */
 export interface FrameLevel {
@@ -11,7 +14,7 @@ export interface FrameLevel {
 }
 
 export interface LevelInfo extends FrameLevel {
-  /** hls.js level index. */
+  /** hls.js level index (or variant index in the master playlist). */
   index: number;
   width: number;
   height: number;
@@ -29,7 +32,24 @@ export interface Levels {
   readonly level: number;
   /** The level of a `w` x `h` frame now on screen. */
   resolve(w: number, h: number): FrameLevel;
+  /** The levels whose frames are upscaled, as far as known now. */
+  lrLevels(): LevelInfo[];
   destroy(): void;
+}
+
+/** What levels with these scales need, given the session data's URI and the playlist's URL. */
+export function needOf(levels: LevelInfo[], uri: string | undefined, base: string | undefined): ManifestNeed {
+  const lr = levels.filter((l) => l.scale).length;
+  if (lr === 0) return { kind: 'none' }; // every level is drawn as it is
+  if (!uri) return { kind: 'problem', reason: `the master playlist has ${lr} upscaled level(s) but no ${SESSION_DATA_ID} session data` };
+  const url = upscalerUrl(uri, base);
+  if (!url) return { kind: 'problem', reason: `the ${SESSION_DATA_ID} session data's URI '${uri}' is not a URL` };
+  return { kind: 'upscaler', url };
+}
+
+/** A level from a variant's size and attributes. */
+export function levelOf(index: number, width: number, height: number, attrs: Record<string, string | undefined>): LevelInfo {
+  return { index, width, height, scale: upscaleOf(attrs[ATTR_UPSCALE]), model: attrs[ATTR_MODEL] };
 }
 
 /** A plain <video>: every frame is upscaled at the model's scale. */
@@ -42,7 +62,19 @@ export class SingleLevel implements Levels {
     return { scale: this.scale() };
   }
 
+  lrLevels(): LevelInfo[] {
+    return [];
+  }
+
   destroy(): void {}
+}
+
+/** What the upscaler does when hls.js starts over or goes away. */
+export interface HlsHooks {
+  /** A new source is loading (`loadSource`): what was loaded for the old one is dropped. */
+  reset?(): void;
+  /** hls.js is being destroyed. */
+  destroying?(): void;
 }
 
 /** hls.js levels by index, from the master playlist's X-UPSCALE / X-HCD-MODEL attributes. */
@@ -52,13 +84,24 @@ export class HlsLevels implements Levels {
   /** The level hls.js says is playing, and the one before it. */
   private playing = -1;
   private previous = -1;
+  /** Bumped on every new source, so that a late answer for the old one is dropped. */
+  private source = 0;
+  private readonly listening: [string, (e: string, data: unknown) => void][];
 
   constructor(
     private readonly hls: HlsLike,
     private readonly onManifest: (need: ManifestNeed) => void,
+    private readonly hooks: HlsHooks = {},
   ) {
-    hls.on(EV_MANIFEST_PARSED, this.onManifestParsed);
-    hls.on(EV_LEVEL_SWITCHED, this.onLevelSwitched);
+    this.listening = [
+      [EV_MANIFEST_PARSED, this.onManifestParsed],
+      [EV_LEVEL_SWITCHED, this.onLevelSwitched],
+    ];
+    if (hooks.reset) this.listening.push([EV_MANIFEST_LOADING, this.onManifestLoading]);
+    if (hooks.destroying) this.listening.push([EV_DESTROYING, hooks.destroying]);
+    for (const [event, fn] of this.listening) hls.on(event, fn);
+    // made after hls.js has parsed the playlist: take its levels as they are now
+    if (hls.levels?.length) void this.adopt();
   }
 
   resolve(w: number, h: number): FrameLevel {
@@ -68,9 +111,13 @@ export class HlsLevels implements Levels {
     return { scale: l.scale, model: l.model };
   }
 
+  lrLevels(): LevelInfo[] {
+    return this.levels.filter((l) => l.scale);
+  }
+
   destroy(): void {
-    this.hls.off(EV_MANIFEST_PARSED, this.onManifestParsed);
-    this.hls.off(EV_LEVEL_SWITCHED, this.onLevelSwitched);
+    this.source++;
+    for (const [event, fn] of this.listening) this.hls.off(event, fn);
   }
 
   private find(w: number, h: number): LevelInfo | undefined {
@@ -84,33 +131,51 @@ export class HlsLevels implements Levels {
     return sameSize.find((l) => l.index === this.previous) ?? sameSize[0];
   }
 
-  private readonly onManifestParsed = (_e: string, data: unknown): void => {
-    this.levels = this.hls.levels.map((l, index) => ({
-      index,
-      width: l.width,
-      height: l.height,
-      scale: upscaleOf(l.attrs[ATTR_UPSCALE]),
-      model: l.attrs[ATTR_MODEL],
-    }));
+  private takeLevels(): void {
+    this.levels = (this.hls.levels ?? []).map((l, index) => levelOf(index, l.width, l.height, l.attrs));
     this.playing = this.previous = -1;
-    this.onManifest(this.need(data));
+  }
+
+  /** The playlist's URL, absolute, for resolving the session data's URI. */
+  private base(): string | undefined {
+    const page = globalThis.location?.href;
+    return upscalerUrl(this.hls.url ?? page ?? '', page);
+  }
+
+  private readonly onManifestLoading = (): void => {
+    this.source++;
+    this.levels = [];
+    this.playing = this.previous = this.level = -1;
+    this.hooks.reset?.();
   };
 
-  private need(data: unknown): ManifestNeed {
-    const lr = this.levels.filter((l) => l.scale).length;
-    if (lr === 0) return { kind: 'none' }; // every level is drawn as it is
-    // hls.js caps ABR to levels no larger than the player's size in CSS pixels. An LR rendition is
-    // half (or less) the size it will be shown at, so with capping hls.js would judge it by its
-    // coded size and always prefer the bigger source levels; the canvas, not the <video>, is what
-    // the viewer sees. So capping is off whenever LR levels exist.
-    this.hls.capLevelToPlayerSize = false;
+  private readonly onManifestParsed = (_e: string, data: unknown): void => {
+    this.source++;
+    this.takeLevels();
     const d = data as { sessionData?: Record<string, Record<string, string | undefined>> | null };
-    const uri = d.sessionData?.[SESSION_DATA_ID]?.URI;
-    if (!uri) return { kind: 'problem', reason: `the master playlist has ${lr} upscaled level(s) but no ${SESSION_DATA_ID} session data` };
-    const page = globalThis.location?.href;
-    const url = upscalerUrl(uri, upscalerUrl(this.hls.url ?? page ?? '', page));
-    if (!url) return { kind: 'problem', reason: `the ${SESSION_DATA_ID} session data's URI '${uri}' is not a URL` };
-    return { kind: 'upscaler', url };
+    this.onManifest(needOf(this.levels, d.sessionData?.[SESSION_DATA_ID]?.URI, this.base()));
+  };
+
+  /**
+   * hls.js keeps no session data after MANIFEST_PARSED, so a player made later reads the master
+   * playlist again (from the browser's cache, usually) for the upscaler's URI.
+   */
+  private async adopt(): Promise<void> {
+    const source = this.source;
+    await Promise.resolve(); // a MANIFEST_PARSED right after construction wins
+    if (source !== this.source) return;
+    this.takeLevels();
+    if (this.hls.currentLevel >= 0) this.playing = this.level = this.hls.currentLevel;
+    let need = needOf(this.levels, undefined, undefined);
+    if (need.kind !== 'none') {
+      try {
+        const base = this.base();
+        need = needOf(this.levels, (await fetchMaster(base ?? '')).sessionData[SESSION_DATA_ID]?.URI, base);
+      } catch (e) {
+        need = { kind: 'problem', reason: (e as Error).message };
+      }
+    }
+    if (source === this.source) this.onManifest(need);
   }
 
   private readonly onLevelSwitched = (_e: string, data: unknown): void => {

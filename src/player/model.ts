@@ -1,5 +1,5 @@
 import type { InferenceSession } from 'onnxruntime-web';
-import { parseManifest, UpscalerManifest } from '../shared/manifest.js';
+import { checkUpscalerManifest } from '../shared/upscaler-manifest.js';
 import type { Backend, BackendChoice, Ort, OrtSession } from './types.js';
 
 /** What the player needs to know about the network it runs. */
@@ -41,7 +41,7 @@ export async function loadModel(url: string, bareScale = 2): Promise<ModelInfo> 
   } catch (e) {
     throw new Error((e as Error).message.startsWith('cannot fetch') ? (e as Error).message : `upscaler manifest ${abs} is not JSON`);
   }
-  const m = parseManifest(UpscalerManifest, json, `upscaler manifest ${abs}`);
+  const m = checkUpscalerManifest(json, `upscaler manifest ${abs}`);
   const modelUrl = new URL(m.model, abs).href;
   const bytes = new Uint8Array(await (await fetchOk(modelUrl)).arrayBuffer());
   return {
@@ -55,22 +55,11 @@ export async function loadModel(url: string, bareScale = 2): Promise<ModelInfo> 
   };
 }
 
-/** onnxruntime-web: the one passed in, or imported from a URL (it is a peer dependency, not bundled). */
-export async function loadOrt(opts: { ort?: Ort; ortUrl?: string; wasmPaths: string }): Promise<Ort> {
-  if (opts.ort) return opts.ort;
-  const url = opts.ortUrl ?? `${opts.wasmPaths}ort.min.mjs`;
-  try {
-    return (await import(/* @vite-ignore */ url)) as Ort;
-  } catch (e) {
-    throw new Error(`cannot import onnxruntime-web from ${url}: ${(e as Error).message}`);
-  }
-}
-
-let configured = false;
-/** Global onnxruntime-web settings; they only take effect before the first session is made. */
+const configured = new WeakSet<Ort>();
+/** Global onnxruntime-web settings (per build loaded); they only take effect before its first session is made. */
 export function configureOrt(ort: Ort, opts: { wasmPaths: string; numThreads?: number; proxy: boolean }): void {
-  if (configured) return;
-  configured = true;
+  if (configured.has(ort)) return;
+  configured.add(ort);
   ort.env.wasm.wasmPaths = opts.wasmPaths;
   // WASM inference in a worker keeps the page's main thread (and so requestVideoFrameCallback,
   // the clock the player runs on) free; onnxruntime-web's WebGPU backend cannot run proxied

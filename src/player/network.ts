@@ -1,17 +1,28 @@
 import type { GpuDevice } from './gpu.js';
-import { configureOrt, createSession, loadModel, loadOrt, webgpuUsable, type ModelInfo } from './model.js';
+import { configureOrt, createSession, loadModel, webgpuUsable, type ModelInfo } from './model.js';
 import { Runner } from './runner.js';
+import { loadRuntime } from './runtime.js';
 import { SessionPool } from './sessions.js';
 import type { Backend, CommonOptions } from './types.js';
 
-export type NetworkOptions = Pick<CommonOptions, 'backend' | 'wasmPaths' | 'ort' | 'ortUrl' | 'numThreads' | 'proxy' | 'tile'>;
+export type NetworkOptions = Pick<CommonOptions, 'backend' | 'runtime' | 'wasmPaths' | 'ort' | 'ortUrl' | 'numThreads' | 'proxy' | 'tile'>;
 
-/** Steps of opening that belong to other parts (the WebGPU draw path), in the order they must run. */
+/** An LR frame size the network will be asked for, with what its level is made for. */
+export interface WarmSize {
+  width: number;
+  height: number;
+  scale: number;
+  model?: string;
+}
+
+/** Steps of opening that belong to other parts, in the order they must run. */
 export interface OpenHooks {
   /** Before onnxruntime-web makes its GPU device; `webgpu`: whether a WebGPU session will be tried. */
   beforeSession(webgpu: boolean): Promise<void>;
   /** Once the session exists, before any frame uses it. `device` is onnxruntime-web's own GPU device. */
   afterSession(backend: Backend, device: () => Promise<GpuDevice>, inScale: number): Promise<void>;
+  /** The LR sizes to run once before the first frame (so that no level switch costs a slow frame). */
+  warmSizes(): WarmSize[];
 }
 
 export interface Opened {
@@ -27,6 +38,8 @@ export class Network {
   /** The model loaded last; kept after a fallback, whose bilinear frames still use its scale. */
   model?: ModelInfo;
   backend: Backend | 'none' = 'none';
+  /** Bumped by release() and destroy(): an open() that started before is stale and gives up. */
+  private generation = 0;
   private destroyed = false;
 
   constructor(
@@ -35,39 +48,45 @@ export class Network {
     private readonly whenIdle: () => Promise<void>,
   ) {}
 
-  /** Loads the model at `url` and makes its sessions; undefined when destroyed meanwhile. Throws why it cannot. */
+  /** Loads the model at `url` and makes its sessions; undefined when released or destroyed meanwhile. Throws why it cannot. */
   async open(url: string, bareScale: number | undefined, hooks: OpenHooks): Promise<Opened | undefined> {
+    const gen = this.generation;
+    const stale = () => this.destroyed || gen !== this.generation;
     const wasmPaths = this.opts.wasmPaths ?? '/ort/';
     const choice = this.opts.backend ?? 'auto';
-    const ort = await loadOrt({ ort: this.opts.ort, ortUrl: this.opts.ortUrl, wasmPaths });
     const gpuProblem = choice === 'wasm' ? 'WASM requested' : await webgpuUsable();
+    const ort = await loadRuntime({ runtime: this.opts.runtime, ort: this.opts.ort, ortUrl: this.opts.ortUrl, wasmPaths }, !gpuProblem);
     configureOrt(ort, { wasmPaths, numThreads: this.opts.numThreads, proxy: this.opts.proxy ?? !!gpuProblem });
     const model = await loadModel(url, bareScale);
-    if (this.destroyed) return undefined;
+    if (stale()) return undefined;
     await hooks.beforeSession(!gpuProblem);
     const res = await createSession(ort, model.bytes, choice, gpuProblem);
     model.input ||= res.session.inputNames[0];
     model.output ||= res.session.outputNames[0];
-    if (!this.destroyed) await hooks.afterSession(res.backend, async () => (await ort.env.webgpu.device) as unknown as GpuDevice, model.inScale);
-    if (this.destroyed) {
-      await res.session.release();
+    const runner = new Runner(ort, model, new SessionPool(ort, model.bytes, res.options, res.session, model.input), this.opts.tile);
+    if (!stale()) await hooks.afterSession(res.backend, async () => (await ort.env.webgpu.device) as unknown as GpuDevice, model.inScale);
+    if (!stale()) await runner.warmUp(hooks.warmSizes().filter((s) => runner.accepts(s)));
+    if (stale()) {
+      await runner.release();
       return undefined;
     }
-    this.runner = new Runner(ort, model, new SessionPool(ort, model.bytes, res.options, res.session, model.input), this.opts.tile);
+    this.dropRunner();
+    this.runner = runner;
     this.model = model;
     this.backend = res.backend;
     return { backend: res.backend, webgpuProblem: res.webgpuProblem };
   }
 
-  /** Falls back to no network: drops the sessions. */
+  /** Falls back to no network (or starts over for a new source): drops the sessions, and any open() in progress. */
   release(): void {
+    this.generation++;
     this.backend = 'none';
     this.dropRunner();
   }
 
   destroy(): void {
     this.destroyed = true;
-    this.dropRunner();
+    this.release();
   }
 
   /** A frame still in flight finishes on the sessions before they are released. */

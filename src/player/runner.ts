@@ -55,11 +55,33 @@ export class Runner {
   inputFor(w: number, h: number): FrameInput {
     const f = this.frame;
     if (f && f.w === w && f.h === h) return f;
+    this.frame = this.plan(w, h);
+    return this.frame;
+  }
+
+  /**
+   * Runs a blank frame of each size once, so that each level's session exists (and on WebGPU its
+   * kernels are compiled) before its first real frame. At most as many sizes as the session pool
+   * keeps; a size that fails here is left to fail (and fall back) on its first real frame.
+   */
+  async warmUp(sizes: { width: number; height: number }[]): Promise<void> {
+    const seen = new Set<string>();
+    for (const { width: w, height: h } of sizes) {
+      if (seen.has(`${w}x${h}`) || seen.size >= this.pool.max || !w || !h) continue;
+      seen.add(`${w}x${h}`);
+      try {
+        (await this.infer(this.plan(w, h))).dispose();
+      } catch {
+        // the frame loop reports it if it happens again on a real frame
+      }
+    }
+  }
+
+  private plan(w: number, h: number): FrameInput {
     const side = this.tile ?? (w * h > 960 * 540 ? 480 : 0);
     const r = this.model.receptiveRadius;
     const tiles = planTiles(w, h, side > 0 ? side : Math.max(w, h), r);
-    this.frame = { w, h, input: new Float32Array(3 * w * h), tiles };
-    return this.frame;
+    return { w, h, input: new Float32Array(3 * w * h), tiles };
   }
 
   /** Runs every tile of `f`; with `gpu`, outputs stay on the GPU for the presenter. */

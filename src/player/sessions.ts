@@ -20,7 +20,8 @@ export class SessionPool {
     private readonly options: InferenceSession.SessionOptions,
     readonly base: OrtSession,
     input: string,
-    private readonly max = 3,
+    /** How many fixed-shape sessions are kept. */
+    readonly max = 3,
   ) {
     const meta = base.inputMetadata?.find((m) => m.name === input);
     const shape = meta?.isTensor ? meta.shape : [];

@@ -50,12 +50,6 @@ export interface StageMs {
   draw: number;
 }
 
-export interface HcdEvents {
-  backend: BackendInfo;
-  stats: HcdStats;
-  fallback: FallbackInfo;
-}
-
 /** What the canvas shows now, for tests and diagnostics. */
 export interface LastDraw {
   kind: 'neural' | 'bilinear' | 'passthrough';
@@ -86,22 +80,34 @@ export interface HlsLike {
   // hls.js's typed on/off are generic over its event enum; the plugin uses the string values.
   on(event: string, listener: (event: string, data: unknown) => void): void;
   off(event: string, listener: (event: string, data: unknown) => void): void;
-  readonly levels: HlsLevelLike[];
+  /** Empty until the master playlist is parsed. */
+  readonly levels: HlsLevelLike[] | null;
   currentLevel: number;
-  capLevelToPlayerSize: boolean;
   readonly url: string | null;
 }
+
+/**
+ * What runs the network. 'auto' is onnxruntime-web today; it is the place where the player's own
+ * WebGPU/WASM kernels will plug in, chosen per model and browser.
+ */
+export type RuntimeChoice = 'auto' | 'onnxruntime-web';
 
 export interface CommonOptions {
   canvas: HTMLCanvasElement;
   backend?: BackendChoice;
+  /** Default 'auto'. */
+  runtime?: RuntimeChoice;
   /** What to show when the network cannot run. Only bilinear exists. */
   fallback?: 'bilinear';
   /** Where onnxruntime-web's .wasm/.mjs files are served (ort.env.wasm.wasmPaths). Default '/ort/'. */
   wasmPaths?: string;
   /** onnxruntime-web itself; if omitted the plugin imports `ortUrl`. */
   ort?: Ort;
-  /** Module URL to import onnxruntime-web from when `ort` is not given. Default `${wasmPaths}ort.min.mjs`. */
+  /**
+   * Module URL to import onnxruntime-web from when `ort` is not given. Default: the WebGPU build
+   * `${wasmPaths}ort.min.mjs` where WebGPU can be used, else the smaller WASM-only build
+   * `${wasmPaths}ort.wasm.min.mjs`.
+   */
   ortUrl?: string;
   /** Largest LR tile side in pixels; frames bigger than that are upscaled in overlapping tiles. 0: never tile. Default 0 up to 960x540 LR, 480 above. */
   tile?: number;
@@ -122,6 +128,13 @@ export interface CommonOptions {
   keepOnGpu?: boolean;
   /** How often the 'stats' event fires (ms, default 1000). */
   statsIntervalMs?: number;
+  /**
+   * The element that holds the video and the canvas: `requestFullscreen()` puts it in full
+   * screen, and captions are drawn in it. Default: the canvas's parent element.
+   */
+  container?: HTMLElement;
+  /** Draw the video's showing text tracks (captions, subtitles) over the canvas. Default true. */
+  captions?: boolean;
 }
 
 export interface HcdUpscalerOptions extends CommonOptions {
@@ -129,9 +142,18 @@ export interface HcdUpscalerOptions extends CommonOptions {
   video: HTMLVideoElement;
 }
 
-export interface AttachOptions extends CommonOptions {
+/** A plain <video> whose every frame is upscaled by one model. */
+export interface AttachModelOptions extends CommonOptions {
   /** An UpscalerManifest (.json) or an ONNX file; every frame of the video is upscaled by it. */
   modelUrl: string;
   /** Scale of a bare ONNX file (default 2); a manifest brings its own. */
   scale?: number;
 }
+
+/** A <video> playing HLS natively (Safari): only the master playlist's LR variants are upscaled. */
+export interface AttachMasterOptions extends CommonOptions {
+  /** The master playlist the video plays; its variants say which frame sizes are LR, and its session data names the upscaler. */
+  master: string;
+}
+
+export type AttachOptions = AttachModelOptions | AttachMasterOptions;

@@ -1,13 +1,17 @@
 import { AdaptiveController } from './adaptive.js';
 import { Drawing } from './drawing.js';
 import { Emitter } from './emitter.js';
+import type { EventName, HcdEvents, HcdListener } from './events.js';
 import { HlsLevels, SingleLevel, type Levels, type ManifestNeed } from './levels.js';
 import { FrameLoop } from './loop.js';
-import { Network, type OpenHooks } from './network.js';
+import { MasterLevels } from './native.js';
+import { Network, type OpenHooks, type WarmSize } from './network.js';
+import { Presentation } from './presentation.js';
 import { Stats } from './stats.js';
-import type { AttachOptions, BackendInfo, CommonOptions, HcdEvents, HcdStats, HcdUpscalerOptions, LastDraw, StageMs } from './types.js';
+import { setSurface } from './surface.js';
+import type { AttachOptions, BackendInfo, CommonOptions, HcdStats, HcdUpscalerOptions, LastDraw, StageMs } from './types.js';
 
-type BareOptions = CommonOptions & { video: HTMLVideoElement; hls?: undefined; modelUrl?: string; scale?: number };
+type BareOptions = CommonOptions & { video: HTMLVideoElement; hls?: undefined; modelUrl?: string; scale?: number; master?: string };
 
 /**
  * Upscales every frame of an hls.js (or plain <video>) playback onto a canvas with the session's
@@ -15,12 +19,12 @@ type BareOptions = CommonOptions & { video: HTMLVideoElement; hls?: undefined; m
  * canvas instead of it. See docs/player.md.
  *
  * The work is done by parts that each own their state, listeners and teardown: the levels
- * (levels.ts), the network (network.ts, runner.ts), the canvas (drawing.ts), the stats
- * (stats.ts), adaptive stepping (adaptive.ts) and the frame loop that drives them (loop.ts).
+ * (levels.ts, native.ts), the network (network.ts, runner.ts), the canvas (drawing.ts), the stats
+ * (stats.ts), adaptive stepping (adaptive.ts), full screen and captions (presentation.ts) and
+ * the frame loop that drives them (loop.ts).
  */
 export class HcdUpscaler {
-  /** Settles when the model is loaded (or has failed and the player fell back). */
-  readonly ready: Promise<void>;
+  private readyNow!: Promise<void>;
   private resolveReady!: () => void;
   private readonly events = new Emitter<HcdEvents>();
   private readonly drawing: Drawing;
@@ -29,38 +33,61 @@ export class HcdUpscaler {
   private readonly levels: Levels;
   private readonly report: Stats;
   private readonly loop: FrameLoop;
+  private readonly presentation: Presentation;
+  /** Bumped when hls.js loads a new source: what was started for the old one is dropped. */
+  private source = 0;
   private destroyed = false;
 
   constructor(private readonly opts: HcdUpscalerOptions | BareOptions) {
-    this.ready = new Promise((r) => (this.resolveReady = r));
+    this.newReady();
     const whenIdle = () => this.loop.whenIdle();
     // first: it throws on a canvas without a 2D context, before anything is registered
     this.drawing = new Drawing(opts.video, opts.canvas, () => this.report.countDraw(), whenIdle);
     this.adaptive = new AdaptiveController({ enabled: opts.adaptive ?? true });
     this.network = new Network(opts, whenIdle);
-    this.levels = opts.hls ? new HlsLevels(opts.hls, this.onManifest) : new SingleLevel(() => this.network.model?.scale ?? opts.scale ?? 2);
     this.report = new Stats(
       opts.statsIntervalMs ?? 1000,
       () => ({ backend: this.network.backend, msPerFrame: this.adaptive.msPerFrame, level: this.levels.level }),
       (s) => this.events.emit('stats', s),
     );
+    this.levels = this.makeLevels();
     const { levels, network, drawing, report: stats, adaptive } = this;
     const hooks = { fail: (r: string) => this.fail(r), gpuDrawFailed: (r: string) => this.gpuDrawFailed(r) };
     this.loop = new FrameLoop({ video: opts.video, levels, network, drawing, stats, adaptive }, hooks);
-    if (!opts.hls && opts.modelUrl) void this.start(opts.modelUrl, opts.scale);
+    this.presentation = new Presentation(opts.video, opts.container ?? opts.canvas.parentElement ?? undefined, opts.captions ?? true);
+    if (opts.hls) setSurface(opts.hls, opts.canvas);
+    if (!opts.hls && !opts.master && opts.modelUrl) void this.start(opts.modelUrl, opts.scale);
   }
 
-  /** For a plain <video> without hls.js: every frame is upscaled with the model at `modelUrl`. */
+  /**
+   * For a <video> without hls.js: `{ modelUrl }` upscales every frame with that model; `{ master }`
+   * (native HLS, as in Safari) upscales the frames of the master playlist's LR variants only.
+   */
   static attach(video: HTMLVideoElement, opts: AttachOptions): HcdUpscaler {
     return new HcdUpscaler({ ...opts, video, hls: undefined });
   }
 
-  on<K extends keyof HcdEvents>(name: K, cb: (data: HcdEvents[K]) => void): void {
-    this.events.on(name, cb);
+  /** Settles when the model is loaded (or has failed and the player fell back); anew for each hls.js source. */
+  get ready(): Promise<void> {
+    return this.readyNow;
   }
 
-  off<K extends keyof HcdEvents>(name: K, cb: (data: HcdEvents[K]) => void): void {
-    this.events.off(name, cb);
+  on<K extends EventName>(event: K, listener: HcdListener<K>): void {
+    this.events.on(event, listener);
+  }
+
+  once<K extends EventName>(event: K, listener: HcdListener<K>): void {
+    this.events.once(event, listener);
+  }
+
+  /** Without a listener, removes every listener of `event`. */
+  off<K extends EventName>(event: K, listener?: HcdListener<K>): void {
+    this.events.off(event, listener);
+  }
+
+  /** Full screen for the element holding the video and the canvas (`container`), so the upscaled picture stays in view. */
+  requestFullscreen(): Promise<void> {
+    return this.presentation.requestFullscreen(this.opts.canvas);
   }
 
   get stats(): HcdStats {
@@ -92,17 +119,30 @@ export class HcdUpscaler {
     return this.report.recentStages;
   }
 
-  /** Stops drawing and frees the session, callbacks, listeners and buffers. Safe to call twice. */
+  /** Stops drawing and frees the sessions, callbacks, listeners and buffers. Safe to call twice; called on hls.js's DESTROYING. */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    if (this.opts.hls) setSurface(this.opts.hls, undefined);
     this.loop.destroy();
     this.levels.destroy();
+    this.presentation.destroy();
     this.report.destroy();
     this.events.clear();
     this.network.destroy();
     this.drawing.destroy();
     this.resolveReady();
+  }
+
+  private makeLevels(): Levels {
+    const o = this.opts;
+    if (o.hls) return new HlsLevels(o.hls, this.onManifest, { reset: this.reset, destroying: () => this.destroy() });
+    if (o.master) return new MasterLevels(o.master, this.onManifest);
+    return new SingleLevel(() => this.network.model?.scale ?? o.scale ?? 2);
+  }
+
+  private newReady(): void {
+    this.readyNow = new Promise((r) => (this.resolveReady = r));
   }
 
   private readonly onManifest = (need: ManifestNeed): void => {
@@ -111,10 +151,22 @@ export class HcdUpscaler {
     else this.resolveReady(); // nothing to upscale: every level is drawn as it is
   };
 
+  /** hls.js loads a new source: the old model's sessions go, the new playlist brings its own. */
+  private readonly reset = (): void => {
+    if (this.destroyed) return;
+    this.source++;
+    this.network.release();
+    this.drawing.dropGpu();
+    this.report.mode = 'bilinear';
+    this.resolveReady();
+    this.newReady();
+  };
+
   private async start(url: string, bareScale?: number): Promise<void> {
+    const source = this.source;
     try {
       const info: BackendInfo = { backend: 'wasm', output: 'cpu' };
-      const opened = await this.network.open(url, bareScale, this.gpuDrawHooks(info));
+      const opened = await this.network.open(url, bareScale, this.openHooks(info));
       if (!opened) return;
       info.backend = opened.backend;
       // the level playing now may be one this model must not upscale: say what its frames get
@@ -123,14 +175,14 @@ export class HcdUpscaler {
       this.events.emit('backend', info);
       this.loop.stillFrame(this.drawing.probeLostFrame);
     } catch (e) {
-      this.fail((e as Error).message);
+      if (source === this.source) this.fail((e as Error).message);
     } finally {
-      this.resolveReady();
+      if (source === this.source) this.resolveReady();
     }
   }
 
-  /** Sets up the WebGPU draw path while the network opens, and notes in `info` whether it works. */
-  private gpuDrawHooks(info: BackendInfo): OpenHooks {
+  /** The other parts' steps while the network opens; notes in `info` whether the WebGPU draw path works. */
+  private openHooks(info: BackendInfo): OpenHooks {
     const keepOnGpu = this.opts.keepOnGpu ?? true;
     return {
       beforeSession: async (webgpu) => {
@@ -142,7 +194,17 @@ export class HcdUpscaler {
         if (problem) info.outputProblem = `outputs are downloaded: ${problem}`;
         else info.output = 'gpu-buffer';
       },
+      warmSizes: () => this.warmSizes(),
     };
+  }
+
+  /**
+   * The LR sizes other than the one on screen: that one's next frame creates its session anyway,
+   * and warming it too would only delay the first upscaled frame by a run.
+   */
+  private warmSizes(): WarmSize[] {
+    const { videoWidth: w, videoHeight: h } = this.opts.video;
+    return this.levels.lrLevels().filter((l) => l.width !== w || l.height !== h);
   }
 
   private fail(reason: string): void {

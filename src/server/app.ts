@@ -1,16 +1,18 @@
-import { promises as fsp } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { HcdError } from '../shared/errors.js';
+import { compressResponses } from './compress.js';
 import { sendError } from './errors.js';
-import { safeSegments, serveFrom } from './files.js';
+import { realDir, resolveInside, safeSegments, serveFrom } from './files.js';
 import { baseHeaders, PAGE_CSP } from './headers.js';
 import { serveMedia } from './media.js';
 import { detectLayout, listOutputs } from './outputs.js';
+import { sendPage } from './page.js';
+import { hashedBundleUrl, mountPlayer } from './player.js';
+import { installedRuntime, mountRuntime, runtimeUrls } from './runtime.js';
 
 export interface AppOptions {
   /** One encoded output (has master.m3u8) or a folder of them. */
@@ -21,6 +23,8 @@ export interface AppOptions {
   ortDir?: string;
   /** Called with one line per finished request. */
   log?: (line: string) => void;
+  /** Compress text, scripts and WASM for clients that accept it (default true). */
+  compress?: boolean;
 }
 
 export interface ServerOptions extends AppOptions {
@@ -36,28 +40,10 @@ export interface RunningServer {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const requireHere = createRequire(import.meta.url);
 const REPO_ROOT = path.resolve(here, '..', '..');
 export const DEFAULT_PLAYER_DIR = path.join(REPO_ROOT, 'dist', 'player');
 const PUBLIC_DIR = path.join(here, 'public');
-const ORT_FILE = /^ort[\w.-]*\.(?:wasm|mjs|js)$/;
-
-function defaultOrtDir(): string {
-  return path.dirname(requireHere.resolve('onnxruntime-web'));
-}
-
-function hlsDistDir(): string {
-  return path.dirname(requireHere.resolve('hls.js/dist/hls.min.js'));
-}
-
-/** realpath, or null while the folder does not exist (the player may be built after start). */
-async function realDir(dir: string): Promise<string | null> {
-  try {
-    return await fsp.realpath(dir);
-  } catch {
-    return null;
-  }
-}
+const PAGE_PATHS = new Set(['/', '/index.html']);
 
 function accessLog(log: (line: string) => void) {
   return (req: Request, res: Response, next: NextFunction): void => {
@@ -70,14 +56,14 @@ function accessLog(log: (line: string) => void) {
 export function createApp(opts: AppOptions): express.Express {
   const layout = detectLayout(opts.root);
   const playerDir = opts.playerDir ?? DEFAULT_PLAYER_DIR;
-  const ortDir = opts.ortDir ?? defaultOrtDir();
-  const hlsDir = hlsDistDir();
+  const runtime = installedRuntime(opts.ortDir);
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   if (opts.log) app.use(accessLog(opts.log));
   app.use(baseHeaders);
+  if (opts.compress ?? true) app.use(compressResponses());
 
   app.get('/api/outputs', async (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
@@ -85,36 +71,19 @@ export function createApp(opts: AppOptions): express.Express {
   });
 
   app.use('/media', (req, res) => serveMedia(layout, req, res));
-
-  app.use('/player', async (req, res) => {
-    const root = await realDir(playerDir);
-    if (!root) return sendError(res, 404, 'player bundle not built (run npm run build:player)');
-    await serveFrom(req, res, root, safeSegments(req.path));
-  });
-
-  app.use('/ort', async (req, res) => {
-    const segs = safeSegments(req.path);
-    if (!segs) return sendError(res, 403, 'forbidden path');
-    const root = await realDir(ortDir);
-    if (!root || segs.length !== 1 || !ORT_FILE.test(segs[0])) return sendError(res, 404, 'not found');
-    await serveFrom(req, res, root, segs);
-  });
-
-  app.get('/vendor/hls.min.js', async (req, res) => {
-    const root = await realDir(hlsDir);
-    if (!root) return sendError(res, 404, 'hls.js is not installed');
-    await serveFrom(req, res, root, ['hls.min.js']);
-  });
-
+  mountPlayer(app, playerDir);
+  mountRuntime(app, runtime);
   app.use('/api', (_req, res) => sendError(res, 404, 'not found'));
 
   // The demo page and its assets, at the top level.
   app.use(async (req, res) => {
     res.setHeader('Content-Security-Policy', PAGE_CSP);
-    const segs = req.path === '/' ? ['index.html'] : safeSegments(req.path);
     const root = await realDir(PUBLIC_DIR);
     if (!root) return sendError(res, 404, 'not found');
-    await serveFrom(req, res, root, segs);
+    if (!PAGE_PATHS.has(req.path)) return serveFrom(req, res, root, safeSegments(req.path));
+    const page = await resolveInside(root, ['index.html']);
+    if (page.kind !== 'file') return sendError(res, 404, 'not found');
+    await sendPage(req, res, page.file, { ...runtimeUrls(runtime), player: await hashedBundleUrl(playerDir) });
   });
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

@@ -2,7 +2,7 @@ import { promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Request, Response } from 'express';
 import { sendError } from './errors.js';
-import { sendFile } from './send.js';
+import { CACHE_FILES, sendFile } from './send.js';
 
 /**
  * Splits the raw (still percent-encoded) path below a mount point into decoded segments.
@@ -31,6 +31,15 @@ export function safeSegments(rawPath: string): string[] | null {
     out.push(name);
   }
   return out;
+}
+
+/** realpath, or null while the folder does not exist (the player may be built after start). */
+export async function realDir(dir: string): Promise<string | null> {
+  try {
+    return await fsp.realpath(dir);
+  } catch {
+    return null;
+  }
 }
 
 export type Resolved =
@@ -63,8 +72,8 @@ export async function resolveInside(rootReal: string, segments: string[]): Promi
   return { kind: 'file', file: real, stat };
 }
 
-/** Answers a request for a path below `rootReal` with the file or a JSON error. */
-export async function serveFrom(req: Request, res: Response, rootReal: string, segments: string[] | null): Promise<void> {
+/** Answers a request for a path below `rootReal` with the file (sent with `cache` as its Cache-Control) or a JSON error. */
+export async function serveFrom(req: Request, res: Response, rootReal: string, segments: string[] | null, cache = CACHE_FILES): Promise<void> {
   if (!segments || segments.length === 0) {
     sendError(res, segments ? 404 : 403, segments ? 'not found' : 'forbidden path');
     return;
@@ -72,5 +81,5 @@ export async function serveFrom(req: Request, res: Response, rootReal: string, s
   const found = await resolveInside(rootReal, segments);
   if (found.kind === 'forbidden') return sendError(res, 403, 'forbidden path');
   if (found.kind === 'missing') return sendError(res, 404, 'not found');
-  await sendFile(req, res, found.file);
+  await sendFile(req, res, found.file, cache);
 }

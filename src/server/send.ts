@@ -13,6 +13,12 @@ import { parseRange, type RangeAnswer } from './range.js';
  */
 export const CACHE_FILES = 'no-cache';
 
+/**
+ * Runtime files under a URL that names their version or content hash: a new version gets a new
+ * URL, so the bytes under one never change and browsers may keep them without asking.
+ */
+export const CACHE_IMMUTABLE = 'public, max-age=31536000, immutable';
+
 // Non-blocking so that a FIFO swapped in after the checks cannot hang the request; no-follow
 // so that the already-resolved last component cannot have become a symlink meanwhile.
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0);
@@ -40,9 +46,9 @@ async function openRegular(file: string): Promise<Opened | null> {
   return null;
 }
 
-function setEntityHeaders(res: Response, file: string, v: Validators): void {
+function setEntityHeaders(res: Response, file: string, v: Validators, cache: string): void {
   res.setHeader('Content-Type', contentType(file));
-  res.setHeader('Cache-Control', CACHE_FILES);
+  res.setHeader('Cache-Control', cache);
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('ETag', v.etag);
   if (v.lastModified) res.setHeader('Last-Modified', v.lastModified);
@@ -56,9 +62,9 @@ function rangeOf(req: Request, size: number, v: Validators): RangeAnswer {
 }
 
 /** Answers from an open file; returns whether the handle went to a stream (which closes it). */
-function answer(req: Request, res: Response, file: string, { fh, stat }: Opened): boolean {
+function answer(req: Request, res: Response, file: string, { fh, stat }: Opened, cache: string): boolean {
   const v = validatorsOf(stat);
-  setEntityHeaders(res, file, v);
+  setEntityHeaders(res, file, v, cache);
   if (isNotModified(req.headers, v)) {
     res.status(304).end();
     return false;
@@ -89,12 +95,12 @@ function answer(req: Request, res: Response, file: string, { fh, stat }: Opened)
  * bytes are read from one open handle, so a version renamed into place mid-request is never
  * mixed with the one that was opened.
  */
-export async function sendFile(req: Request, res: Response, file: string): Promise<void> {
+export async function sendFile(req: Request, res: Response, file: string, cache = CACHE_FILES): Promise<void> {
   const opened = await openRegular(file);
   if (!opened) return sendError(res, 404, 'not found');
   let streaming = false;
   try {
-    streaming = answer(req, res, file, opened);
+    streaming = answer(req, res, file, opened, cache);
   } finally {
     if (!streaming) await opened.fh.close();
   }

@@ -39,3 +39,62 @@ export function upscalerUrl(uri: string, base: string | undefined): string | und
     return undefined;
   }
 }
+
+/** One `#EXT-X-STREAM-INF` variant of a master playlist. */
+export interface MasterVariant {
+  /** The variant playlist's URI as written (relative to the master). */
+  uri: string;
+  /** From RESOLUTION; 0 when absent or malformed. */
+  width: number;
+  height: number;
+  attrs: Record<string, string>;
+}
+
+export interface MasterPlaylist {
+  variants: MasterVariant[];
+  /** `#EXT-X-SESSION-DATA` attributes by DATA-ID. */
+  sessionData: Record<string, Record<string, string>>;
+}
+
+/** An attribute list (RFC 8216 §4.2): quoted values lose their quotes and may hold commas. */
+export function parseAttributes(list: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of list.matchAll(/([A-Z0-9-]+)=("[^"]*"|[^,]*)/g)) {
+    const v = m[2];
+    out[m[1]] = v.startsWith('"') ? v.slice(1, -1) : v.trim();
+  }
+  return out;
+}
+
+function resolution(attr: string | undefined): [number, number] {
+  const m = /^(\d{1,5})x(\d{1,5})$/.exec(attr ?? '');
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+/**
+ * The variants and session data of a master playlist, for players without hls.js (native HLS)
+ * and for a player that arrives after hls.js has parsed the playlist. Lines it does not know are
+ * skipped; a text that is no playlist gives no variants.
+ */
+export function parseMasterPlaylist(text: string): MasterPlaylist {
+  const lines = text.split(/\r?\n/).map((l) => l.trim());
+  const out: MasterPlaylist = { variants: [], sessionData: {} };
+  if (lines[0] !== '#EXTM3U') return out;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.startsWith('#EXT-X-SESSION-DATA:')) {
+      const attrs = parseAttributes(line.slice('#EXT-X-SESSION-DATA:'.length));
+      if (attrs['DATA-ID']) out.sessionData[attrs['DATA-ID']] = attrs;
+    } else if (line.startsWith('#EXT-X-STREAM-INF:')) {
+      const attrs = parseAttributes(line.slice('#EXT-X-STREAM-INF:'.length));
+      // the URI is the next line that is neither blank nor a tag or comment
+      let j = i + 1;
+      while (j < lines.length && (lines[j] === '' || lines[j].startsWith('#'))) j++;
+      if (j >= lines.length) break;
+      const [width, height] = resolution(attrs.RESOLUTION);
+      out.variants.push({ uri: lines[j], width, height, attrs });
+      i = j;
+    }
+  }
+  return out;
+}

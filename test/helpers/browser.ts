@@ -144,7 +144,7 @@ window.hcdStart = async (opts) => {
   const baseHls = ['hlsManifestParsed', 'hlsLevelSwitched'].map((e) => hls.listeners(e).length);
   const before = new Set(live);
   const up = new HcdUpscaler({ hls, video, canvas, backend: opts.backend ?? 'auto', adaptive: opts.adaptive ?? true, wasmPaths: '/ort/', tile: opts.tile, keepOnGpu: opts.keepOnGpu });
-  for (const name of ['backend', 'fallback']) up.on(name, (d) => window.events.push({ name, ...d }));
+  for (const name of ['backend', 'fallback']) up.on(name, (_e, d) => window.events.push({ name, ...d }));
   const own = live.filter((e) => !before.has(e));
   window.videoListeners = () => own.filter((e) => live.includes(e)).length;
   window.hls = hls;
@@ -160,8 +160,8 @@ window.hcdStart = async (opts) => {
 window.hcdAttach = async (opts) => {
   const up = HcdUpscaler.attach(video, { canvas, modelUrl: opts.modelUrl, backend: opts.backend ?? 'wasm', statsIntervalMs: 250 });
   window.stats = [];
-  up.on('stats', (s) => window.stats.push(s));
-  for (const name of ['backend', 'fallback']) up.on(name, (d) => window.events.push({ name, ...d }));
+  up.on('stats', (_e, s) => window.stats.push(s));
+  for (const name of ['backend', 'fallback']) up.on(name, (_e, d) => window.events.push({ name, ...d }));
   window.up = up;
   video.src = opts.src;
   await video.play();

@@ -150,8 +150,8 @@ describe.skipIf(!!missing)('HcdUpscaler in headless Chromium (WASM)', () => {
   it('switching levels resizes the canvas; destroy() stops drawing and removes every listener', async () => {
     const { page, errors } = await h.openPage();
     await page.evaluate(() => (window as unknown as { hcdStart(o: object): Promise<boolean> }).hcdStart({ src: '/master.m3u8', level: 0, backend: 'wasm' }));
-    // hls.js would otherwise never choose the small LR level for a player of its upscaled size
-    expect(await page.evaluate(() => (window as unknown as { hls: { capLevelToPlayerSize: boolean } }).hls.capLevelToPlayerSize)).toBe(false);
+    // the player leaves hls.js's capping as the page set it (upscaledCapLevelController caps by the upscaled size)
+    expect(await page.evaluate(() => (window as unknown as { hls: { capLevelToPlayerSize: boolean } }).hls.capLevelToPlayerSize)).toBe(true);
     const size = () => page.evaluate(() => {
       const w = window as unknown as { up: { stats: { mode: string; level: number } } };
       const c = document.querySelector('canvas')!;

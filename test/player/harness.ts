@@ -93,14 +93,17 @@ export class PlayerHarness {
     return { page, errors };
   }
 
-  /** Node's upscaling of LR frame `i`: I420 -> shared/yuv.ts -> onnxruntime-node -> RGBA bytes. */
-  async nodeUpscale(i: number): Promise<Uint8Array> {
+  /**
+   * Node's upscaling of LR frame `i`: I420 -> shared/yuv.ts -> onnxruntime-node -> RGBA bytes,
+   * with the fixture's model or another x2 `session` (its first input and output).
+   */
+  async nodeUpscale(i: number, session: ort.InferenceSession = this.session): Promise<Uint8Array> {
     const { width: w, height: h } = this.fx.lr;
     const bytes = i420FrameBytes(w, h);
     const p = splitI420(this.lrFrames.subarray(i * bytes, (i + 1) * bytes), w, h);
     const x = i420ToPlanarRgb(p.y, p.u, p.v, w, h, new Float32Array(3 * w * h));
-    const res = await this.session.run({ lr: new ort.Tensor('float32', x, [1, 3, h, w]) });
-    return planarToPacked(res.hr.data as Float32Array, 2 * w, 2 * h, { channels: 4 }) as Uint8Array;
+    const res = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [1, 3, h, w]) });
+    return planarToPacked(res[session.outputNames[0]].data as Float32Array, 2 * w, 2 * h, { channels: 4 }) as Uint8Array;
   }
 
   /**
@@ -108,13 +111,13 @@ export class PlayerHarness {
    * media time cannot pin the frame exactly: hls.js shifts MPEG-TS timestamps by the stream's
    * start delay, and the clip loops. `runnerUp` shows that the match is specific to one frame.
    */
-  async bestMatch(cap: Capture): Promise<{ frame: number; db: number; expected: number; runnerUp: number }> {
+  async bestMatch(cap: Capture, session?: ort.InferenceSession): Promise<{ frame: number; db: number; expected: number; runnerUp: number }> {
     const canvas = pngPixels(cap.png).data;
     const expected = Math.round(cap.mediaTime * this.fx.fps);
     const count = this.lrFrames.length / i420FrameBytes(this.fx.lr.width, this.fx.lr.height);
     const scores: { frame: number; db: number }[] = [];
     for (let i = 0; i < count; i++) {
-      scores.push({ frame: i, db: psnr(canvas, await this.nodeUpscale(i), { width: 2 * this.fx.lr.width, height: 2 * this.fx.lr.height, channels: 4 }) });
+      scores.push({ frame: i, db: psnr(canvas, await this.nodeUpscale(i, session), { width: 2 * this.fx.lr.width, height: 2 * this.fx.lr.height, channels: 4 }) });
     }
     scores.sort((a, b) => b.db - a.db);
     return { ...scores[0], expected, runnerUp: scores[1].db };

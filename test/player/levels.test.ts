@@ -2,7 +2,7 @@
  * HlsLevels with a stand-in for hls.js: levels are known by index, so LR levels of one size keep
  * their own scale and model, and the level hls.js plays decides which of them a frame belongs to.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HlsLevels, type ManifestNeed } from '../../src/player/levels.js';
 import type { HlsLevelLike, HlsLike } from '../../src/player/types.js';
 import { ATTR_MODEL, ATTR_UPSCALE, SESSION_DATA_ID } from '../../src/shared/hls.js';
@@ -48,7 +48,8 @@ describe('HlsLevels', () => {
   it('three LR levels of one size: each frame gets the playing level, with its own model', () => {
     const { hls, table, needs } = setUp([lr('a'), lr('b'), lr('c'), source]);
     expect(needs).toEqual([{ kind: 'upscaler', url: 'http://example.test/upscaler/manifest.json' }]);
-    expect(hls.capLevelToPlayerSize).toBe(false);
+    // capping is left to hls.js (and to upscaledCapLevelController, test/player/lifecycle.test.ts)
+    expect(hls.capLevelToPlayerSize).toBe(true);
     for (const [i, model] of [[1, 'b'], [2, 'c'], [0, 'a']] as const) {
       hls.emit('hlsLevelSwitched', { level: i });
       expect(table.resolve(320, 180)).toEqual({ scale: 2, model });
@@ -93,4 +94,43 @@ describe('HlsLevels', () => {
     table.destroy();
     expect(hls.count()).toBe(0);
   });
+
+  it('made after hls.js parsed the playlist: takes its levels and the level playing, and reads the session data from the master', async () => {
+    const hls = new FakeHls([lr('a'), lr('b'), source]);
+    hls.currentLevel = 1;
+    const master = `#EXTM3U\n#EXT-X-SESSION-DATA:DATA-ID="${SESSION_DATA_ID}",URI="../upscaler/manifest.json"\n`;
+    const fetched: string[] = [];
+    vi.stubGlobal('fetch', async (url: string) => {
+      fetched.push(url);
+      return new Response(master);
+    });
+    const needs: ManifestNeed[] = [];
+    const table = new HlsLevels(hls, (n) => needs.push(n));
+    await vi.waitFor(() => expect(needs).toHaveLength(1));
+    expect(fetched).toEqual(['http://example.test/out/master.m3u8']);
+    expect(needs[0]).toEqual({ kind: 'upscaler', url: 'http://example.test/upscaler/manifest.json' });
+    expect(table.resolve(320, 180)).toEqual({ scale: 2, model: 'b' });
+    expect(table.lrLevels().map((l) => l.index)).toEqual([0, 1]);
+  });
+
+  it('a new source (MANIFEST_LOADING) resets the levels and calls reset; DESTROYING calls destroying; destroy() removes all four listeners', () => {
+    const hls = new FakeHls([lr('a'), source]);
+    const calls: string[] = [];
+    const table = new HlsLevels(hls, () => calls.push('manifest'), { reset: () => calls.push('reset'), destroying: () => calls.push('destroying') });
+    expect(hls.count()).toBe(4);
+    hls.emit('hlsManifestParsed', { sessionData });
+    hls.emit('hlsLevelSwitched', { level: 0 });
+    expect(table.resolve(320, 180).scale).toBe(2);
+    hls.emit('hlsManifestLoading', { url: 'http://example.test/other/master.m3u8' });
+    expect(table.resolve(320, 180).scale).toBe(0);
+    expect(table.level).toBe(-1);
+    hls.emit('hlsDestroying', undefined);
+    expect(calls).toEqual(['manifest', 'reset', 'destroying']);
+    table.destroy();
+    expect(hls.count()).toBe(0);
+  });
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
 });

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server/app.js';
+import { installedRuntime } from '../../src/server/runtime.js';
 import { makeFixture, raw, type Fixture } from './fixture.js';
 
 let fx: Fixture;
@@ -203,11 +204,14 @@ describe('demo page and its assets', () => {
 
   it('the page loads the player, hls.js and its own files from this server', async () => {
     const html = (await get('/')).body.toString();
-    expect(html).toContain('src="/vendor/hls.min.js"');
+    // the runtime under versioned URLs, cached for good (test/server/runtime.test.ts)
+    const { ortVersion, hlsVersion } = installedRuntime();
+    expect(html).toContain(`src="/vendor/hls.js/${hlsVersion}/hls.min.js"`);
+    expect(html).toContain(`<meta name="hcd-ort" content="/ort/${ortVersion}/">`);
     expect(html).toContain('src="/demo.js"');
     const js = (await get('/demo.js')).body.toString();
     expect(js).toContain("'/player/hcd-player.js'");
-    expect(js).toContain("wasmPaths: '/ort/'");
+    expect(js).toContain('wasmPaths: ORT_PATH');
     for (const id of ['stats-backend', 'stats-fps', 'stats-ms']) expect(html).toContain(`id="${id}"`);
   });
 

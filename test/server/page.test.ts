@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
 import { startServer, type RunningServer } from '../../src/server/app.js';
+import { installedRuntime } from '../../src/server/runtime.js';
 import { chromiumMissing, launchChromium } from '../helpers/browser.js';
 import { watchCsp } from './csp.js';
 
@@ -39,7 +40,7 @@ export class HcdUpscaler {
     this.handle = video.requestVideoFrameCallback(onFrame);
   }
   on(name, cb) { (this.handlers[name] ??= []).push(cb); }
-  emit(name, data) { for (const cb of this.handlers[name] ?? []) cb(data); }
+  emit(name, data) { for (const cb of this.handlers[name] ?? []) cb(name, data); }
   destroy() { this.dead = true; this.video.cancelVideoFrameCallback(this.handle); }
 }
 `;
@@ -150,7 +151,8 @@ describe.skipIf(skip)('demo page', { timeout: 300_000 }, () => {
       expect(await page.locator('#stage').getAttribute('data-mode')).toBe('split');
       expect(await page.locator('#notice').isHidden()).toBe(true);
       await page.waitForFunction(() => document.getElementById('stats-fps')?.textContent === '24.0', null, { timeout: WAIT });
-      expect(await text(page, '#stats-backend')).toBe('stand-in-wasm-/ort/');
+      // the page hands the player onnxruntime-web's versioned folder
+      expect(await text(page, '#stats-backend')).toBe(`stand-in-wasm-/ort/${installedRuntime().ortVersion}/`);
       expect(await text(page, '#stats-ms')).toBe('1.5');
       expect(await text(page, '#stats-dropped')).toBe('3');
       expect(await text(page, '#stats-mode')).toBe('neural');

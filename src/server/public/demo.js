@@ -28,7 +28,10 @@ const els = {
 };
 
 const params = new URLSearchParams(location.search);
-const PLAYER_URL = '/player/hcd-player.js';
+/** A URL the server put in the page (versioned, cached for good), else the unversioned one. */
+const served = (name, fallback) => document.querySelector(`meta[name="${name}"]`)?.content || fallback;
+const PLAYER_URL = served('hcd-player', '/player/hcd-player.js');
+const ORT_PATH = served('hcd-ort', '/ort/');
 
 /** Everything that belongs to the output being played; torn down when switching. */
 let session = null;
@@ -407,7 +410,7 @@ function loadOutput(out) {
         hls, video, canvas: els.neural,
         backend: els.backendSelect.value,
         fallback: 'bilinear',
-        wasmPaths: '/ort/',
+        wasmPaths: ORT_PATH,
       });
     } catch (e) {
       notice(`The neural upscaler failed to start (${e instanceof Error ? e.message : e}); playing the plain video.`);
@@ -420,9 +423,9 @@ function loadOutput(out) {
   window.hcdDemo = s;
 
   if (up) {
-    up.on('stats', showStats);
-    up.on('backend', (b) => { $('stats-backend').textContent = describeEvent(b); });
-    up.on('fallback', (f) => notice(`Upscaler fallback: ${describeEvent(f)}.`));
+    up.on('stats', (_event, stats) => showStats(stats));
+    up.on('backend', (_event, b) => { $('stats-backend').textContent = describeEvent(b); });
+    up.on('fallback', (_event, f) => notice(`Upscaler fallback: ${describeEvent(f)}.`));
     s.statsTimer = setInterval(() => showStats(up.stats), 500);
     s.stopDraw = startBilinear(video, els.bilinear, () => s.scale, () => up.lastDraw);
   } else {
@@ -463,6 +466,11 @@ function loadOutput(out) {
 function setupTransport() {
   const v = els.video;
   els.play.addEventListener('click', () => (v.paused ? tryPlay() : v.pause()));
+  // the stage holds the video and both canvases, so full screen keeps the split view
+  $('fullscreen').addEventListener('click', () => {
+    const up = session?.up;
+    (up?.requestFullscreen ? up.requestFullscreen() : els.stage.requestFullscreen()).catch((e) => notice(`Full screen refused: ${e.message}.`));
+  });
   v.addEventListener('play', () => { els.play.textContent = 'Pause'; });
   v.addEventListener('pause', () => { els.play.textContent = 'Play'; });
   v.addEventListener('timeupdate', () => {
