@@ -16,6 +16,9 @@ export const MIN_BITRATE = 1000;
 export const MAX_BITRATE = 1_000_000_000;
 export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'cuda', 'webgpu'];
 
+/** `--audio-bitrates LOW,NORMAL`: AAC-LC stereo bitrates of the low rungs' audio group and the others'. */
+export type AudioBitrates = [low: number, normal: number];
+
 /** `hcd encode`: frames → rescaler → x264 → HLS ladder. */
 export interface EncodeConfig {
   input: string;
@@ -24,8 +27,10 @@ export interface EncodeConfig {
   model: string;
   /** Seconds of source to encode; all when absent. */
   seconds?: number;
-  /** Segment length in seconds; every segment is one closed GOP and one resumable chunk. */
+  /** Segment length in seconds: one resumable chunk, a whole number of GOPs. */
   segment: number;
+  /** Seconds from one IDR frame to the next; every GOP is closed and a segment starts with one. */
+  gop: number;
   /** LR rendition video bitrates (bits/s), upscaled by the player. */
   renditions: number[];
   /** Source-resolution rendition bitrates (bits/s), for players without the upscaler. */
@@ -38,8 +43,8 @@ export interface EncodeConfig {
   hcdIters: HcdIters;
   ep: ExecutionProvider;
   preset: string;
-  /** AAC bitrate (bits/s) of the one audio track. */
-  audioBitrate: number;
+  /** AAC bitrates (bits/s) of the two audio groups: the low rungs' and the others' (src/encoder/job/renditions.ts). */
+  audioBitrates: AudioBitrates;
   resume: boolean;
   force: boolean;
 }
@@ -67,7 +72,9 @@ export interface CompareConfig {
 /** The one defaults table. */
 export const DEFAULTS = {
   encode: {
-    segment: 4,
+    /** Apple's HLS authoring spec: 6 s segments, an IDR frame every 2 s. */
+    segment: 6,
+    gop: 2,
     renditions: [150_000, 300_000, 600_000],
     sourceRenditions: [800_000, 1_600_000],
     codecAware: false,
@@ -75,7 +82,11 @@ export const DEFAULTS = {
     hcdIters: VIDEO_HCD_ITERS,
     ep: 'cpu' as ExecutionProvider,
     preset: 'medium',
-    audioBitrate: 64_000,
+    /**
+     * The low group is what keeps a 150k rung's bits at least 85 % video: AAC-LC stereo at 20 kb/s
+     * comes to about 22 kb/s in fMP4, 32 kb/s would already be 35 kb/s (docs/encoder.md).
+     */
+    audioBitrates: [20_000, 64_000] as AudioBitrates,
     resume: false,
     force: false,
   },
@@ -121,17 +132,22 @@ export function resolveEncodeConfig(given: EncodeInput): EncodeConfig {
     renditions: [...DEFAULTS.encode.renditions],
     sourceRenditions: [...DEFAULTS.encode.sourceRenditions],
     hcdIters: [...DEFAULTS.encode.hcdIters],
+    audioBitrates: [...DEFAULTS.encode.audioBitrates],
     model: g.model ?? defaultModelId(),
     ...g,
+    gop: g.gop ?? defaultGop(g.segment ?? DEFAULTS.encode.segment),
     codecLoop: { ...CODEC_LOOP_DEFAULTS, ...g.codecLoop },
   } as EncodeConfig;
   if (c.input === '') throw new HcdError('no input given');
   if (c.outdir === '') throw new HcdError('no output folder given');
   if (c.model === '') throw new HcdError('no model given');
   if (!isPositive(c.segment)) throw new HcdError(`segment length must be positive, got ${c.segment}`);
+  if (!isPositive(c.gop)) throw new HcdError(`GOP length must be positive, got ${c.gop}`);
+  if (!isWholeMultiple(c.segment, c.gop)) throw new HcdError(`the segment (${c.segment} s) must be a whole number of GOPs (${c.gop} s)`);
   if (c.seconds !== undefined && !isPositive(c.seconds)) throw new HcdError(`--seconds must be positive, got ${c.seconds}`);
   if (c.renditions.length === 0) throw new HcdError('at least one LR rendition is needed');
-  for (const b of [...c.renditions, ...c.sourceRenditions, c.audioBitrate]) checkBitrate(b);
+  for (const b of [...c.renditions, ...c.sourceRenditions]) checkBitrate(b);
+  checkAudio(c.audioBitrates);
   if (!EXECUTION_PROVIDERS.includes(c.ep)) throw new HcdError(`bad --ep '${c.ep}': use ${EXECUTION_PROVIDERS.join(', ')}`);
   if (!(X264_PRESETS as readonly string[]).includes(c.preset)) throw new HcdError(`bad --preset '${c.preset}': use one of ${X264_PRESETS.join(', ')}`);
   checkLoop(c.codecLoop);
@@ -179,11 +195,24 @@ export function resolveCompareConfig(given: CompareInput): CompareConfig {
 }
 
 const isPositive = (n: number): boolean => Number.isFinite(n) && n > 0;
+/** Within a microsecond: segment and GOP lengths are typed in as decimals. */
+const isWholeMultiple = (a: number, b: number): boolean => a / b >= 1 - 1e-9 && Math.abs(a / b - Math.round(a / b)) * b < 1e-6;
+
+/** The default GOP where it divides the segment; a segment it does not divide is one GOP. */
+function defaultGop(segment: number): number {
+  return isWholeMultiple(segment, DEFAULTS.encode.gop) ? DEFAULTS.encode.gop : segment;
+}
 const isCount = (n: number): boolean => Number.isSafeInteger(n) && n >= 0;
 const isCrf = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 51;
 
 function checkBitrate(b: number): void {
   if (!(Number.isSafeInteger(b) && b >= MIN_BITRATE && b <= MAX_BITRATE)) throw new HcdError(`bad bitrate ${b}: bitrates are whole bits/s from ${MIN_BITRATE} to ${MAX_BITRATE}`);
+}
+
+function checkAudio(a: AudioBitrates): void {
+  if (!Array.isArray(a) || a.length !== 2) throw new HcdError('--audio-bitrates wants two bitrates, LOW,NORMAL');
+  a.forEach(checkBitrate);
+  if (a[0] > a[1]) throw new HcdError(`--audio-bitrates: the low group (${a[0]}) is above the normal one (${a[1]})`);
 }
 
 function checkLoop(o: CodecLoopOptions): void {

@@ -3,7 +3,7 @@
  * throws one HcdError line that names the flag. Defaults are not here: src/config.ts has them.
  */
 import { HcdError } from '../shared/errors.js';
-import { MAX_BITRATE, MIN_BITRATE } from '../config.js';
+import { MAX_BITRATE, MIN_BITRATE, type AudioBitrates } from '../config.js';
 import type { CodecLoopOptions, HcdIters } from '../encoder/hcd/options.js';
 
 /**
@@ -37,6 +37,13 @@ export function parseBitrate(s: string): number {
 /** A comma-separated list of bitrates; '' for none. */
 export function parseBitrates(s: string): number[] {
   return s.trim() === '' ? [] : s.split(',').map(parseBitrate);
+}
+
+/** `--audio-bitrates LOW,NORMAL`: exactly two bitrates. */
+export function parseAudioBitrates(s: string): AudioBitrates {
+  const parts = parseBitrates(s);
+  if (parts.length !== 2) throw new HcdError(`--audio-bitrates wants two bitrates as LOW,NORMAL (e.g. 20k,64k), got '${s}'`);
+  return [parts[0], parts[1]];
 }
 
 /** Bits/s back to the flag's spelling, for help texts: 150000 -> "150k". */

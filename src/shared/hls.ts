@@ -2,11 +2,13 @@
  * The contract between the encoder's master playlist and the player.
  *
  *   #EXT-X-SESSION-DATA:DATA-ID="org.hcd-stream.upscaler",URI="upscaler/manifest.json"
- *   #EXT-X-STREAM-INF:BANDWIDTH=..,AVERAGE-BANDWIDTH=..,RESOLUTION=320x180,CODECS="avc1.64000d",
- *       FRAME-RATE=24.000,X-UPSCALE=2,X-HCD-MODEL="hcd-x2"
- *   lr-150k/index.m3u8
- *   #EXT-X-STREAM-INF:...,RESOLUTION=640x360,...          (a source rendition: no X-UPSCALE)
+ *   #EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio-20k",...,URI="audio-20k/index.m3u8"
+ *   #EXT-X-STREAM-INF:...,RESOLUTION=640x360,...,AUDIO="audio-64k"   (a source rendition: no X-UPSCALE)
  *   src-800k/index.m3u8
+ *   #EXT-X-STREAM-INF:BANDWIDTH=..,AVERAGE-BANDWIDTH=..,RESOLUTION=320x180,CODECS="avc1.64000d,mp4a.40.2",
+ *       FRAME-RATE=24.000,AUDIO="audio-20k",CLOSED-CAPTIONS=NONE,X-UPSCALE=2,X-HCD-MODEL="hcd-x2"
+ *   lr-150k/index.m3u8
+ *   #EXT-X-I-FRAME-STREAM-INF:...,X-UPSCALE=2,X-HCD-MODEL="hcd-x2",URI="lr-150k/iframes.m3u8"
  *
  * URI is relative to the master playlist and points to an UpscalerManifest (src/shared/manifest.ts).
  * A variant with X-UPSCALE is an LR rendition: the player upscales it by that factor with the

@@ -27,7 +27,8 @@ describe.skipIf(!!missing)('demo page end to end', () => {
       outdir: join(dir, 'out', 'clip'),
       model: 'bicubic-x2',
       segment: 1,
-      renditions: [200_000],
+      // below and above the bitrate where the normal audio group takes over: two audio groups
+      renditions: [200_000, 400_000],
       sourceRenditions: [],
       codecAware: false,
       hcdIters: [1, 1],
@@ -73,6 +74,43 @@ describe.skipIf(!!missing)('demo page end to end', () => {
     expect([s.width, s.height]).toEqual([320, 180]);
     // the page starts on the LR rendition (what the plugin is for), upscaled x2
     expect(await page.textContent('#stats-level')).toMatch(/LR×2/);
+    // the audio is a rendition of its own (EXT-X-MEDIA): one track, buffered along with the video
+    // (a MediaSource's buffered ranges are where every SourceBuffer has data)
+    const media = await page.evaluate(() => {
+      const demo = (window as unknown as { hcdDemo: { hls: { audioTracks: unknown[] } } }).hcdDemo;
+      const v = document.getElementById('video') as HTMLVideoElement;
+      return { tracks: demo.hls.audioTracks.length, buffered: v.buffered.length ? v.buffered.end(0) - v.buffered.start(0) : 0 };
+    });
+    expect(media.tracks).toBe(1);
+    expect(media.buffered).toBeGreaterThan(1);
+    // to the rung of the other audio group: hls.js switches the audio track with it, and plays on
+    const switched = await page.evaluate(
+      () =>
+        new Promise<{ wanted: string; group: string; advanced: number }>((resolve, reject) => {
+          type Hls = {
+            levels: { attrs: Record<string, string> }[];
+            currentLevel: number;
+            audioTracks: { groupId: string }[];
+            on(e: string, f: () => void): void;
+          };
+          const hls = (window as unknown as { hcdDemo: { hls: Hls } }).hcdDemo.hls;
+          const v = document.getElementById('video') as HTMLVideoElement;
+          const now = hls.levels[hls.currentLevel].attrs.AUDIO;
+          const other = hls.levels.findIndex((l) => l.attrs.AUDIO !== now);
+          const wanted = hls.levels[other].attrs.AUDIO;
+          const timer = setTimeout(() => reject(new Error(`no switch to ${wanted} within 30 s`)), 30_000);
+          hls.on('hlsAudioTrackSwitched', () => {
+            const t0 = v.currentTime;
+            setTimeout(() => {
+              clearTimeout(timer);
+              resolve({ wanted, group: hls.audioTracks[0].groupId, advanced: (v.currentTime - t0 + 2) % 2 });
+            }, 1000);
+          });
+          hls.currentLevel = other;
+        }),
+    );
+    expect(switched.group).toBe(switched.wanted);
+    expect(switched.advanced).toBeGreaterThan(0.3);
     const shot = join(dir, 'demo.png');
     await page.screenshot({ path: shot });
     expect(statSync(shot).size).toBeGreaterThan(10_000);

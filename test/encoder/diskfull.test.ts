@@ -4,14 +4,14 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeClip, oneLineFailure, readMediaPlaylist, runCliInProcess } from './helpers.js';
+import { makeClip, oneLineFailure, readMediaPlaylist, runCliInProcess, segmentOf } from './helpers.js';
 
 /**
  * An encode that fills its disk: a small tmpfs, mostly taken by a filler file. It must stop with
  * one line and keep what it finished, consistently; once the filler is gone, --resume must give
  * exactly the files of an uninterrupted encode.
  */
-const RENDITIONS = ['lr-100k', 'src-300k'];
+const RENDITIONS = ['lr-100k', 'src-300k', 'audio-20k'];
 const PAGE = 4096;
 
 function sha256Tree(dir: string): Record<string, string> {
@@ -82,14 +82,14 @@ describe('a disk that fills up mid-encode', () => {
     const state = JSON.parse(readFileSync(join(out, 'state.json'), 'utf8')) as State;
     expect(state.complete).toBe(false);
     expect(state.chunks.length).toBeLessThan(4);
-    const recorded = state.chunks.map((c) => `seg_${String(c.index).padStart(5, '0')}.ts`).sort();
+    const recorded = state.chunks.map((c) => segmentOf(out, c.index)).sort();
     for (const name of RENDITIONS) {
       const folder = join(out, name);
-      const onDisk = existsSync(folder) ? readdirSync(folder).filter((f) => f !== 'index.m3u8').sort() : [];
+      const onDisk = existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith('.m4s')).sort() : [];
       expect(onDisk, name).toEqual(recorded);
       if (recorded.length) expect(readMediaPlaylist(join(folder, 'index.m3u8')).segments.map((s) => s.uri), name).toEqual(recorded);
       for (const c of state.chunks) {
-        const seg = `seg_${String(c.index).padStart(5, '0')}.ts`;
+        const seg = segmentOf(out, c.index);
         // whole, not cut short where the disk ran out
         expect(readFileSync(join(folder, seg)).equals(readFileSync(join(ref, name, seg))), `${name}/${seg}`).toBe(true);
         expect(c.bytes[name]).toBe(statSync(join(ref, name, seg)).size);

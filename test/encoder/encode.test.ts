@@ -10,7 +10,7 @@ import { resolvePair } from '../../src/encoder/pairs/index.js';
 import { PairRescaler } from '../../src/encoder/pairs/runtime.js';
 import { SESSION_DATA_ID } from '../../src/shared/hls.js';
 import { parseManifest, UpscalerManifest } from '../../src/shared/manifest.js';
-import { luma, makeClip, probeSegment, psnr, readMediaPlaylist, runCli } from './helpers.js';
+import { joinSegments, luma, makeClip, probeSegment, psnr, readMediaPlaylist, runCli } from './helpers.js';
 
 const AVC_PROFILE: Record<string, number> = { High: 0x64, Main: 0x4d, Baseline: 0x42, 'Constrained Baseline': 0x42 };
 
@@ -55,29 +55,35 @@ describe('hcd encode, end to end', () => {
     const session = master.find((l) => l.startsWith('#EXT-X-SESSION-DATA:'));
     expect(parseAttributes(session!)).toEqual({ 'DATA-ID': SESSION_DATA_ID, URI: 'upscaler/manifest.json' });
     const variants = master.flatMap((l, i) => (l.startsWith('#EXT-X-STREAM-INF:') ? [{ attrs: parseAttributes(l), uri: master[i + 1] }] : []));
-    expect(variants.map((v) => v.uri)).toEqual(['lr-100k/index.m3u8', 'lr-400k/index.m3u8', 'src-500k/index.m3u8']);
+    // the first variant is where a player without its own choice starts: the source-size rung
+    expect(variants.map((v) => v.uri)).toEqual(['src-500k/index.m3u8', 'lr-100k/index.m3u8', 'lr-400k/index.m3u8']);
     for (const v of variants) {
       const pl = readMediaPlaylist(join(out, v.uri));
       expect(pl.ended).toBe(true);
       expect(pl.type).toBe('VOD');
       expect(pl.segments.map((s) => s.duration)).toEqual([1, 1]);
       const vdir = join(out, v.uri, '..');
+      // the variant's audio is its group's rendition, fetched alongside each segment
+      const adir = join(out, v.attrs.AUDIO);
+      const audio = readMediaPlaylist(join(adir, 'index.m3u8'));
       let frames = 0;
       let peak = 0;
       let bits = 0;
-      for (const s of pl.segments) {
+      for (const [k, s] of pl.segments.entries()) {
         const seg = join(vdir, s.uri);
-        const p = await probeSegment(seg);
+        const p = await probeSegment(joinSegments(vdir, join(dir, 'probe.mp4'), [s.uri]));
         expect(p.video?.codec_name).toBe('h264');
-        expect(p.audio?.codec_name).toBe('aac');
-        expect(p.audio?.profile).toBe('LC');
+        expect(p.audio).toBeUndefined();
+        const a = await probeSegment(joinSegments(adir, join(dir, 'probe-audio.mp4'), [audio.segments[k].uri]));
+        expect(a.audio?.codec_name).toBe('aac');
+        expect(a.audio?.profile).toBe('LC');
         expect(v.attrs.RESOLUTION).toBe(`${p.video!.width}x${p.video!.height}`);
         const [profile, level] = [AVC_PROFILE[p.video!.profile!], p.video!.level!];
         expect(v.attrs.CODECS).toMatch(new RegExp(`^avc1\\.${profile.toString(16)}[0-9a-f]{2}${level.toString(16).padStart(2, '0')},mp4a\\.40\\.2$`));
         expect(p.video!.color_space).toBe('bt709');
         expect(p.video!.color_range).toBe('tv');
         frames += p.frames;
-        const size = statSync(seg).size * 8;
+        const size = (statSync(seg).size + statSync(join(adir, audio.segments[k].uri)).size) * 8;
         peak = Math.max(peak, size / s.duration);
         bits += size;
       }
@@ -92,8 +98,8 @@ describe('hcd encode, end to end', () => {
     const lr = variants.filter((v) => v.attrs['X-UPSCALE']);
     expect(lr.map((v) => v.attrs.RESOLUTION)).toEqual(['84x46', '84x46']);
     for (const v of lr) expect([v.attrs['X-UPSCALE'], v.attrs['X-HCD-MODEL']]).toEqual(['2', 'bicubic-x2']);
-    expect(variants[2].attrs.RESOLUTION).toBe('168x92');
-    expect(variants[2].attrs['X-UPSCALE']).toBeUndefined();
+    expect(variants[0].attrs.RESOLUTION).toBe('168x92');
+    expect(variants[0].attrs['X-UPSCALE']).toBeUndefined();
     // a higher requested bitrate gives a higher measured one
     expect(Number(lr[1].attrs['AVERAGE-BANDWIDTH'])).toBeGreaterThan(Number(lr[0].attrs['AVERAGE-BANDWIDTH']));
   });

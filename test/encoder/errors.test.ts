@@ -6,7 +6,7 @@ import { runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
 import { resolvePair } from '../../src/encoder/pairs/index.js';
 import { encodeVideo } from '../../src/encoder/job/encode.js';
 import { HcdError } from '../../src/shared/errors.js';
-import { makeClip, readMediaPlaylist, runCli, runCliInProcess } from './helpers.js';
+import { makeClip, readMediaPlaylist, runCli, runCliInProcess, segmentOf } from './helpers.js';
 
 /** Exactly one line, prefixed, and a failing exit code. */
 function expectOneLineError(r: { code: number | null; stderr: string }, pattern: RegExp) {
@@ -67,10 +67,10 @@ describe('hcd encode refuses bad input with one clear line', () => {
     const state = JSON.parse(readFileSync(join(out, 'state.json'), 'utf8'));
     expect(state.complete).toBe(false);
     expect(state.chunks.map((c: { index: number }) => c.index)).toEqual([0]);
-    expect(readdirSync(join(out, 'lr-100k')).sort()).toEqual(['index.m3u8', 'seg_00000.ts']);
     const playlist = readMediaPlaylist(join(out, 'lr-100k', 'index.m3u8'));
+    expect(readdirSync(join(out, 'lr-100k')).sort()).toEqual(['iframes.m3u8', 'index.m3u8', playlist.map, segmentOf(out, 0)].sort());
     expect(playlist.ended).toBe(false);
-    expect(playlist.segments.map((x) => x.uri)).toEqual(['seg_00000.ts']);
+    expect(playlist.segments.map((x) => x.uri)).toEqual([segmentOf(out, 0)]);
   });
 
   it('a frame too small for the model', async () => {
@@ -113,13 +113,13 @@ describe('hcd encode refuses bad input with one clear line', () => {
     const other = await runCliInProcess(['encode', clip, '-o', out, '--model', 'bicubic-x2', '--segment', '1', '--renditions', '200k', '--source-renditions', '']);
     expectOneLineError(other, /holds a different job/);
     // refused means untouched
-    expect(readdirSync(out).sort()).toEqual(['job.json', 'lr-100k', 'master.m3u8', 'state.json', 'upscaler']);
+    expect(readdirSync(out).sort()).toEqual(['audio-20k', 'job.json', 'lr-100k', 'master.m3u8', 'state.json', 'upscaler']);
     // a compare report of the old encode (hcd compare OUTDIR) goes with it: it would describe a gone encode
     mkdirSync(join(out, 'compare'));
     writeFileSync(join(out, 'compare', 'report.json'), '{}');
     const forced = await runCliInProcess(['encode', clip, '-o', out, '--model', 'bicubic-x2', '--segment', '1', '--renditions', '200k', '--source-renditions', '', '--force']);
     expect(forced.code, forced.stderr).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['job.json', 'lr-200k', 'master.m3u8', 'state.json', 'upscaler']);
+    expect(readdirSync(out).sort()).toEqual(['audio-20k', 'job.json', 'lr-200k', 'master.m3u8', 'state.json', 'upscaler']);
   });
 
   it('a non-empty folder that is not an encode', async () => {
@@ -146,6 +146,9 @@ describe('hcd encode refuses bad input with one clear line', () => {
     expectOneLineError(await runCliInProcess(['encode', clip, '-o', out, '--ep', 'tpu']), /bad --ep/);
     expectOneLineError(await runCliInProcess(['encode', clip, '-o', out, '--preset', 'warp']), /bad --preset/);
     expectOneLineError(await runCliInProcess(['encode', clip, '-o', out, '--segment', 'long']), /--segment must be a positive number, got 'long'/);
+    expectOneLineError(await runCliInProcess(['encode', clip, '-o', out, '--segment', '6', '--gop', '4']), /the segment \(6 s\) must be a whole number of GOPs \(4 s\)/);
+    expectOneLineError(await runCliInProcess(['encode', clip, '-o', out, '--audio-bitrates', '20k']), /--audio-bitrates wants two bitrates as LOW,NORMAL/);
+    expectOneLineError(await runCliInProcess(['encode', clip, '-o', out, '--audio-bitrates', '96k,64k']), /the low group \(96000\) is above the normal one/);
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
 import { readImage } from '../../src/encoder/media/png.js';
 import { Rng } from '../../src/shared/rng.js';
-import { makeClip, mapLimited, oneLineFailure, readMediaPlaylist, runCliWithin, type CliResult } from './helpers.js';
+import { makeClip, mapLimited, oneLineFailure, readMediaPlaylist, runCliWithin, segmentOf, type CliResult } from './helpers.js';
 
 /**
  * Broken media through the whole CLI: a small clip and still images, cut short, bit-flipped and
@@ -70,16 +70,16 @@ function expectWholeEncodeOutput(out: string, what: string): void {
   if (!existsSync(out)) return;
   const files = filesUnder(out);
   expect(files.filter((f) => f.includes('.tmp') || f.startsWith('.work')), what).toEqual([]);
-  for (const name of readdirSync(out).filter((n) => /^(lr|src)-/.test(n))) {
+  for (const name of readdirSync(out).filter((n) => /^(lr|src|audio)-/.test(n))) {
     const playlist = join(out, name, 'index.m3u8');
     const listed = existsSync(playlist) ? readMediaPlaylist(playlist).segments.map((s) => s.uri) : [];
-    const segments = readdirSync(join(out, name)).filter((f) => f.endsWith('.ts'));
+    const segments = readdirSync(join(out, name)).filter((f) => f.endsWith('.m4s'));
     for (const s of segments) expect(listed, `${what}: ${name}/${s} is on disk but in no playlist`).toContain(s);
     for (const s of listed) expect(segments, `${what}: ${name}/${s} is listed but missing`).toContain(s);
   }
   if (existsSync(join(out, 'state.json'))) {
     const state = JSON.parse(readFileSync(join(out, 'state.json'), 'utf8')) as { chunks: { index: number }[] };
-    for (const c of state.chunks) expect(existsSync(join(out, 'lr-100k', `seg_${String(c.index).padStart(5, '0')}.ts`)), what).toBe(true);
+    for (const c of state.chunks) expect(existsSync(join(out, 'lr-100k', segmentOf(out, c.index))), what).toBe(true);
   }
 }
 

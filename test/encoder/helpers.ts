@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { probe, runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
+import { jobTag, segmentName } from '../../src/encoder/job/names.js';
 import { HcdError } from '../../src/shared/errors.js';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -66,17 +67,38 @@ export interface MediaPlaylist {
   segments: { uri: string; duration: number }[];
   ended: boolean;
   type?: string;
+  /** The EXT-X-MAP init segment. */
+  map?: string;
 }
 
 export function readMediaPlaylist(path: string): MediaPlaylist {
   const lines = readFileSync(path, 'utf8').split('\n');
   const segments: { uri: string; duration: number }[] = [];
   let type: string | undefined;
+  let map: string | undefined;
   for (let i = 0; i < lines.length; i++) {
     if (lines[i].startsWith('#EXTINF:')) segments.push({ duration: Number(lines[i].slice(8).split(',')[0]), uri: lines[++i] });
     if (lines[i].startsWith('#EXT-X-PLAYLIST-TYPE:')) type = lines[i].split(':')[1];
+    if (lines[i].startsWith('#EXT-X-MAP:')) map = /URI="([^"]*)"/.exec(lines[i])?.[1];
   }
-  return { segments, ended: lines.includes('#EXT-X-ENDLIST'), type };
+  return { segments, ended: lines.includes('#EXT-X-ENDLIST'), type, map };
+}
+
+/** The name of chunk `index`'s segments in an encode output (they carry the job's tag). */
+export function segmentOf(out: string, index: number): string {
+  return segmentName(jobTag(JSON.parse(readFileSync(join(out, 'job.json'), 'utf8'))), index);
+}
+
+/**
+ * A rendition's init segment followed by some of its media segments (all of them by default),
+ * written to `file`: one fragmented MP4 that ffprobe and ffmpeg read on their own, timestamps
+ * running on from segment to segment.
+ */
+export function joinSegments(folder: string, file: string, uris?: string[]): string {
+  const playlist = readMediaPlaylist(join(folder, 'index.m3u8'));
+  const parts = [playlist.map!, ...(uris ?? playlist.segments.map((s) => s.uri))];
+  writeFileSync(file, Buffer.concat(parts.map((u) => readFileSync(join(folder, u)))));
+  return file;
 }
 
 /** ffprobe's width/height/profile/level and exact frame count of one segment. */

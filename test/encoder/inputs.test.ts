@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
 import { readFrames } from '../../src/encoder/media/decode.js';
-import { luma, makeClip, probeSegment, psnr, runCliInProcess } from './helpers.js';
+import { joinSegments, luma, makeClip, probeSegment, psnr, runCliInProcess, segmentOf } from './helpers.js';
 
 async function collect(input: string, o: Parameters<typeof readFrames>[1]): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
@@ -28,7 +28,11 @@ describe('inputs of other kinds', () => {
     expect(r.code, r.stderr).toBe(0);
     const master = readFileSync(join(out, 'master.m3u8'), 'utf8');
     expect(master).toMatch(/CODECS="avc1\.[0-9a-f]{6}"/);
-    const p = await probeSegment(join(out, 'lr-100k', 'seg_00000.ts'));
+    // no audio groups, no audio renditions
+    expect(master).not.toContain('#EXT-X-MEDIA');
+    expect(master).not.toContain('AUDIO=');
+    expect(readdirSync(out).filter((f) => f.startsWith('audio-'))).toEqual([]);
+    const p = await probeSegment(joinSegments(join(out, 'lr-100k'), join(dir, 'silent-0.mp4'), [segmentOf(out, 0)]));
     expect(p.audio).toBeUndefined();
     expect(p.frames).toBe(24);
   });

@@ -116,7 +116,12 @@ describe('manifests', () => {
 describe('an encode output folder (hcd compare FOLDER)', () => {
   let input: string;
   let job: Json;
-  const state: Json = { chunks: [{ index: 0, startFrame: 0, frames: 24, bytes: { 'lr-100k': 5000 } }], info: { 'lr-100k': { codecs: 'avc1.64000d', width: 48, height: 32, frameRate: 24 } }, complete: true, totalFrames: 24 };
+  const state: Json = {
+    chunks: [{ index: 0, startFrame: 0, frames: 24, bytes: { 'lr-100k': 5000, 'audio-20k': 2600 }, iframes: { 'lr-100k': [[0, 900, 24]] }, audio: 1.024 }],
+    info: { 'lr-100k': { codecs: 'avc1.64000d', width: 48, height: 32, frameRate: 24 } },
+    complete: true,
+    totalFrames: 24,
+  };
   beforeAll(() => {
     input = join(dir, 'in.mp4');
     writeFileSync(input, 'video');
@@ -125,7 +130,7 @@ describe('an encode output folder (hcd compare FOLDER)', () => {
       version: 1,
       input: { path: input, size: st.size, mtimeMs: Math.round(st.mtimeMs) },
       model: 'bicubic-x2',
-      options: { seconds: 1, segment: 1, renditions: [{ name: 'lr-100k', kind: 'lr', bitrate: 100000 }], codecAware: true, codecLoop: { passes: 1, step: 2, radius: 4, rateSlope: 1 }, hcdIters: [1, 2], preset: 'medium', audioBitrate: 64000 },
+      options: { seconds: 1, segment: 1, gop: 1, renditions: [{ name: 'lr-100k', kind: 'lr', bitrate: 100000, audio: 'audio-20k' }], audio: [{ name: 'audio-20k', bitrate: 20000 }], codecAware: true, codecLoop: { passes: 1, step: 2, radius: 4, rateSlope: 1 }, hcdIters: [1, 2], preset: 'medium' },
     };
   });
 
@@ -184,6 +189,7 @@ function expectUsableState(s: EncodeState): void {
   for (const c of s.chunks) {
     expect(count(c.index) && count(c.startFrame) && count(c.frames) && c.frames > 0).toBe(true);
     expect(typeof c.bytes === 'object' && c.bytes !== null && Object.values(c.bytes).every(count)).toBe(true);
+    expect(Object.values(c.iframes).every((fs) => fs.length > 0 && fs.every((f) => f.length === 3 && f.every(count)))).toBe(true);
   }
   expect(new Set(s.chunks.map((c) => c.index)).size).toBe(s.chunks.length);
   expect(typeof s.info === 'object' && s.info !== null && !Array.isArray(s.info)).toBe(true);

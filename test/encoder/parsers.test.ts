@@ -134,6 +134,7 @@ const encodeInput: fc.Arbitrary<EncodeInput> = fc.record(
     model: text,
     seconds: anyNumber,
     segment: anyNumber,
+    gop: anyNumber,
     renditions: numbers,
     sourceRenditions: numbers,
     codecAware: fc.boolean(),
@@ -141,7 +142,7 @@ const encodeInput: fc.Arbitrary<EncodeInput> = fc.record(
     hcdIters: numbers,
     ep: text,
     preset: text,
-    audioBitrate: anyNumber,
+    audioBitrates: numbers,
     resume: fc.boolean(),
     force: fc.boolean(),
   },
@@ -166,10 +167,16 @@ function validEncode(c: EncodeConfig): boolean {
     c.model !== '' &&
     Number.isFinite(c.segment) &&
     c.segment > 0 &&
+    Number.isFinite(c.gop) &&
+    c.gop > 0 &&
+    Number.isInteger(Math.round(c.segment / c.gop)) &&
+    Math.abs(c.segment / c.gop - Math.round(c.segment / c.gop)) * c.gop < 1e-6 &&
     (c.seconds === undefined || (Number.isFinite(c.seconds) && c.seconds > 0)) &&
     c.renditions.length > 0 &&
     [...c.renditions, ...c.sourceRenditions].every(isBitrate) &&
-    isBitrate(c.audioBitrate) &&
+    c.audioBitrates.length === 2 &&
+    c.audioBitrates.every(isBitrate) &&
+    c.audioBitrates[0] <= c.audioBitrates[1] &&
     validLoop(c.codecLoop) &&
     validIters(c.hcdIters) &&
     EXECUTION_PROVIDERS.includes(c.ep) &&

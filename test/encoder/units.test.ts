@@ -4,7 +4,8 @@ import { AAC_PRIMING, audioSlice, parseAdts } from '../../src/encoder/media/audi
 import { fitToScale } from '../../src/encoder/media/probe.js';
 import { SceneCutDetector } from '../../src/encoder/job/scenecut.js';
 import { parseSps } from '../../src/encoder/media/codecs.js';
-import { bandwidths, masterPlaylist, mediaPlaylist, parseAttributes } from '../../src/encoder/job/playlist.js';
+import { masterPlaylist } from '../../src/encoder/job/master.js';
+import { bandwidths, mediaPlaylist, parseAttributes } from '../../src/encoder/job/playlist.js';
 import { HcdError } from '../../src/shared/errors.js';
 
 /** A fake ADTS stream: `n` frames of `len` bytes at 48 kHz. */
@@ -54,26 +55,28 @@ describe('encoder building blocks', () => {
   });
 
   it('writes media playlists that are EVENT until complete', () => {
-    const segs = [{ uri: 'seg_00000.ts', duration: 4, bytes: 1 }, { uri: 'seg_00001.ts', duration: 1.5, bytes: 1 }];
-    const open = mediaPlaylist(segs, false);
+    const segs = [{ uri: 'seg-0-00000.m4s', duration: 4, bytes: 1 }, { uri: 'seg-0-00001.m4s', duration: 1.5, bytes: 1 }];
+    const open = mediaPlaylist(segs, false, 'init-0.mp4');
     expect(open).toContain('#EXT-X-PLAYLIST-TYPE:EVENT');
     expect(open).not.toContain('#EXT-X-ENDLIST');
-    const done = mediaPlaylist(segs, true);
+    const done = mediaPlaylist(segs, true, 'init-0.mp4');
     expect(done).toContain('#EXT-X-TARGETDURATION:4\n');
-    expect(done).toContain('#EXTINF:1.500000,\nseg_00001.ts\n#EXT-X-ENDLIST\n');
+    expect(done).toContain('#EXTINF:1.500000,\nseg-0-00001.m4s\n#EXT-X-ENDLIST\n');
   });
 
   it('writes the master playlist contract', () => {
-    const text = masterPlaylist(
-      [{ uri: 'lr-150k/index.m3u8', bandwidth: 200_000, averageBandwidth: 180_000, width: 320, height: 180, codecs: 'avc1.64000d,mp4a.40.2', frameRate: 24, upscale: { scale: 2, model: 'rdn-x2' } }],
-      'upscaler/manifest.json',
-    );
+    const text = masterPlaylist({
+      variants: [{ uri: 'lr-150k/index.m3u8', bandwidth: 200_000, averageBandwidth: 180_000, width: 320, height: 180, codecs: 'avc1.64000d,mp4a.40.2', frameRate: 24, audio: 'audio-20k', upscale: { scale: 2, model: 'rdn-x2' } }],
+      audio: [{ group: 'audio-20k', uri: 'audio-20k/index.m3u8' }],
+      iframes: [],
+      upscaler: 'upscaler/manifest.json',
+    });
     const lines = text.split('\n');
     expect(lines[3]).toBe('#EXT-X-SESSION-DATA:DATA-ID="org.hcd-stream.upscaler",URI="upscaler/manifest.json"');
-    expect(parseAttributes(lines[4])).toEqual({
-      BANDWIDTH: '200000', 'AVERAGE-BANDWIDTH': '180000', RESOLUTION: '320x180', CODECS: 'avc1.64000d,mp4a.40.2', 'FRAME-RATE': '24.000', 'X-UPSCALE': '2', 'X-HCD-MODEL': 'rdn-x2',
+    expect(parseAttributes(lines[5])).toEqual({
+      BANDWIDTH: '200000', 'AVERAGE-BANDWIDTH': '180000', RESOLUTION: '320x180', CODECS: 'avc1.64000d,mp4a.40.2', 'FRAME-RATE': '24.000', AUDIO: 'audio-20k', 'CLOSED-CAPTIONS': 'NONE', 'X-UPSCALE': '2', 'X-HCD-MODEL': 'rdn-x2',
     });
-    expect(lines[5]).toBe('lr-150k/index.m3u8');
+    expect(lines[6]).toBe('lr-150k/index.m3u8');
   });
 
   it('cuts one AAC stream into chunks without overlap or gap', () => {

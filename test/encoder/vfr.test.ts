@@ -6,7 +6,8 @@ import { prepareSource } from '../../src/compare/source.js';
 import { readFrames } from '../../src/encoder/media/decode.js';
 import { framesWithin, parseRate, readingRate } from '../../src/encoder/media/rate.js';
 import { probe, runFfmpeg, runFfprobe } from '../../src/encoder/media/ffmpeg.js';
-import { psnr, readMediaPlaylist, runCliInProcess } from './helpers.js';
+import { parseAttributes } from '../../src/encoder/job/playlist.js';
+import { joinSegments, psnr, readMediaPlaylist, runCliInProcess } from './helpers.js';
 
 const W = 96;
 const H = 64;
@@ -110,12 +111,18 @@ interface Output {
   frames: Uint8Array[];
 }
 
-/** One rendition's segments joined into one stream (their timestamps run on), measured. */
-async function measure(dir: string): Promise<Output> {
+/** The folder of the audio group the master gives rendition `name`. */
+function audioOf(out: string, name: string): string {
+  const master = readFileSync(join(out, 'master.m3u8'), 'utf8').split('\n');
+  return join(out, parseAttributes(master[master.indexOf(`${name}/index.m3u8`) - 1]).AUDIO);
+}
+
+/** One rendition's segments and its audio group's, each joined into one stream (their timestamps run on), measured. */
+async function measure(out: string, name: string): Promise<Output> {
+  const dir = join(out, name);
   const playlist = readMediaPlaylist(join(dir, 'index.m3u8'));
-  const all = join(dir, 'all.ts');
-  writeFileSync(all, Buffer.concat(playlist.segments.map((s) => readFileSync(join(dir, s.uri)))));
-  const [video, audio] = [await span(all, 'v'), await span(all, 'a')];
+  const all = joinSegments(dir, join(out, 'video.mp4'));
+  const [video, audio] = [await span(all, 'v'), await span(joinSegments(audioOf(out, name), join(out, 'audio.mp4')), 'a')];
   const { stdout } = await runFfprobe(['-v', 'error', '-select_streams', 'v', '-show_entries', 'packet=pts_time', '-of', 'csv=p=0', all]);
   const times = stdout.toString().split('\n').filter((l) => /^[\d.]+/.test(l)).map(parseFloat).sort((a, b) => a - b).map((t) => t - video.start);
   const frames: Uint8Array[] = [];
@@ -183,7 +190,7 @@ describe('variable-frame-rate input keeps its timing', () => {
     const r = await encode(clip, out);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { of?: number; frames?: number });
-    const o = await measure(join(out, 'lr-100k'));
+    const o = await measure(out, 'lr-100k');
     expect(Math.abs(o.listed - src.duration)).toBeLessThanOrEqual(FRAME + 1e-6);
     expect(Math.abs(o.video.end - o.video.start - src.duration)).toBeLessThanOrEqual(FRAME + 1e-6);
     // the audio ends with the video (AAC frames are 21 ms) and starts with it (one priming frame before)
@@ -202,7 +209,7 @@ describe('variable-frame-rate input keeps its timing', () => {
     const out = join(dir, 'two');
     const r = await encode(clip, out, '--seconds', '2');
     expect(r.code, r.stderr).toBe(0);
-    const o = await measure(join(out, 'lr-100k'));
+    const o = await measure(out, 'lr-100k');
     expect(Math.abs(o.listed - 2)).toBeLessThanOrEqual(FRAME + 1e-6);
     expect(Math.abs(o.video.end - o.video.start - 2)).toBeLessThanOrEqual(FRAME + 1e-6);
     expect(Math.abs(o.audio.end - o.video.end)).toBeLessThanOrEqual(FRAME);
@@ -215,7 +222,7 @@ describe('variable-frame-rate input keeps its timing', () => {
     const out = join(dir, 'mixed-out');
     const r = await encode(mixed, out);
     expect(r.code, r.stderr).toBe(0);
-    const o = await measure(join(out, 'lr-100k'));
+    const o = await measure(out, 'lr-100k');
     const frame = 1 / (60 / src.duration);
     expect(Math.abs(o.listed - src.duration)).toBeLessThanOrEqual(frame + 1e-6);
     expect(Math.abs(o.video.end - o.video.start - src.duration)).toBeLessThanOrEqual(frame + 1e-6);
@@ -234,7 +241,7 @@ describe('variable-frame-rate input keeps its timing', () => {
     const out = join(dir, 'long-out');
     const r = await encode(long, out);
     expect(r.code, r.stderr).toBe(0);
-    const o = await measure(join(out, 'lr-100k'));
+    const o = await measure(out, 'lr-100k');
     expect(Math.abs(o.listed - src.duration)).toBeLessThanOrEqual(FRAME + 1e-6);
     expect(Math.abs(o.video.end - o.video.start - src.duration)).toBeLessThanOrEqual(FRAME + 1e-6);
     expect(Math.abs(o.audio.end - o.video.end)).toBeLessThanOrEqual(FRAME);

@@ -7,7 +7,7 @@ import type { CompareReport } from '../../src/compare/run.js';
 import { startServer, type RunningServer } from '../../src/server/app.js';
 import { readHeadline } from '../../src/server/report.js';
 import { chromiumMissing, launchChromium } from '../helpers/browser.js';
-import { makeClip, runCliInProcess } from '../encoder/helpers.js';
+import { makeClip, runCliInProcess, segmentOf } from '../encoder/helpers.js';
 import { watchCsp } from './csp.js';
 import { raw } from './fixture.js';
 
@@ -95,7 +95,7 @@ describe('an encode output with its compare report, served', () => {
       expect(r.headers['cache-control'], l).toBe('no-cache');
     }
     // and so are the encode's own segments: a new encode into the folder rewrites them too
-    expect((await get('/media/clip/lr-100k/seg_00000.ts')).headers['cache-control']).toBe('no-cache');
+    expect((await get(`/media/clip/lr-100k/${segmentOf(out, 0)}`)).headers['cache-control']).toBe('no-cache');
   });
 
   it('the headline is null for files that are not a report with BD-rates', async () => {

@@ -4,7 +4,7 @@ import type { ExecutionProvider } from '../../encoder/graph/session.js';
 import { encodeVideo, type EncodeSummary } from '../../encoder/job/encode.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
 import { withAbort } from '../signals.js';
-import { formatBitrates, formatCodecLoop, parseBitrates, parseCodecLoop, parseIters, positive } from '../flags.js';
+import { formatBitrates, formatCodecLoop, parseAudioBitrates, parseBitrates, parseCodecLoop, parseIters, positive } from '../flags.js';
 
 interface EncodeFlags {
   output: string;
@@ -17,6 +17,8 @@ interface EncodeFlags {
   hcdIters?: string;
   ep?: string;
   segment?: string;
+  gop?: string;
+  audioBitrates?: string;
   preset?: string;
   json?: boolean;
   resume?: boolean;
@@ -40,7 +42,8 @@ function report(progress: ProgressReporter, s: EncodeSummary, codecAware: boolea
     const gains = s.codecLoop.map((c) => c.psnr[c.kept] - c.psnr[0]);
     progress.note(`  codec loop: +${(gains.reduce((a, b) => a + b, 0) / gains.length).toFixed(3)} dB mean RGB PSNR after x264 and the upscaler over ${gains.length} segment-renditions`);
   }
-  for (const r of s.renditions) progress.note(`  ${r.playlist}  ${r.resolution}  ${Math.round(r.averageBandwidth / 1000)} kb/s avg, ${Math.round(r.bandwidth / 1000)} kb/s peak  ${r.codecs}`);
+  for (const r of s.renditions) progress.note(`  ${r.playlist}  ${r.resolution}  ${Math.round(r.averageBandwidth / 1000)} kb/s avg, ${Math.round(r.bandwidth / 1000)} kb/s peak  ${r.codecs}${r.audio ? `  + ${r.audio}` : ''}`);
+  for (const a of s.audio) progress.note(`  ${a.playlist}  AAC-LC stereo  ${Math.round(a.averageBandwidth / 1000)} kb/s avg`);
 }
 
 export function registerEncode(program: Command): void {
@@ -57,7 +60,9 @@ export function registerEncode(program: Command): void {
     .option('--codec-loop <p,s,r[,k]>', `closed loop of --codec-aware: passes, RMS step and RMS radius in 8-bit levels, dB per bitrate doubling when choosing a pass (default ${formatCodecLoop(D.codecLoop)})`)
     .option('--hcd-iters <hr,lr>', `HCD iterations of the HR and LR stages (0,0: the pair's plain downscaler) (default "${D.hcdIters.join(',')}")`)
     .option('--ep <ep>', `onnxruntime execution provider: ${EXECUTION_PROVIDERS.join(', ')} (falls back to cpu) (default "${D.ep}")`)
-    .option('--segment <s>', `segment length in seconds (one closed GOP, one resumable chunk) (default "${D.segment}")`)
+    .option('--segment <s>', `segment length in seconds, a whole number of GOPs (one resumable chunk) (default "${D.segment}")`)
+    .option('--gop <s>', `seconds between IDR frames (closed GOPs; default "${D.gop}", or the segment when ${D.gop} does not divide it)`)
+    .option('--audio-bitrates <low,normal>', `AAC bitrates of the low rungs' audio group and the others' (default "${formatBitrates(D.audioBitrates)}")`)
     .option('--preset <p>', `x264 preset (default "${D.preset}")`)
     .option('--json', 'JSON-lines progress on stdout, summary last')
     .option('--resume', 'continue an interrupted encode of the same job')
@@ -73,6 +78,8 @@ export function registerEncode(program: Command): void {
               model: f.model,
               seconds: f.seconds === undefined ? undefined : positive('seconds', f.seconds),
               segment: f.segment === undefined ? undefined : positive('segment', f.segment),
+              gop: f.gop === undefined ? undefined : positive('gop', f.gop),
+              audioBitrates: f.audioBitrates === undefined ? undefined : parseAudioBitrates(f.audioBitrates),
               renditions: f.renditions === undefined ? undefined : parseBitrates(f.renditions),
               sourceRenditions: f.sourceRenditions === undefined ? undefined : parseBitrates(f.sourceRenditions),
               codecAware: !!f.codecAware,

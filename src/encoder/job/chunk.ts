@@ -1,29 +1,49 @@
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runFfmpeg } from '../media/ffmpeg.js';
-import { allSettled, commitAtomic } from '../media/files.js';
-import type { Rendition } from './state.js';
-import { FfmpegSink } from '../media/ffmpeg.js';
-import { audioSlice, type AacTrack } from '../media/audio.js';
-import { muxArgs, x264Args } from '../media/x264.js';
+import { aacDuration, aacFragmentArgs, audioSlice, type AacTrack } from '../media/audio.js';
+import { FfmpegSink, runFfmpeg } from '../media/ffmpeg.js';
+import { writeFilesAtomic } from '../media/files.js';
+import { measureVideo, type RenditionInfo } from '../media/measure.js';
+import { splitFragmented, type FragmentedMp4 } from '../media/mp4.js';
+import { x264Args, type FragmentPlace } from '../media/x264.js';
+import { initName, segmentName } from './names.js';
+import type { AudioRendition, IFrameRecord, Rendition } from './state.js';
 
 export interface ChunkSpec {
   index: number;
   startFrame: number;
   fpsNum: number;
   fpsDen: number;
+  /** Frames per GOP, and GOPs per chunk (each GOP is one fragment). */
   gop: number;
+  gops: number;
   preset: string;
   hr: { width: number; height: number };
   lr: { width: number; height: number };
+  /** The job's tag in segment and init names. */
+  tag: string;
 }
 
-export const segmentName = (index: number) => `seg_${String(index).padStart(5, '0')}.ts`;
+/** What a finished chunk recorded, and what was measured of the renditions asked for. */
+export interface ChunkResult {
+  bytes: Record<string, number>;
+  iframes: Record<string, IFrameRecord[]>;
+  /** Seconds of AAC in the audio segments; undefined when the chunk has none. */
+  audio?: number;
+  info: Record<string, RenditionInfo>;
+}
+
+/** A rendition's chunk, packaged: where its segment goes and its fMP4 parts. */
+interface Packaged {
+  dir: string;
+  mp4: FragmentedMp4;
+}
 
 /**
- * One chunk (one segment) of every rendition at once: an x264 process per rendition fed by pipe,
- * then, once the chunk's length is known, its audio and the final mux. Until finish() returns,
- * nothing under the rendition folders has changed except complete, renamed segments.
+ * One chunk (one segment) of every rendition at once: an x264 process per video rendition fed
+ * by pipe, writing fragmented MP4 on the video's timeline; once the chunk's length is known,
+ * each audio group's slice of its track. Until finish() returns, nothing under the rendition
+ * folders has changed except complete, renamed segments (and init segments on first use).
  */
 export class ChunkEncoder {
   private readonly sinks = new Map<string, FfmpegSink>();
@@ -33,15 +53,16 @@ export class ChunkEncoder {
   constructor(
     readonly spec: ChunkSpec,
     private readonly renditions: Rendition[],
+    private readonly audio: AudioRendition[],
     private readonly outdir: string,
     private readonly workdir: string,
     private readonly signal?: AbortSignal,
   ) {
+    const place = this.place(spec.index * spec.gops + 1);
     for (const r of renditions) {
       const size = r.kind === 'lr' ? spec.lr : spec.hr;
-      mkdirSync(join(workdir, r.name), { recursive: true });
-      const out = join(workdir, r.name, `${spec.index}.ts`);
-      this.sinks.set(r.name, new FfmpegSink(x264Args({ ...size, fpsNum: spec.fpsNum, fpsDen: spec.fpsDen, bitrate: r.bitrate, gop: spec.gop, preset: spec.preset, out }), signal));
+      const args = x264Args({ ...size, fpsNum: spec.fpsNum, fpsDen: spec.fpsDen, bitrate: r.bitrate, gop: spec.gop, preset: spec.preset, place, out: this.workFile(r.name) });
+      this.sinks.set(r.name, new FfmpegSink(args, signal));
     }
   }
 
@@ -63,37 +84,87 @@ export class ChunkEncoder {
   }
 
   /**
-   * Finishes the encoders, adds this chunk's part of `track` (the whole video's audio, absent for
-   * a silent video), and renames the segments into place. Returns bytes per rendition.
+   * Finishes the encoders, packages each audio group's part of its track (`tracks` by audio
+   * rendition name; none for a silent video), and puts every segment in place together.
+   * `measure` names the video renditions whose RenditionInfo is wanted.
    */
-  async finish(track?: AacTrack): Promise<Record<string, number>> {
+  async finish(tracks: Map<string, AacTrack>, measure: (name: string) => boolean): Promise<ChunkResult> {
     await this.inFlight;
     await Promise.all([...this.sinks.values()].map((s) => s.end()));
-    const { fpsNum, fpsDen, startFrame, index } = this.spec;
-    const start = (startFrame * fpsDen) / fpsNum;
-    const duration = (this.frames * fpsDen) / fpsNum;
-    let audio: { file: string; offset: number } | undefined;
-    const slice = track && audioSlice(track, start, start + duration);
-    if (slice) {
-      audio = { file: join(this.workdir, `audio-${index}.aac`), offset: slice.offset };
-      writeFileSync(audio.file, slice.bytes);
-    }
-    const finals = this.renditions.map((r) => {
-      mkdirSync(join(this.outdir, r.name), { recursive: true });
-      return join(this.outdir, r.name, segmentName(index));
-    });
-    const mux = (r: Rendition, out: string) => runFfmpeg(muxArgs({ video: join(this.workdir, r.name, `${index}.ts`), audio, start, out }), { signal: this.signal });
-    await commitAtomic(finals, (tmps) => allSettled(this.renditions.map((r, i) => mux(r, tmps[i]))));
-    const bytes: Record<string, number> = {};
+    const result: ChunkResult = { bytes: {}, iframes: {}, info: {} };
+    const parts = new Map<string, Packaged>();
     for (const r of this.renditions) {
-      bytes[r.name] = statSync(join(this.outdir, r.name, segmentName(index))).size;
-      rmSync(join(this.workdir, r.name, `${index}.ts`), { force: true });
+      const mp4 = splitFragmented(readFileSync(this.workFile(r.name)));
+      parts.set(r.name, { dir: join(this.outdir, r.name), mp4 });
+      result.iframes[r.name] = mp4.fragments.map((f): IFrameRecord => [f.offset, f.keyLength, f.samples]);
+      if (measure(r.name)) result.info[r.name] = await measureVideo(this.workFile(r.name));
     }
-    if (audio) rmSync(audio.file, { force: true });
-    return bytes;
+    for (const a of this.audio) {
+      const packaged = await this.packageAudio(a, tracks.get(a.name));
+      if (!packaged) continue;
+      parts.set(a.name, { dir: join(this.outdir, a.name), mp4: packaged.mp4 });
+      result.audio = packaged.seconds;
+    }
+    await this.commit(parts);
+    for (const [name, p] of parts) result.bytes[name] = p.mp4.media.length;
+    for (const name of parts.keys()) rmSync(this.workFile(name), { force: true });
+    return result;
   }
 
   async abort(): Promise<void> {
     await Promise.all([...this.sinks.values()].map((s) => s.kill()));
+  }
+
+  private get start(): number {
+    return (this.spec.startFrame * this.spec.fpsDen) / this.spec.fpsNum;
+  }
+
+  private place(fragmentIndex: number): FragmentPlace {
+    return { start: this.start, fragmentIndex };
+  }
+
+  private workFile(name: string): string {
+    mkdirSync(join(this.workdir, name), { recursive: true });
+    return join(this.workdir, name, `${this.spec.index}.mp4`);
+  }
+
+  /** The AAC frames that start in this chunk, in fMP4; undefined when none does. */
+  private async packageAudio(a: AudioRendition, track: AacTrack | undefined): Promise<{ mp4: FragmentedMp4; seconds: number } | undefined> {
+    const duration = (this.frames * this.spec.fpsDen) / this.spec.fpsNum;
+    const slice = track && audioSlice(track, this.start, this.start + duration);
+    if (!track || !slice) return undefined;
+    const adts = join(this.workdir, `${a.name}-${this.spec.index}.aac`);
+    writeFileSync(adts, slice.bytes);
+    // one fragment per audio segment: the index after the previous chunk's
+    await runFfmpeg(aacFragmentArgs({ audio: adts, offset: slice.offset, bitrate: a.bitrate, place: this.place(this.spec.index + 1), out: this.workFile(a.name) }), { signal: this.signal });
+    rmSync(adts, { force: true });
+    return { mp4: splitFragmented(readFileSync(this.workFile(a.name))), seconds: aacDuration(slice.frames, track.sampleRate) };
+  }
+
+  /**
+   * Writes every media segment of the chunk, and each init segment not yet on disk, as one
+   * atomic group. An init segment already there must be the same bytes: every chunk of a
+   * rendition is encoded with the same settings, and its segments are played after that one.
+   */
+  private async commit(parts: Map<string, Packaged>): Promise<void> {
+    const files: [string, Uint8Array][] = [];
+    for (const [name, p] of parts) {
+      mkdirSync(p.dir, { recursive: true });
+      const init = join(p.dir, initName(this.spec.tag));
+      const old = readIfThere(init);
+      if (!old) files.push([init, p.mp4.init]);
+      else if (!old.equals(p.mp4.init)) throw new Error(`the init segment of ${name} differs from the one on disk (${init})`);
+      files.push([join(p.dir, segmentName(this.spec.tag, this.spec.index)), p.mp4.media]);
+    }
+    await writeFilesAtomic(files);
+  }
+}
+
+function readIfThere(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
   }
 }

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { HcdError } from '../../shared/errors.js';
 import type { AacTrack } from '../media/audio.js';
 import { encodeAudioTrack } from '../media/audio.js';
-import { measureSegment } from '../media/measure.js';
-import { ChunkEncoder, segmentName } from './chunk.js';
+import { ChunkEncoder } from './chunk.js';
 import { interrupted } from './interrupted.js';
 import type { OpenJob } from './open.js';
 import { writePlaylists } from './publish.js';
+import { segmentName } from './names.js';
 import { loopFile, x264Roundtrip } from './roundtrip.js';
 import { writeState } from './state.js';
 import type { StageTimers } from './timers.js';
@@ -22,14 +22,19 @@ export interface LoopStat {
 }
 
 /**
- * The source's audio, encoded once for the whole run alongside the first chunk's video; chunks
- * wait for it when they are finished. Undefined for a silent source.
+ * The source's audio, encoded once per audio group for the whole run alongside the first chunk's
+ * video; chunks wait for it when they are finished. Empty for a silent source.
  */
-function startAudio(j: OpenJob, signal?: AbortSignal): Promise<AacTrack | undefined> {
-  if (!j.src.hasAudio) return Promise.resolve(undefined);
+function startAudio(j: OpenJob, signal?: AbortSignal): Promise<Map<string, AacTrack>> {
   const fps = j.src.fpsNum / j.src.fpsDen;
   const duration = Number.isFinite(j.expected) ? j.expected / fps : j.src.duration;
-  const task = encodeAudioTrack(j.cfg.input, { duration, bitrate: j.cfg.audioBitrate, signal }).catch((e: Error) => {
+  const encode = async (bitrate: number) => encodeAudioTrack(j.cfg.input, { duration, bitrate, signal });
+  // one after the other: the video encoders have the cores
+  const task = (async () => {
+    const tracks = new Map<string, AacTrack>();
+    for (const a of j.audio) tracks.set(a.name, await encode(a.bitrate));
+    return tracks;
+  })().catch((e: Error) => {
     if (signal?.aborted) throw interrupted();
     throw new HcdError(`cannot encode the audio of ${j.cfg.input}: ${e.message.split('\n')[0]}`);
   });
@@ -46,7 +51,7 @@ export class ChunkRunner {
   private chunk?: ChunkEncoder;
   /** Codec-aware mode holds a chunk's frames until it is complete. */
   private held: { hr: Uint8Array; lr: Uint8Array }[] = [];
-  private readonly audio: Promise<AacTrack | undefined>;
+  private readonly audio: Promise<Map<string, AacTrack>>;
   readonly loopStats: LoopStat[] = [];
 
   constructor(
@@ -59,7 +64,7 @@ export class ChunkRunner {
 
   /** True when the chunk holding frame `n` was finished by an earlier run. */
   isDone(n: number): boolean {
-    const index = Math.floor(n / this.j.gop);
+    const index = Math.floor(n / this.j.chunk);
     return this.j.state.chunks.some((c) => c.index === index);
   }
 
@@ -68,7 +73,7 @@ export class ChunkRunner {
     const c = this.open(n);
     if (this.j.loop) this.held.push({ hr, lr });
     else await this.timers.time('encode', () => c.write(hr, () => lr));
-    if ((this.j.loop ? this.held.length : c.frameCount) === this.j.gop) await this.flush();
+    if ((this.j.loop ? this.held.length : c.frameCount) === this.j.chunk) await this.flush();
   }
 
   /** True at the first frame of a chunk: frame-to-frame state must not cross it. */
@@ -88,10 +93,11 @@ export class ChunkRunner {
   }
 
   private open(n: number): ChunkEncoder {
-    const { src, gop, cfg, geo, lr, renditions, out, work } = this.j;
+    const { src, gop, chunk, cfg, geo, lr, renditions, audio, out, work, tag } = this.j;
     this.chunk ??= new ChunkEncoder(
-      { index: Math.floor(n / gop), startFrame: n, fpsNum: src.fpsNum, fpsDen: src.fpsDen, gop, preset: cfg.preset, hr: geo, lr },
+      { index: Math.floor(n / chunk), startFrame: n, fpsNum: src.fpsNum, fpsDen: src.fpsDen, gop, gops: chunk / gop, preset: cfg.preset, hr: geo, lr, tag },
       renditions,
+      audio,
       out,
       work,
       this.signal,
@@ -125,12 +131,13 @@ export class ChunkRunner {
   }
 
   private async finish(c: ChunkEncoder): Promise<void> {
-    const { state, out, renditions } = this.j;
-    const bytes = await c.finish(await this.audio);
+    const { state, out } = this.j;
+    const done = await c.finish(await this.audio, (name) => !state.info[name]);
     const index = c.spec.index;
     try {
-      for (const r of renditions) if (!state.info[r.name]) state.info[r.name] = await measureSegment(join(out, r.name, segmentName(index)));
-      state.chunks.push({ index, startFrame: c.spec.startFrame, frames: c.frameCount, bytes });
+      Object.assign(state.info, done.info);
+      const audio = done.audio === undefined ? {} : { audio: done.audio };
+      state.chunks.push({ index, startFrame: c.spec.startFrame, frames: c.frameCount, bytes: done.bytes, iframes: done.iframes, ...audio });
       // playlists first: killed in between, they list a segment that is complete but unrecorded,
       // which --resume redoes to the same bytes; the other order could leave no playlist at all
       writePlaylists(this.j, false);
@@ -147,9 +154,9 @@ export class ChunkRunner {
    * last, still holds what it held before.
    */
   private unpublish(index: number): void {
-    const { state, out, renditions } = this.j;
+    const { state, out, renditions, audio, tag } = this.j;
     state.chunks = state.chunks.filter((ch) => ch.index !== index);
-    for (const r of renditions) rmSync(join(out, r.name, segmentName(index)), { force: true });
+    for (const r of [...renditions, ...audio]) rmSync(join(out, r.name, segmentName(tag, index)), { force: true });
     try {
       writePlaylists(this.j, false);
     } catch {

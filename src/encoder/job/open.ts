@@ -9,8 +9,10 @@ import { framesWithin } from '../media/rate.js';
 import { checkPairScale, loadPair, type RescalingPair } from '../pairs/load.js';
 import type { FrameRescaler } from '../pairs/runtime.js';
 import { FlickerMeter } from './flicker.js';
+import { jobTag } from './names.js';
+import { ladderOf } from './renditions.js';
 import { createRescaler } from './rescalers.js';
-import { describeInput, prepareOutdir, type EncodeState, type Job, type Rendition } from './state.js';
+import { describeInput, prepareOutdir, RENDITION_FOLDER, type AudioRendition, type EncodeState, type Job, type Rendition } from './state.js';
 import { writeUpscaler } from './upscaler.js';
 
 /** What tests may hand in instead of loading: a pair, or a whole rescaler. */
@@ -27,13 +29,20 @@ export interface OpenJob {
   /** The HR frame after cropping to a multiple of 2 x scale, and the LR frame. */
   geo: FrameGeometry;
   lr: { width: number; height: number };
+  /** The video renditions, each with its audio group. */
   renditions: Rendition[];
+  /** One per audio group; none for a silent input. */
+  audio: AudioRendition[];
   state: EncodeState;
   out: string;
   /** OUTDIR/.work: per-chunk temporaries, removed at the end. */
   work: string;
-  /** Frames per GOP (= per segment and per chunk). */
+  /** The job's tag in segment names (names.ts). */
+  tag: string;
+  /** Frames per GOP: an IDR frame starts each. */
   gop: number;
+  /** Frames per chunk (= per segment): a whole number of GOPs. */
+  chunk: number;
   /** Frames the run should read: the source's count at its reading rate, capped by --seconds (Infinity when unknown). */
   expected: number;
   /**
@@ -47,29 +56,18 @@ export interface OpenJob {
   flicker?: FlickerMeter;
 }
 
-export function renditionName(kind: 'lr' | 'src', bitrate: number): string {
-  return `${kind}-${bitrate % 1000 === 0 ? `${bitrate / 1000}k` : bitrate}`;
-}
-
-function renditionsOf(cfg: EncodeConfig): Rendition[] {
-  const sorted = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
-  return [
-    ...sorted(cfg.renditions).map((b) => ({ name: renditionName('lr', b), kind: 'lr' as const, bitrate: b })),
-    ...sorted(cfg.sourceRenditions).map((b) => ({ name: renditionName('src', b), kind: 'src' as const, bitrate: b })),
-  ];
-}
-
 /** Everything that decides the output bytes, as job.json records it. */
-function jobRecord(cfg: EncodeConfig, model: string, renditions: Rendition[]): Job {
+function jobRecord(cfg: EncodeConfig, model: string, ladder: Pick<OpenJob, 'renditions' | 'audio'>): Job {
   const options: Job['options'] = {
     seconds: cfg.seconds ?? null,
     segment: cfg.segment,
-    renditions,
+    gop: cfg.gop,
+    renditions: ladder.renditions,
+    audio: ladder.audio,
     codecAware: cfg.codecAware,
     ...(cfg.codecAware ? { codecLoop: cfg.codecLoop } : {}),
     hcdIters: hcdActive(cfg.hcdIters) ? cfg.hcdIters : null,
     preset: cfg.preset,
-    audioBitrate: cfg.audioBitrate,
   };
   return { version: 1, input: describeInput(cfg.input), model, options };
 }
@@ -88,12 +86,19 @@ async function loadCheckedPair(cfg: EncodeConfig, src: SourceInfo, deps: EncodeD
 }
 
 /** Work files and half-renamed segments of a chunk that was never recorded (it will be redone). */
-export function removeLeftovers(out: string, work: string, renditions: Rendition[]): void {
+export function removeLeftovers(out: string, work: string): void {
   rmSync(work, { recursive: true, force: true });
-  for (const r of renditions) {
-    const dir = join(out, r.name);
+  for (const name of readdirSync(out).filter((n) => RENDITION_FOLDER.test(n))) {
+    const dir = join(out, name);
     if (existsSync(dir)) for (const f of readdirSync(dir)) if (f.endsWith('.tmp')) rmSync(join(dir, f), { force: true });
   }
+}
+
+/** Frames per GOP and per chunk at the source's rate: a chunk is always a whole number of GOPs. */
+function framesPer(cfg: EncodeConfig, src: SourceInfo): Pick<OpenJob, 'gop' | 'chunk'> {
+  const fps = src.fpsNum / src.fpsDen;
+  const gop = Math.max(1, Math.round(cfg.gop * fps));
+  return { gop, chunk: gop * Math.round(cfg.segment / cfg.gop) };
 }
 
 function frameCounts(cfg: EncodeConfig, src: SourceInfo): Pick<OpenJob, 'expected' | 'limit'> {
@@ -110,8 +115,8 @@ function frameCounts(cfg: EncodeConfig, src: SourceInfo): Pick<OpenJob, 'expecte
 export async function openJob(cfg: EncodeConfig, onWarning: ((m: string) => void) | undefined, deps: EncodeDeps): Promise<OpenJob> {
   const src = await probeSource(cfg.input);
   const { pair, geo, lr } = await loadCheckedPair(cfg, src, deps);
-  const renditions = renditionsOf(cfg);
-  const job = jobRecord(cfg, pair.manifest.id, renditions);
+  const ladder = ladderOf(cfg, src.hasAudio);
+  const job = jobRecord(cfg, pair.manifest.id, ladder);
   const rescaler = deps.rescaler ?? (await createRescaler(pair, { ep: cfg.ep, onWarning, hcdIters: cfg.hcdIters }));
   let loop: CodecLoop | undefined;
   let flicker: FlickerMeter | undefined;
@@ -121,12 +126,10 @@ export async function openJob(cfg: EncodeConfig, onWarning: ((m: string) => void
     flicker = await FlickerMeter.create(pair, { ep: cfg.ep });
     const state = prepareOutdir(cfg.outdir, job, { resume: cfg.resume, force: cfg.force });
     const work = join(cfg.outdir, '.work');
-    removeLeftovers(cfg.outdir, work, renditions);
+    removeLeftovers(cfg.outdir, work);
     mkdirSync(work, { recursive: true });
     writeUpscaler(cfg.outdir, pair);
-    const fps = src.fpsNum / src.fpsDen;
-    const gop = Math.max(1, Math.round(cfg.segment * fps));
-    return { cfg, src, pair, geo, lr, renditions, state, out: cfg.outdir, work, gop, ...frameCounts(cfg, src), rescaler, loop, flicker };
+    return { cfg, src, pair, geo, lr, ...ladder, state, out: cfg.outdir, work, tag: jobTag(job), ...framesPer(cfg, src), ...frameCounts(cfg, src), rescaler, loop, flicker };
   } catch (e) {
     await closeSessions({ rescaler, loop, flicker });
     throw e;

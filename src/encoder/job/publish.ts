@@ -1,38 +1,27 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAtomic } from '../media/files.js';
-import { segmentName } from './chunk.js';
+import { masterPlaylist } from './master.js';
+import { IFRAME_PLAYLIST, initName, MASTER, MASTER_PLAIN, MEDIA_PLAYLIST } from './names.js';
 import type { OpenJob } from './open.js';
-import { bandwidths, masterPlaylist, mediaPlaylist, type SegmentEntry, type VariantEntry } from './playlist.js';
-import { UPSCALER_MANIFEST } from './upscaler.js';
-
-/** Every recorded chunk of one rendition as playlist entries, in order. */
-export function segmentsOf(j: Pick<OpenJob, 'state' | 'src'>, rendition: string): SegmentEntry[] {
-  const chunks = [...j.state.chunks].sort((a, b) => a.index - b.index);
-  return chunks.map((c) => ({ uri: segmentName(c.index), duration: (c.frames * j.src.fpsDen) / j.src.fpsNum, bytes: c.bytes[rendition] }));
-}
+import { iframePlaylist, mediaPlaylist } from './playlist.js';
+import { audioSegments, iframeEntries, videoSegments } from './segments.js';
+import { mastersOf } from './variants.js';
 
 /**
- * The media playlists and the master, from the recorded chunks alone. While the encode runs they
+ * Every playlist, from the recorded chunks alone: per video rendition its media and I-frame
+ * playlist, per audio group its media playlist, then the two masters. While the encode runs they
  * are EVENT playlists without ENDLIST, so a player never takes a half-done encode for a finished one.
  */
 export function writePlaylists(j: OpenJob, complete: boolean): void {
-  const variants: VariantEntry[] = [];
+  const map = initName(j.tag);
+  for (const r of [...j.audio, ...j.renditions]) mkdirSync(join(j.out, r.name), { recursive: true });
+  for (const a of j.audio) writeAtomic(join(j.out, a.name, MEDIA_PLAYLIST), mediaPlaylist(audioSegments(j, a.name), complete, map));
   for (const r of j.renditions) {
-    const segs = segmentsOf(j, r.name);
-    writeAtomic(join(j.out, r.name, 'index.m3u8'), mediaPlaylist(segs, complete));
-    const info = j.state.info[r.name];
-    if (!info || segs.length === 0) continue;
-    const bw = bandwidths(segs);
-    variants.push({
-      uri: `${r.name}/index.m3u8`,
-      bandwidth: bw.peak,
-      averageBandwidth: bw.average,
-      width: info.width,
-      height: info.height,
-      codecs: info.codecs,
-      frameRate: info.frameRate,
-      upscale: r.kind === 'lr' ? { scale: j.pair.manifest.scale, model: j.pair.manifest.id } : undefined,
-    });
+    writeAtomic(join(j.out, r.name, MEDIA_PLAYLIST), mediaPlaylist(videoSegments(j, r.name), complete, map));
+    writeAtomic(join(j.out, r.name, IFRAME_PLAYLIST), iframePlaylist(iframeEntries(j, r.name), complete, map));
   }
-  if (variants.length) writeAtomic(join(j.out, 'master.m3u8'), masterPlaylist(variants, UPSCALER_MANIFEST));
+  const { main, plain } = mastersOf(j);
+  if (main) writeAtomic(join(j.out, MASTER), masterPlaylist(main));
+  if (plain) writeAtomic(join(j.out, MASTER_PLAIN), masterPlaylist(plain));
 }

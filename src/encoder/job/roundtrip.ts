@@ -23,7 +23,9 @@ export interface RoundtripSpec {
  */
 export function x264Roundtrip(o: RoundtripSpec): Roundtrip {
   return async (frames) => {
-    const sink = new FfmpegSink(x264Args({ ...o.lr, fpsNum: o.fpsNum, fpsDen: o.fpsDen, bitrate: o.bitrate, gop: o.gop, preset: o.preset, out: o.file }), o.signal);
+    // where the chunk lies on the timeline changes timestamps only, never the coded pictures
+    const place = { start: 0, fragmentIndex: 1 };
+    const sink = new FfmpegSink(x264Args({ ...o.lr, fpsNum: o.fpsNum, fpsDen: o.fpsDen, bitrate: o.bitrate, gop: o.gop, preset: o.preset, place, out: o.file }), o.signal);
     try {
       for (const f of frames) await sink.write(f);
       await sink.end();
@@ -39,4 +41,4 @@ export function x264Roundtrip(o: RoundtripSpec): Roundtrip {
   };
 }
 
-export const loopFile = (work: string, rendition: string): string => join(work, `loop-${rendition}.ts`);
+export const loopFile = (work: string, rendition: string): string => join(work, `loop-${rendition}.mp4`);

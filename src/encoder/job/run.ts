@@ -50,7 +50,7 @@ export async function runFrames(j: OpenJob, timers: StageTimers, onFrame?: (p: F
     await chunks.flush();
   } catch (e) {
     await chunks.abort();
-    removeLeftovers(j.out, j.work, j.renditions);
+    removeLeftovers(j.out, j.work);
     if (signal?.aborted) throw interrupted();
     if (isDiskFull(e)) throw diskFull(j.out);
     if (e instanceof HcdError) throw e;

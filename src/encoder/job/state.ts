@@ -10,6 +10,15 @@ export interface Rendition {
   kind: 'lr' | 'src';
   /** Video bitrate in bits/s. */
   bitrate: number;
+  /** The name of its audio group's rendition (audio-20k); absent for a silent input. */
+  audio?: string;
+}
+
+/** One audio group's only rendition: AAC-LC stereo at `bitrate`, cut from one encode of the whole track. */
+export interface AudioRendition {
+  /** Folder name, playlist name and GROUP-ID: audio-20k. */
+  name: string;
+  bitrate: number;
 }
 
 /** Everything that decides the output bytes. Two runs with equal jobs give equal files. */
@@ -20,13 +29,14 @@ export interface Job {
   options: {
     seconds: number | null;
     segment: number;
+    gop: number;
     renditions: Rendition[];
+    audio: AudioRendition[];
     codecAware: boolean;
     /** The closed loop of codec-aware HCD (absent when not codec-aware). */
     codecLoop?: { passes: number; step: number; radius: number; rateSlope: number };
     hcdIters: [number, number] | null;
     preset: string;
-    audioBitrate: number;
   };
 }
 
@@ -34,9 +44,15 @@ export interface ChunkRecord {
   index: number;
   startFrame: number;
   frames: number;
-  /** Segment size in bytes per rendition name. */
+  /** Segment size in bytes per rendition name, video and audio. */
   bytes: Record<string, number>;
+  /** Per video rendition, each fragment (GOP) of the segment: [offset, I-frame bytes, frames]. */
+  iframes: Record<string, IFrameRecord[]>;
+  /** Seconds of AAC in the chunk's audio segments (one count of frames for every group); absent without audio. */
+  audio?: number;
 }
+
+export type IFrameRecord = [offset: number, length: number, frames: number];
 
 
 /** Progress on disk, rewritten atomically after every finished chunk. */
@@ -52,7 +68,9 @@ export const JOB_FILE = 'job.json';
 export const STATE_FILE = 'state.json';
 /** What an encode writes into OUTDIR besides the rendition folders. */
 // compare/ is `hcd compare FOLDER`'s report: it describes the old encode, so --force drops it too
-const OWN_ENTRIES = [JOB_FILE, STATE_FILE, 'master.m3u8', 'upscaler', '.work', 'compare'];
+const OWN_ENTRIES = [JOB_FILE, STATE_FILE, 'master.m3u8', 'master-plain.m3u8', 'upscaler', '.work', 'compare'];
+/** The rendition folders: lr-150k, src-800k, audio-20k. */
+export const RENDITION_FOLDER = /^(lr|src|audio)-/;
 
 export function describeInput(path: string): Job['input'] {
   const st = statSync(path);
@@ -84,8 +102,13 @@ export function emptyState(): EncodeState {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 
+const isIFrame = (v: unknown): boolean => Array.isArray(v) && v.length === 3 && v.every(isCount);
+const isIFrames = (v: unknown): boolean => Array.isArray(v) && v.length > 0 && v.every(isIFrame);
+
 function isChunk(v: unknown): v is ChunkRecord {
-  return isObject(v) && isCount(v.index) && isCount(v.startFrame) && isCount(v.frames) && v.frames > 0 && isObject(v.bytes) && Object.values(v.bytes).every(isCount);
+  if (!isObject(v) || !isCount(v.index) || !isCount(v.startFrame) || !isCount(v.frames) || v.frames === 0) return false;
+  const audioOk = v.audio === undefined || (typeof v.audio === 'number' && Number.isFinite(v.audio) && v.audio > 0);
+  return audioOk && isObject(v.bytes) && Object.values(v.bytes).every(isCount) && isObject(v.iframes) && Object.values(v.iframes).every(isIFrames);
 }
 
 function isInfo(v: unknown): v is RenditionInfo {
@@ -121,7 +144,7 @@ export function prepareOutdir(dir: string, job: Job, opts: { resume: boolean; fo
   }
   const entries = readdirSync(dir);
   const oldJob = readJson<unknown>(join(dir, JOB_FILE));
-  const ours = (name: string) => OWN_ENTRIES.includes(name) || /^(lr|src)-/.test(name);
+  const ours = (name: string) => OWN_ENTRIES.includes(name) || RENDITION_FOLDER.test(name);
   if (entries.length > 0 && !opts.force) {
     if (!oldJob) throw new HcdError(`output folder ${dir} is not empty and holds no hcd job; use --force to write into it`);
     if (!sameJob(oldJob, job)) throw new HcdError(`output folder ${dir} holds a different job (${describeJob(oldJob)}); use --force to replace it`);

@@ -1,16 +1,29 @@
 import type { FlickerSummary } from './flicker.js';
 import type { LoopStat } from './chunks.js';
 import type { OpenJob } from './open.js';
+import { MASTER, MASTER_PLAIN, MEDIA_PLAYLIST } from './names.js';
+import { audioSegments } from './segments.js';
 import { bandwidths } from './playlist.js';
-import { segmentsOf } from './publish.js';
+import { rungOf } from './variants.js';
 import type { StageTimers } from './timers.js';
 
+/** A variant as the master lists it: its numbers include its audio group's segments. */
 export interface RenditionSummary {
   name: string;
   bandwidth: number;
   averageBandwidth: number;
   resolution: string;
   codecs: string;
+  playlist: string;
+  /** Its audio group's rendition; absent for a silent input. */
+  audio?: string;
+}
+
+export interface AudioSummary {
+  name: string;
+  bitrate: number;
+  /** Measured from its segments. */
+  averageBandwidth: number;
   playlist: string;
 }
 
@@ -29,7 +42,10 @@ export interface EncodeSummary {
   /** Codec-aware mode, per rendition and chunk this run encoded (not those of an earlier run). */
   codecLoop?: LoopStat[];
   renditions: RenditionSummary[];
+  audio: AudioSummary[];
   master: string;
+  /** The master without LR rungs, for players without the upscaler; absent without source-size rungs. */
+  masterPlain?: string;
 }
 
 export interface RunResult {
@@ -55,10 +71,11 @@ export function summarize(j: OpenJob, run: RunResult, timers: StageTimers, total
     ...(run.loopStats.length ? { codecLoop: run.loopStats } : {}),
     ...(run.flicker ? { flicker: run.flicker } : {}),
     renditions: j.renditions.map((r) => {
-      const bw = bandwidths(segmentsOf(j, r.name));
-      const info = j.state.info[r.name];
-      return { name: r.name, bandwidth: bw.peak, averageBandwidth: bw.average, resolution: `${info.width}x${info.height}`, codecs: info.codecs, playlist: `${r.name}/index.m3u8` };
+      const v = rungOf(j, r)!.variant;
+      return { name: r.name, bandwidth: v.bandwidth, averageBandwidth: v.averageBandwidth, resolution: `${v.width}x${v.height}`, codecs: v.codecs, playlist: v.uri, ...(r.audio ? { audio: r.audio } : {}) };
     }),
-    master: 'master.m3u8',
+    audio: j.audio.map((a) => ({ name: a.name, bitrate: a.bitrate, averageBandwidth: bandwidths(audioSegments(j, a.name)).average, playlist: `${a.name}/${MEDIA_PLAYLIST}` })),
+    master: MASTER,
+    ...(j.renditions.some((r) => r.kind === 'src') ? { masterPlain: MASTER_PLAIN } : {}),
   };
 }

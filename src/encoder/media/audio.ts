@@ -1,4 +1,5 @@
 import { fileArg, runFfmpeg } from './ffmpeg.js';
+import { fragmentedMp4Args, type FragmentPlace } from './x264.js';
 
 /**
  * The audio is encoded once for the whole video and cut into segments by AAC frame. Encoding
@@ -33,7 +34,7 @@ export function parseAdts(data: Buffer): AacTrack {
   return { data, frames, sampleRate };
 }
 
-/** The source's first audio track, `duration` seconds long (padded with silence), as AAC-LC. */
+/** The source's first audio track, `duration` seconds long (padded with silence), as AAC-LC stereo. */
 export async function encodeAudioTrack(input: string, o: { duration: number; bitrate: number; signal?: AbortSignal }): Promise<AacTrack> {
   const { stdout } = await runFfmpeg(
     [
@@ -50,7 +51,7 @@ export async function encodeAudioTrack(input: string, o: { duration: number; bit
  * The frames whose first real sample lies in [start, end) seconds, and where the first of them
  * starts relative to `start` (negative for the priming frame at the very beginning).
  */
-export function audioSlice(track: AacTrack, start: number, end: number): { bytes: Buffer; offset: number } | undefined {
+export function audioSlice(track: AacTrack, start: number, end: number): { bytes: Buffer; offset: number; frames: number } | undefined {
   const t = (j: number) => (j * SAMPLES_PER_FRAME - AAC_PRIMING) / track.sampleRate;
   const picked: number[] = [];
   for (let j = 0; j < track.frames.length; j++) {
@@ -61,5 +62,23 @@ export function audioSlice(track: AacTrack, start: number, end: number): { bytes
   if (picked.length === 0) return undefined;
   const first = track.frames[picked[0]];
   const last = track.frames[picked[picked.length - 1]];
-  return { bytes: track.data.subarray(first.offset, last.offset + last.length), offset: t(picked[0]) - start };
+  return { bytes: track.data.subarray(first.offset, last.offset + last.length), offset: t(picked[0]) - start, frames: picked.length };
+}
+
+/** The duration in seconds of `frames` AAC frames at `sampleRate`. */
+export function aacDuration(frames: number, sampleRate: number): number {
+  return (frames * SAMPLES_PER_FRAME) / sampleRate;
+}
+
+/**
+ * ffmpeg arguments that put one chunk's ADTS slice into fragmented MP4 on the video's timeline:
+ * ADTS has no timestamps, so the slice's first frame is placed by its offset from the chunk start.
+ * The nominal bitrate goes into the init segment's esds; left to itself ffmpeg writes its estimate
+ * from the slice, and every chunk's init segment would differ.
+ */
+export function aacFragmentArgs(o: { audio: string; offset: number; bitrate: number; place: FragmentPlace; out: string }): string[] {
+  return [
+    '-itsoffset', o.offset.toFixed(6), '-f', 'aac', '-i', fileArg(o.audio),
+    '-map', '0:a:0', '-c', 'copy', '-b:a', String(o.bitrate), '-bsf:a', 'aac_adtstoasc', ...fragmentedMp4Args(o.place), fileArg(o.out),
+  ];
 }

@@ -2,9 +2,9 @@ import { RGB_TO_YUV709 } from './colour.js';
 import { fileArg, rawRgbInput } from './ffmpeg.js';
 
 /**
- * ffmpeg arguments for one chunk of one rendition. A chunk is a whole number of segments and
- * each segment is one closed GOP, so chunks encode independently: a chunk's bytes do not depend
- * on what came before, which is what lets --resume give the same files as an uninterrupted run.
+ * ffmpeg arguments for one chunk of one rendition. A chunk is one segment of whole closed GOPs,
+ * so chunks encode independently: a chunk's bytes do not depend on what came before, which is
+ * what lets --resume give the same files as an uninterrupted run.
  */
 export interface X264Options {
   width: number;
@@ -13,22 +13,17 @@ export interface X264Options {
   fpsDen: number;
   /** Target video bitrate in bits/s. */
   bitrate: number;
-  /** Frames per GOP (= per segment). */
+  /** Frames per GOP: every one of them starts with an IDR frame. */
   gop: number;
   preset: string;
+  /** Where the chunk's first frame lies in the video, in seconds, and the number of its first fragment. */
+  place: FragmentPlace;
   out: string;
 }
 
-/** Peak rate and VBV buffer relative to the target: enough headroom for a 4 s GOP's I-frame. */
+/** Peak rate and VBV buffer relative to the target: enough headroom for an I-frame every GOP. */
 export const MAXRATE_FACTOR = 1.5;
 export const BUFSIZE_FACTOR = 2;
-
-/**
- * SDT names with a leading 0x15 byte ("UTF-8 follows", ETSI EN 300 468 annex A). Without a
- * charset byte, readers convert the names from ISO 6937 with iconv, and the bundled static
- * ffprobe crashes there on every MPEG-TS file ffmpeg writes by default.
- */
-const TS_NAMES = ['-metadata', 'service_provider=\x15hcd-stream', '-metadata', 'service_name=\x15hcd-stream'];
 
 /**
  * Without it ffmpeg exits 0 when writing its output fails (a full disk: "Error writing trailer"),
@@ -36,6 +31,38 @@ const TS_NAMES = ['-metadata', 'service_provider=\x15hcd-stream', '-metadata', '
  * ourselves: on a user's file it would also make every concealable decoding error fatal.
  */
 const EXIT_ON_ERROR = ['-xerror'];
+
+/**
+ * Every chunk's timestamps are shifted by this much more than its start time. x264's B-frames
+ * decode up to two frames before they are shown; the margin keeps the first chunk's decode
+ * times positive down to 0.2 fps, so every chunk is shifted alike and video and audio, shifted
+ * by the same, stay in sync.
+ */
+export const TIMELINE_BASE = 10;
+
+export interface FragmentPlace {
+  /** Seconds of video before the chunk. */
+  start: number;
+  /** The moof sequence number of the chunk's first fragment (from 1, rising through the track). */
+  fragmentIndex: number;
+}
+
+/**
+ * Fragmented MP4 as HLS wants it (init segment, then one moof + mdat per GOP, no index or
+ * trailer): one timeline for every chunk. `frag_discont` makes the first fragment's decode time
+ * the real one instead of zero; without an edit list a frame is shown at its own presentation
+ * time, which is then its place in the video plus TIMELINE_BASE exactly. `delay_moov` writes the
+ * init segment once the first packet is in: AAC taken from ADTS has its decoder configuration
+ * only then, and an esds without it is one no player can set up a decoder from.
+ */
+export function fragmentedMp4Args(place: FragmentPlace): string[] {
+  return [
+    '-output_ts_offset', (place.start + TIMELINE_BASE).toFixed(6), '-avoid_negative_ts', 'disabled',
+    '-use_editlist', '0', '-fragment_index', String(place.fragmentIndex),
+    '-movflags', '+frag_keyframe+empty_moov+delay_moov+default_base_moof+skip_trailer+frag_discont',
+    '-fflags', '+bitexact', '-map_metadata', '-1', ...EXIT_ON_ERROR, '-f', 'mp4',
+  ];
+}
 
 export function x264Args(o: X264Options): string[] {
   const b = Math.round(o.bitrate);
@@ -47,31 +74,10 @@ export function x264Args(o: X264Options): string[] {
     // one thread and bitexact flags: the same frames always give the same bytes
     '-threads', '1',
     '-b:v', String(b), '-maxrate', String(Math.round(b * MAXRATE_FACTOR)), '-bufsize', String(Math.round(b * BUFSIZE_FACTOR)),
+    // an IDR frame exactly every GOP (forced, as x264 may move its own), closed GOPs, no scene cuts
     '-g', String(o.gop), '-keyint_min', String(o.gop), '-sc_threshold', '0',
-    '-force_key_frames', 'expr:eq(n,0)', '-x264-params', 'open-gop=0',
+    '-force_key_frames', `expr:eq(mod(n,${o.gop}),0)`, '-x264-params', 'open-gop=0',
     '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv',
-    '-an', '-fflags', '+bitexact', '-flags:v', '+bitexact', '-map_metadata', '-1', ...TS_NAMES,
-    ...EXIT_ON_ERROR, '-f', 'mpegts', fileArg(o.out),
+    '-an', '-flags:v', '+bitexact', ...fragmentedMp4Args(o.place), fileArg(o.out),
   ];
-}
-
-/**
- * Every segment's timestamps are shifted by this much more than its start time. x264's B-frames
- * give the first frame a negative DTS, and without the margin ffmpeg would shift the first
- * chunk (offset 0) but not the others, leaving a two-frame overlap between segments 0 and 1.
- */
-export const TS_BASE = 1;
-
-export function muxArgs(o: { video: string; audio?: { file: string; offset: number }; start: number; out: string }): string[] {
-  const args = ['-f', 'mpegts', '-i', fileArg(o.video)];
-  // ADTS has no timestamps: the slice's first frame is placed by its offset from the chunk start
-  if (o.audio) args.push('-itsoffset', o.audio.offset.toFixed(6), '-f', 'aac', '-i', fileArg(o.audio.file));
-  args.push('-map', '0:v:0');
-  if (o.audio) args.push('-map', '1:a:0');
-  args.push(
-    '-c', 'copy', '-output_ts_offset', (o.start + TS_BASE).toFixed(6),
-    '-fflags', '+bitexact', '-map_metadata', '-1', ...TS_NAMES,
-    ...EXIT_ON_ERROR, '-f', 'mpegts', fileArg(o.out),
-  );
-  return args;
 }
