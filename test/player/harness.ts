@@ -34,10 +34,16 @@ export interface Capture {
  * has been upscaled (the player refines a still frame with the network, also when the session
  * becomes ready only after the pause).
  */
-export async function captureLrFrame(page: Page, backend: 'wasm' | 'webgpu', at: number, timeout: number, tile?: number, keepOnGpu?: boolean): Promise<Capture> {
+export async function captureLrFrame(
+  page: Page,
+  backend: 'wasm' | 'webgpu',
+  at: number,
+  timeout: number,
+  opts: { tile?: number; keepOnGpu?: boolean; runtime?: 'auto' | 'onnxruntime-web' } = {},
+): Promise<Capture> {
   await page.evaluate(
-    ([b, t, k]) => (window as unknown as { hcdStart(o: object): Promise<boolean> }).hcdStart({ src: '/master.m3u8', level: 0, backend: b, adaptive: false, tile: t, keepOnGpu: k }),
-    [backend, tile, keepOnGpu] as const,
+    ([b, o]) => (window as unknown as { hcdStart(o: object): Promise<boolean> }).hcdStart({ src: '/master.m3u8', level: 0, backend: b, adaptive: false, ...o }),
+    [backend, opts] as const,
   );
   await page.waitForFunction((t) => document.querySelector('video')!.currentTime > t, at, { timeout });
   await page.evaluate(() => document.querySelector('video')!.pause());
