@@ -54,15 +54,19 @@ const KERNEL_SOURCE = join(root, 'src/player/kernels/wasm-kernel.as');
 
 /**
  * The player's WASM kernel (src/player/kernels/wasm-kernel.as) compiled by AssemblyScript, cached
- * by its source's hash (a compile takes seconds, and every test build needs it).
+ * by its source's hash (a compile takes seconds, and every test build needs it). `shared`: the
+ * build for worker threads, importing a shared memory (src/player/kernels/threads.ts).
  */
-export async function compileKernel(): Promise<Uint8Array<ArrayBuffer>> {
+export async function compileKernel(shared = false): Promise<Uint8Array<ArrayBuffer>> {
   const source = readFileSync(KERNEL_SOURCE, 'utf8');
-  const cached = join(tmpdir(), `hcd-kernel-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.wasm`);
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const cached = join(tmpdir(), `hcd-kernel-${hash}${shared ? '-shared' : ''}.wasm`);
   if (existsSync(cached)) return new Uint8Array(readFileSync(cached));
   const { default: asc } = await import('assemblyscript/asc');
   // the stub runtime: the kernel allocates nothing, the player lays out its memory
-  const res = await asc.compileString({ 'kernel.ts': source }, { optimizeLevel: 3, shrinkLevel: 0, runtime: 'stub', noAssert: true, enable: ['simd'] });
+  const options = { optimizeLevel: 3, shrinkLevel: 0, runtime: 'stub', noAssert: true, enable: ['simd'] };
+  const threads = { enable: ['simd', 'threads'], importMemory: true, sharedMemory: true, initialMemory: 1, maximumMemory: 16384 };
+  const res = await asc.compileString({ 'kernel.ts': source }, shared ? { ...options, ...threads } : options);
   if (res.error || !res.binary) throw new Error(`compiling ${KERNEL_SOURCE}: ${res.error?.message}\n${res.stderr.toString()}`);
   const tmp = `${cached}.${process.pid}`;
   writeFileSync(tmp, res.binary);
@@ -71,7 +75,8 @@ export async function compileKernel(): Promise<Uint8Array<ArrayBuffer>> {
 }
 
 async function bundle(outDir: string, minify: boolean): Promise<string> {
-  const kernel = Buffer.from(await compileKernel()).toString('base64');
+  const [own, shared] = await Promise.all([compileKernel(), compileKernel(true)]);
+  const base64 = (b: Uint8Array) => JSON.stringify(Buffer.from(b).toString('base64'));
   const out = join(outDir, 'hcd-player.js');
   // built in a private folder and renamed, so a failed build never leaves a half-written bundle
   const tmpDir = join(outDir, `.tmp-${process.pid}`);
@@ -85,7 +90,7 @@ async function bundle(outDir: string, minify: boolean): Promise<string> {
       // peer dependencies: only type imports reach them, this keeps it so if that ever changes
       external: ['onnxruntime-web', 'hls.js'],
       // the WASM kernel inside the bundle: no extra request, no path to configure
-      define: { __HCD_KERNEL_WASM__: JSON.stringify(kernel) },
+      define: { __HCD_KERNEL_WASM__: base64(own), __HCD_KERNEL_WASM_SHARED__: base64(shared) },
       minify,
       sourcemap: true,
       outfile: join(tmpDir, 'hcd-player.js'),

@@ -30,6 +30,8 @@ export interface OpenHooks {
 export interface Opened {
   backend: Backend;
   runtime: RuntimeName;
+  /** WASM: the threads the network runs on. */
+  threads?: number;
   /** Why WebGPU was not used, when 'auto' ended up on WASM. */
   webgpuProblem?: string;
 }
@@ -42,6 +44,7 @@ interface Made {
   /** The GPU device its WebGPU outputs are on. */
   device: () => Promise<GpuDevice>;
   webgpuProblem?: string;
+  threads?: number;
 }
 
 /** The model, and the runtime (the player's own kernels, or onnxruntime-web's sessions) its frames run on. */
@@ -86,15 +89,15 @@ export class Network {
     this.model = model;
     this.backend = res.backend;
     this.runtime = res.runtime;
-    return { backend: res.backend, runtime: res.runtime, webgpuProblem: res.webgpuProblem };
+    return { backend: res.backend, runtime: res.runtime, webgpuProblem: res.webgpuProblem, threads: res.threads };
   }
 
   private async kernels(plan: KernelPlan, model: ModelInfo, choice: BackendChoice, gpuProblem?: string): Promise<Made> {
-    const k = await openKernels(plan, choice, gpuProblem);
+    const k = await openKernels(plan, choice, gpuProblem, this.opts.numThreads);
     model.input ||= plan.input;
     model.output ||= plan.output;
     const device = async () => k.device ?? Promise.reject(new Error('the WASM kernel has no GPU device'));
-    return { runner: new Runner(model, k.engine, this.opts.tile), backend: k.backend, runtime: 'kernels', device, webgpuProblem: k.webgpuProblem };
+    return { runner: new Runner(model, k.engine, this.opts.tile), backend: k.backend, runtime: 'kernels', device, webgpuProblem: k.webgpuProblem, threads: k.threads };
   }
 
   private async ortSessions(model: ModelInfo, choice: BackendChoice, gpuProblem?: string): Promise<Made> {
@@ -106,7 +109,7 @@ export class Network {
     model.output ||= res.session.outputNames[0];
     const engine = new OrtEngine(ort, model, new SessionPool(ort, model.bytes, res.options, res.session, model.input));
     const device = async () => (await ort.env.webgpu.device) as unknown as GpuDevice;
-    return { runner: new Runner(model, engine, this.opts.tile), backend: res.backend, runtime: 'onnxruntime-web', device, webgpuProblem: res.webgpuProblem };
+    return { runner: new Runner(model, engine, this.opts.tile), backend: res.backend, runtime: 'onnxruntime-web', device, webgpuProblem: res.webgpuProblem, threads: res.backend === 'wasm' ? ort.env.wasm.numThreads : undefined };
   }
 
   /** Falls back to no network (or starts over for a new source): drops the sessions, and any open() in progress. */

@@ -36,6 +36,8 @@ export interface FallbackInfo {
 export interface BackendInfo {
   backend: Backend;
   runtime: RuntimeName;
+  /** WASM: the threads the network runs on. */
+  threads?: number;
   output: OutputPath;
   /** Why a WebGPU session's output is downloaded rather than drawn on the GPU. */
   outputProblem?: string;

@@ -170,6 +170,7 @@ export class HcdUpscaler {
       if (!opened) return;
       info.backend = opened.backend;
       info.runtime = opened.runtime;
+      if (opened.threads) info.threads = opened.threads;
       // the level playing now may be one this model must not upscale: say what its frames get
       this.report.mode = this.loop.modeNow();
       if (opened.webgpuProblem && (this.opts.backend ?? 'auto') === 'auto') this.events.emit('fallback', { reason: opened.webgpuProblem, to: 'wasm' });

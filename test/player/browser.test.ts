@@ -18,10 +18,10 @@ describe.skipIf(!!missing)('HcdUpscaler in headless Chromium (WASM)', () => {
 
   type Runtime = 'auto' | 'onnxruntime-web';
   /** The backend event, and the onnxruntime-web files the page requested since `from`. */
-  async function ran(page: import('playwright-core').Page, from: number): Promise<{ runtime?: string; backend?: string; ortFiles: string[] }> {
-    const events = await page.evaluate(() => (window as unknown as { events: { name: string; runtime?: string; backend?: string }[] }).events);
+  async function ran(page: import('playwright-core').Page, from: number): Promise<{ runtime?: string; backend?: string; threads?: number; ortFiles: string[] }> {
+    const events = await page.evaluate(() => (window as unknown as { events: { name: string; runtime?: string; backend?: string; threads?: number }[] }).events);
     const e = events.find((x) => x.name === 'backend');
-    return { runtime: e?.runtime, backend: e?.backend, ortFiles: h.server.requests.slice(from).filter((p) => p.startsWith('/ort/')) };
+    return { runtime: e?.runtime, backend: e?.backend, threads: e?.threads, ortFiles: h.server.requests.slice(from).filter((p) => p.startsWith('/ort/')) };
   }
   // 'auto' runs the fixture's model (of the project's pattern) on the player's own WASM kernel and
   // never requests onnxruntime-web; 'onnxruntime-web' forces it
@@ -39,7 +39,9 @@ describe.skipIf(!!missing)('HcdUpscaler in headless Chromium (WASM)', () => {
       // WASM outputs come back to the main thread; the session has this level's fixed input shape
       expect(cap).toMatchObject({ output: 'cpu', fixedShape: true });
       const r = await ran(page, from);
-      expect(r).toMatchObject({ runtime: name, backend: 'wasm' });
+      // the page is cross-origin isolated: both runtimes use min(4, cores) threads
+      const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+      expect(r).toMatchObject({ runtime: name, backend: 'wasm', threads: Math.min(4, cores) });
       if (name === 'kernels') expect(r.ortFiles).toEqual([]);
       else expect(r.ortFiles.length).toBeGreaterThan(0);
       const m = await h.bestMatch(cap);

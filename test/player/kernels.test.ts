@@ -83,16 +83,17 @@ describe('the WASM kernel against onnxruntime-node', () => {
   let wasm: Uint8Array<ArrayBuffer>;
   beforeAll(async () => {
     wasm = await compileKernel();
+    await compileKernel(true); // the threads' build compiles too
   });
 
   for (const [name, bytes] of Object.entries(MODELS)) {
     it(`${name}: the same output within float rounding, at sizes that are no multiple of 4`, async () => {
       const b = bytes();
-      const k = await WasmKernel.create(plan(b), wasm);
+      const k = await WasmKernel.create(plan(b), 1, { own: wasm });
       for (const [w, h] of [[37, 23], [16, 9], [5, 6]]) {
         const x = randomInput(3 * w * h, w);
         const want = await reference(b, x, w, h);
-        const got = k.run(x, w, h).slice();
+        const got = (await k.run(x, w, h)).slice();
         const d = maxAbsDiff(got, want);
         expect(d, `${w}x${h}`).toBeLessThan(2e-5);
       }

@@ -275,7 +275,7 @@ describe.skipIf(!!missing)('HcdUpscaler as an hls.js component (headless Chromiu
     expect(r.once).toEqual([['stats', 'object']]);
     expect(r.n).toBeGreaterThanOrEqual(3);
     expect(r.after).toBe(r.n);
-    expect(r.backend).toEqual([['backend', { backend: 'wasm', runtime: 'onnxruntime-web', output: 'cpu' }]]);
+    expect(r.backend).toEqual([['backend', { backend: 'wasm', runtime: 'onnxruntime-web', output: 'cpu', threads: expect.any(Number) }]]);
     await page.close();
   });
 

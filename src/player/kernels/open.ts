@@ -7,7 +7,7 @@ import type { GpuOutput, TileEngine } from '../runner.js';
 import type { Backend, BackendChoice } from '../types.js';
 import { readOnnxGraph } from './onnx.js';
 import { planKernels, type KernelPlan } from './plan.js';
-import { WasmKernel } from './wasm.js';
+import { kernelThreads, WasmKernel } from './wasm.js';
 import { WebGpuKernel, type ComputeDevice } from './webgpu.js';
 
 /** The kernels' plan for an ONNX model, or why onnxruntime-web must run it. */
@@ -26,23 +26,27 @@ export interface OpenedKernels {
   device?: GpuDevice;
   /** Why WebGPU was not used, when 'auto' ended up on WASM. */
   webgpuProblem?: string;
+  /** WASM: the threads it runs on. */
+  threads?: number;
 }
 
-/** The WASM kernel as a TileEngine; it runs on the calling thread. */
+/** The WASM kernel as a TileEngine. */
 class WasmEngine implements TileEngine {
   // nothing to warm up: no per-size compilation, and a size's buffers are laid out in microseconds
   readonly max = 0;
   constructor(private readonly k: WasmKernel) {}
 
   async download(x: Float32Array, w: number, h: number): Promise<{ data: Float32Array; fixed: boolean }> {
-    return { data: this.k.run(x, w, h), fixed: true };
+    return { data: await this.k.run(x, w, h), fixed: true };
   }
 
   onGpu(): Promise<GpuOutput> {
     return Promise.reject(new Error('the WASM kernel has no GPU output'));
   }
 
-  async release(): Promise<void> {}
+  async release(): Promise<void> {
+    this.k.release();
+  }
 }
 
 async function gpuDevice(): Promise<ComputeDevice> {
@@ -66,7 +70,7 @@ async function webgpu(plan: KernelPlan): Promise<OpenedKernels> {
  * The kernels on the chosen backend; 'auto' tries WebGPU (unless `gpuProblem` says why not),
  * then WASM. Throws if none works.
  */
-export async function openKernels(plan: KernelPlan, choice: BackendChoice, gpuProblem?: string): Promise<OpenedKernels> {
+export async function openKernels(plan: KernelPlan, choice: BackendChoice, gpuProblem?: string, numThreads?: number): Promise<OpenedKernels> {
   let webgpuProblem: string | undefined;
   if (choice !== 'wasm') {
     webgpuProblem = gpuProblem;
@@ -80,7 +84,8 @@ export async function openKernels(plan: KernelPlan, choice: BackendChoice, gpuPr
     if (choice === 'webgpu') throw new Error(webgpuProblem);
   }
   try {
-    return { engine: new WasmEngine(await WasmKernel.create(plan)), backend: 'wasm', webgpuProblem };
+    const k = await WasmKernel.create(plan, kernelThreads(numThreads));
+    return { engine: new WasmEngine(k), backend: 'wasm', webgpuProblem, threads: k.threads };
   } catch (e) {
     throw new Error(`WASM kernel failed: ${(e as Error).message}`);
   }

@@ -77,15 +77,16 @@ function px1co4(src: usize, dst: usize, wt: usize, bias: usize, slope: usize, ad
 /**
  * out = conv(in) + bias [+ out] [PRelu]: a "same" k x k convolution over width x height pixels.
  * Weights: [k][k][cin][cout] floats; cin and cout are the buffers' (multiple of 4) channel counts.
+ * Rows y0 <= y < y1 (threads each take a band).
  */
-export function conv(inp: usize, out: usize, stride: i32, width: i32, height: i32, cin: i32, cout: i32, k: i32, wt: usize, bias: usize, slope: usize, add: i32): void {
+export function conv(inp: usize, out: usize, stride: i32, width: i32, cin: i32, cout: i32, k: i32, wt: usize, bias: usize, slope: usize, add: i32, y0: i32, y1: i32): void {
   const r = k >> 1;
   const inPx = <usize>cin << 2;
   const inRow = <usize>(stride * cin) << 2;
   const coW = <usize>cout << 2;
   const outRow = <usize>stride * coW;
   const tapW = <usize>cin * coW;
-  for (let y = 0; y < height; y++) {
+  for (let y = y0; y < y1; y++) {
     // the top-left tap of the row's first pixel
     const src = inp + <usize>((y - r) * stride * cin - r * cin) * 4;
     const dst = out + <usize>y * outRow;
@@ -112,10 +113,10 @@ export function conv(inp: usize, out: usize, stride: i32, width: i32, height: i3
   }
 }
 
-/** Planar RGB (3 x height x width) -> the interior of an HWC buffer of `c` channels. */
-export function fromPlanar(src: usize, dst: usize, stride: i32, width: i32, height: i32, c: i32): void {
+/** Planar RGB (3 x height x width) -> the interior of an HWC buffer of `c` channels; rows y0..y1. */
+export function fromPlanar(src: usize, dst: usize, stride: i32, width: i32, height: i32, c: i32, y0: i32, y1: i32): void {
   const n = <usize>(width * height) << 2;
-  for (let y = 0; y < height; y++) {
+  for (let y = y0; y < y1; y++) {
     let s = src + <usize>(y * width) * 4;
     let d = dst + <usize>(y * stride * c) * 4;
     for (let x = 0; x < width; x++) {
@@ -151,12 +152,12 @@ export function reflectBorder(buf: usize, stride: i32, width: i32, height: i32, 
 /**
  * HWC (3 * s * s channels, padded to `c`) -> planar RGB at s times the size, clipped to [lo, hi].
  * `crd`: DepthToSpace CRD order (channel = colour * s * s + row * s + column), else DCR
- * (channel = (row * s + column) * 3 + colour).
+ * (channel = (row * s + column) * 3 + colour). LR rows y0..y1.
  */
-export function depthToSpace(src: usize, stride: i32, width: i32, height: i32, c: i32, s: i32, crd: i32, lo: f32, hi: f32, dst: usize): void {
+export function depthToSpace(src: usize, stride: i32, width: i32, height: i32, c: i32, s: i32, crd: i32, lo: f32, hi: f32, dst: usize, y0: i32, y1: i32): void {
   const W = width * s;
   const plane = <usize>(W * height * s) << 2;
-  for (let y = 0; y < height; y++) {
+  for (let y = y0; y < y1; y++) {
     for (let x = 0; x < width; x++) {
       const p = src + <usize>((y * stride + x) * c) * 4;
       for (let i = 0; i < s; i++) {
