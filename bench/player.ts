@@ -1,8 +1,8 @@
 /**
  * `npm run bench:player`: milliseconds per upscaled frame in the browser player, headless
  * Chromium, WASM, for LR 320x180 -> 640x360 and 480x270 -> 960x540, on the same model and frames
- * with the player's own WASM kernel (runtime 'auto') and with onnxruntime-web (with its default
- * threads, the page being cross-origin isolated, and with one thread), one after the other. Measured through the real plugin (HcdUpscaler.attach on a playing
+ * with the player's own WASM kernel (runtime 'auto') and with onnxruntime-web, each with its
+ * default threads (the page is cross-origin isolated) and on one thread, one after the other. Measured through the real plugin (HcdUpscaler.attach on a playing
  * <video>): WebCodecs frame grab, shared/yuv.ts conversion, onnxruntime-web, canvas draw, with
  * the median of each stage (grab: frame -> tensor, infer: the network incl. the proxy worker's
  * round trip, draw: output -> canvas).
@@ -97,14 +97,15 @@ function writeModel(site: string): string {
 
 /** What runs the network in one measurement. */
 interface Config {
-  key: 'kernels' | 'ort' | 'ort1';
+  key: 'kernels' | 'kernels1' | 'ort' | 'ort1';
   label: string;
   runtime: 'auto' | 'onnxruntime-web';
   numThreads?: number;
 }
 const CONFIGS: Config[] = [
-  { key: 'kernels', label: 'own WASM kernel (1 thread, main thread)', runtime: 'auto' },
+  { key: 'kernels', label: 'own WASM kernel (default threads: min(4, cores) workers)', runtime: 'auto' },
   { key: 'ort', label: 'onnxruntime-web WASM (default threads, proxy worker)', runtime: 'onnxruntime-web' },
+  { key: 'kernels1', label: 'own WASM kernel (1 thread: the page\'s)', runtime: 'auto', numThreads: 1 },
   { key: 'ort1', label: 'onnxruntime-web WASM (1 thread, proxy worker)', runtime: 'onnxruntime-web', numThreads: 1 },
 ];
 
@@ -179,8 +180,8 @@ async function main(): Promise<void> {
       for (const [w, h] of SIZES) {
         // each runtime on the same frames, one after the other
         for (const c of CONFIGS) results[`${c.key}_${w}x${h}`] = await measure(browser, srv.url, w, h, c);
-        const ratio = results[`kernels_${w}x${h}`] / results[`ort_${w}x${h}`];
-        console.log(`  own WASM kernel / onnxruntime-web WASM (its default threads): ${ratio.toFixed(2)}x at ${w}x${h}\n`);
+        const ratio = (a: string, b: string) => (results[`${a}_${w}x${h}`] / results[`${b}_${w}x${h}`]).toFixed(2);
+        console.log(`  own WASM kernel / onnxruntime-web WASM at ${w}x${h}: ${ratio('kernels', 'ort')}x with default threads, ${ratio('kernels1', 'ort1')}x on one thread\n`);
       }
     } finally {
       await browser.close();
@@ -190,7 +191,9 @@ async function main(): Promise<void> {
       const k = `${w}x${h}`;
       console.log(`player_ms_ort_${k}=${results[`ort_${k}`].toFixed(1)}`);
       console.log(`player_ms_ort1_${k}=${results[`ort1_${k}`].toFixed(1)}`);
+      console.log(`player_ms_kernel1_${k}=${results[`kernels1_${k}`].toFixed(1)}`);
       console.log(`kernel_vs_ort_${k}=${(results[`kernels_${k}`] / results[`ort_${k}`]).toFixed(2)}`);
+      console.log(`kernel1_vs_ort1_${k}=${(results[`kernels1_${k}`] / results[`ort1_${k}`]).toFixed(2)}`);
     }
     console.log(`player_ms_320x180=${results['kernels_320x180'].toFixed(1)}`);
     console.log(`player_ms_480x270=${results['kernels_480x270'].toFixed(1)}`);

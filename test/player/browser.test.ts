@@ -3,10 +3,12 @@
  * upscaled by onnxruntime-web, compared pixel for pixel with the same frame upscaled in Node.
  * WebGPU is in webgpu.test.ts.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSession } from '../../src/encoder/graph/session.js';
 import { psnr } from '../../src/shared/metrics.js';
 import { chromiumMissing } from '../helpers/browser.js';
-import { captureLrFrame, pngPixels, PlayerHarness } from './harness.js';
+import { captureAttached, captureLrFrame, HCD_X2, pngPixels, PlayerHarness } from './harness.js';
 
 const missing = chromiumMissing();
 if (missing) console.warn(`skipping player browser tests: ${missing}`);
@@ -80,6 +82,21 @@ describe.skipIf(!!missing)('HcdUpscaler in headless Chromium (WASM)', () => {
       await page.close();
     });
   }
+
+  it("WASM (kernels) with models/hcd-x2's upscaler (PRelu, reflect-padded bicubic residual, Clip): the canvas matches Node", async () => {
+    const { page, errors } = await h.openPage();
+    const { cap, runtime } = await captureAttached(page, '/upscaler/hcd-x2.onnx', 'wasm', 0.5, 60_000);
+    expect(runtime).toBe('kernels');
+    expect(cap).toMatchObject({ kind: 'neural', output: 'cpu', width: 640, height: 360 });
+    const session = await createSession(readFileSync(HCD_X2), { threads: 1 });
+    const m = await h.bestMatch(cap, session);
+    await session.release();
+    console.log(`wasm (kernels) hcd-x2: frame ${m.frame}, PSNR ${m.db.toFixed(2)} dB, next best ${m.runnerUp.toFixed(2)} dB`);
+    expect(m.db).toBeGreaterThanOrEqual(45);
+    expect(m.runnerUp).toBeLessThan(m.db - 5);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 
   it('a missing model: playback continues bilinear, a fallback event says why, no page errors', async () => {
     const { page, errors } = await h.openPage();

@@ -3,7 +3,7 @@
  * cross-origin-isolated server, headless Chromium, and Node's reference upscaling of the same
  * decoded LR frames (I420 -> shared/yuv.ts -> onnxruntime-node).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -14,8 +14,11 @@ import { buildPlayer } from '../../src/player/build.js';
 import { planarToPacked } from '../../src/shared/image.js';
 import { psnr } from '../../src/shared/metrics.js';
 import { i420FrameBytes, i420ToPlanarRgb, splitI420 } from '../../src/shared/yuv.js';
-import { launchChromium, playerMounts, serveStatic, type StaticServer } from '../helpers/browser.js';
+import { launchChromium, playerMounts, ROOT, serveStatic, type StaticServer } from '../helpers/browser.js';
 import { makeFixture, type Fixture } from './fixture.js';
+
+/** models/hcd-x2's upscaler, served by the harness as /upscaler/hcd-x2.onnx. */
+export const HCD_X2 = join(ROOT, 'models/hcd-x2/upscaler.onnx');
 
 export interface Capture {
   png: string;
@@ -59,6 +62,25 @@ export async function captureLrFrame(
   });
 }
 
+/**
+ * `HcdUpscaler.attach` on the LR level's MP4 with the model at `modelUrl`, paused once past `at`
+ * seconds; the canvas once the paused frame is upscaled, and the backend event.
+ */
+export async function captureAttached(page: Page, modelUrl: string, backend: 'wasm' | 'webgpu', at: number, timeout: number): Promise<{ cap: Capture; runtime?: string }> {
+  await page.evaluate((o) => (window as unknown as { hcdAttach(o: object): Promise<boolean> }).hcdAttach(o), { src: '/lr.mp4', modelUrl, backend });
+  await page.waitForFunction((t) => document.querySelector('video')!.currentTime > t, at, { timeout });
+  await page.evaluate(() => document.querySelector('video')!.pause());
+  await page.waitForFunction(() => {
+    const w = window as unknown as { up: { idle: boolean; lastDraw?: { kind: string } } };
+    return document.querySelector('video')!.paused && w.up.idle && w.up.lastDraw?.kind === 'neural';
+  }, undefined, { timeout });
+  return page.evaluate(() => {
+    const w = window as unknown as { up: { lastDraw: Capture }; events: { name: string; runtime?: string }[] };
+    const c = document.querySelector('canvas')!;
+    return { cap: { ...w.up.lastDraw, png: c.toDataURL('image/png'), width: c.width, height: c.height }, runtime: w.events.find((e) => e.name === 'backend')?.runtime };
+  });
+}
+
 export function pngPixels(dataUrl: string): PNG {
   return PNG.sync.read(Buffer.from(dataUrl.split(',')[1], 'base64'));
 }
@@ -74,6 +96,8 @@ export class PlayerHarness {
   async start(opts: { webgpu?: boolean } = {}): Promise<this> {
     this.dir = mkdtempSync(join(tmpdir(), 'hcd-player-'));
     this.fx = await makeFixture(join(this.dir, 'site'));
+    // the project's own x2 upscaler, as a bare ONNX file
+    copyFileSync(HCD_X2, join(this.fx.dir, 'upscaler/hcd-x2.onnx'));
     await buildPlayer(join(this.dir, 'player'), { minify: false });
     this.server = await serveStatic(playerMounts(join(this.dir, 'player'), this.fx.dir));
     this.browser = await launchChromium({ webgpu: opts.webgpu });

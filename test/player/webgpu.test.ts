@@ -4,14 +4,15 @@
  * whole and tiled, onnxruntime-web's WebGPU backend, the presenter alone, and a browser whose
  * WebGPU canvases cannot be drawn.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSession } from '../../src/encoder/graph/session.js';
 import { planarToPacked } from '../../src/shared/image.js';
 import { chromiumMissing, launchChromium, ROOT } from '../helpers/browser.js';
-import { captureLrFrame, PlayerHarness } from './harness.js';
+import { captureAttached, captureLrFrame, HCD_X2, PlayerHarness } from './harness.js';
 
 const missing = chromiumMissing();
 if (missing) console.warn(`skipping player WebGPU test: ${missing}`);
@@ -129,6 +130,22 @@ describe.skipIf(!!missing)('HcdUpscaler in headless Chromium (WebGPU)', () => {
     console.log(`webgpu (kernels) tiled: frame ${m.frame}, PSNR ${m.db.toFixed(2)} dB, next best ${m.runnerUp.toFixed(2)} dB`);
     expect(m.db).toBeGreaterThanOrEqual(45);
     expect(m.runnerUp).toBeLessThan(40);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 300_000);
+
+  it("WebGPU (kernels) with models/hcd-x2's upscaler: the canvas matches Node", async (ctx) => {
+    const { page, errors } = await h.openPage();
+    await adapterOr(ctx, page);
+    const { cap, runtime } = await captureAttached(page, '/upscaler/hcd-x2.onnx', 'webgpu', 0.2, 240_000);
+    expect(runtime).toBe('kernels');
+    expect(cap).toMatchObject({ kind: 'neural', output: 'gpu-buffer', width: 640, height: 360 });
+    const session = await createSession(readFileSync(HCD_X2), { threads: 1 });
+    const m = await h.bestMatch(cap, session);
+    await session.release();
+    console.log(`webgpu (kernels) hcd-x2: frame ${m.frame}, PSNR ${m.db.toFixed(2)} dB, next best ${m.runnerUp.toFixed(2)} dB`);
+    expect(m.db).toBeGreaterThanOrEqual(45);
+    expect(m.runnerUp).toBeLessThan(m.db - 5);
     expect(errors).toEqual([]);
     await page.close();
   }, 300_000);
