@@ -1,14 +1,17 @@
 /**
  * `npm run bench -- client-bytes`: the bytes a first-time viewer downloads before the first
  * upscaled frame. The demo page is loaded through `hcd serve`'s app in headless Chromium with an
- * empty cache, once with WebGPU (SwiftShader: onnxruntime-web's WebGPU build) and once without
- * (its WASM-only build), each with the server's compression on and off; the encoded response
- * bytes are counted per kind of file until the canvas shows a neural frame. For the runtime files
+ * empty cache, once with WebGPU (SwiftShader) and once without, each with the server's
+ * compression on and off; the encoded response bytes are counted per kind of file until the
+ * canvas shows a neural frame. Each is done for the fixture's model, which the player's own kernels
+ * run (no onnxruntime-web file may be requested: the benchmark fails if one is), and for the same
+ * network ending in an Identity, outside their pattern, which onnxruntime-web runs (its WebGPU
+ * build with WebGPU, else its WASM-only build). For the runtime files
  * it also prints what node:zlib makes of them (gzip -6; brotli at quality 4, what the server
  * sends; brotli 11, what a precompressed copy would be).
- * The last lines are `client_bytes_<path>_<compression>=<runtime bytes>`.
+ * The last lines are `client_bytes_<path>_<runtime>_<compression>=<runtime bytes>`.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -18,6 +21,7 @@ import { startServer } from '../src/server/app.js';
 import { installedRuntime } from '../src/server/runtime.js';
 import { chromiumMissing, launchChromium } from '../test/helpers/browser.js';
 import { makeFixture } from '../test/player/fixture.js';
+import { buildX2Upscaler } from '../test/player/models.js';
 
 type Kind = 'player' | 'onnxruntime-web' | 'hls.js' | 'page' | 'model' | 'media' | 'api';
 const RUNTIME: Kind[] = ['player', 'onnxruntime-web', 'hls.js'];
@@ -105,17 +109,21 @@ function printLoad(name: string, compress: boolean, l: Load): number {
 function printZlib(name: string, l: Load, fileOf: (path: string) => string | undefined): void {
   const files = [...new Set(l.fetched.filter((f) => RUNTIME.includes(f.kind)).map((f) => f.path))];
   const totals = { identity: 0, gzip: 0, br4: 0, br11: 0 };
+  const gzipByKind = new Map<Kind, number>();
   for (const p of files) {
     const file = fileOf(p);
     if (!file) continue;
     const bytes = readFileSync(file);
     totals.identity += bytes.length;
-    totals.gzip += gzipSync(bytes, { level: 6 }).length;
+    const gz = gzipSync(bytes, { level: 6 }).length;
+    totals.gzip += gz;
+    gzipByKind.set(kindOf(p), (gzipByKind.get(kindOf(p)) ?? 0) + gz);
     totals.br4 += brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } }).length;
     // quality 11 takes minutes on the 28 MB WebGPU binary; the big binaries are estimated at quality 9
     totals.br11 += brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: bytes.length > 4e6 ? 9 : 11 } }).length;
   }
   console.log(`  node:zlib over the same ${files.length} runtime files: identity ${mb(totals.identity)}, gzip -6 ${mb(totals.gzip)}, brotli 4 ${mb(totals.br4)}, brotli 11 (9 for binaries over 4 MB) ${mb(totals.br11)}  [${name}]`);
+  console.log(`  gzip -6 by kind: ${[...gzipByKind].map(([k, n]) => `${k} ${mb(n)} (${n} B)`).join(', ')}`);
 }
 
 async function main(): Promise<void> {
@@ -134,19 +142,28 @@ async function main(): Promise<void> {
       if (p.startsWith('/player/')) return join(playerDir, name);
       return undefined;
     };
+    // the same output with a model the own kernels do not take
+    const ortRoot = join(dir, 'out-ort');
+    cpSync(fx.dir, ortRoot, { recursive: true });
+    writeFileSync(join(ortRoot, 'upscaler/x2.onnx'), buildX2Upscaler({ outsidePattern: true }).bytes);
     const results: string[] = [];
     for (const path of [{ name: 'wasm', webgpu: false }, { name: 'webgpu', webgpu: true }]) {
       const browser = await launchChromium({ webgpu: path.webgpu });
       try {
-        for (const compress of [true, false]) {
-          const server = await startServer({ root: fx.dir, playerDir, port: 0, host: '127.0.0.1', compress });
-          try {
-            const l = await firstVisit(browser, `${server.url}?backend=auto`);
-            const runtime = printLoad(path.name, compress, l);
-            if (compress) printZlib(path.name, l, fileOf);
-            results.push(`client_bytes_${path.name}_${compress ? 'compressed' : 'identity'}=${runtime}`);
-          } finally {
-            await server.close();
+        for (const [runtime, root] of [['kernels', fx.dir], ['onnxruntime-web', ortRoot]] as const) {
+          for (const compress of [true, false]) {
+            const server = await startServer({ root, playerDir, port: 0, host: '127.0.0.1', compress });
+            try {
+              const l = await firstVisit(browser, `${server.url}?backend=auto`);
+              const name = `${path.name}, ${runtime === 'kernels' ? "the player's own kernels" : 'onnxruntime-web'}`;
+              const bytes = printLoad(name, compress, l);
+              if (compress) printZlib(name, l, fileOf);
+              const ortFiles = l.fetched.filter((f) => f.kind === 'onnxruntime-web');
+              if (runtime === 'kernels' && ortFiles.length) throw new Error(`the own kernels' path requested onnxruntime-web: ${ortFiles.map((f) => f.path).join(', ')}`);
+              results.push(`client_bytes_${path.name}_${runtime === 'kernels' ? 'kernels' : 'ort'}_${compress ? 'compressed' : 'identity'}=${bytes}`);
+            } finally {
+              await server.close();
+            }
           }
         }
       } finally {

@@ -6,8 +6,9 @@
  * is enough: wasmPaths '/player/ort/' (or wherever it is mounted).
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -49,7 +50,33 @@ export interface BuildResult {
   hashed: string;
 }
 
+const KERNEL_SOURCE = join(root, 'src/player/kernels/wasm-kernel.as');
+
+/**
+ * The player's WASM kernel (src/player/kernels/wasm-kernel.as) compiled by AssemblyScript, cached
+ * by its source's hash (a compile takes seconds, and every test build needs it). `shared`: the
+ * build for worker threads, importing a shared memory (src/player/kernels/threads.ts).
+ */
+export async function compileKernel(shared = false): Promise<Uint8Array<ArrayBuffer>> {
+  const source = readFileSync(KERNEL_SOURCE, 'utf8');
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const cached = join(tmpdir(), `hcd-kernel-${hash}${shared ? '-shared' : ''}.wasm`);
+  if (existsSync(cached)) return new Uint8Array(readFileSync(cached));
+  const { default: asc } = await import('assemblyscript/asc');
+  // the stub runtime: the kernel allocates nothing, the player lays out its memory
+  const options = { optimizeLevel: 3, shrinkLevel: 0, runtime: 'stub', noAssert: true, enable: ['simd'] };
+  const threads = { enable: ['simd', 'threads'], importMemory: true, sharedMemory: true, initialMemory: 1, maximumMemory: 16384 };
+  const res = await asc.compileString({ 'kernel.ts': source }, shared ? { ...options, ...threads } : options);
+  if (res.error || !res.binary) throw new Error(`compiling ${KERNEL_SOURCE}: ${res.error?.message}\n${res.stderr.toString()}`);
+  const tmp = `${cached}.${process.pid}`;
+  writeFileSync(tmp, res.binary);
+  renameSync(tmp, cached);
+  return new Uint8Array(res.binary);
+}
+
 async function bundle(outDir: string, minify: boolean): Promise<string> {
+  const [own, shared] = await Promise.all([compileKernel(), compileKernel(true)]);
+  const base64 = (b: Uint8Array) => JSON.stringify(Buffer.from(b).toString('base64'));
   const out = join(outDir, 'hcd-player.js');
   // built in a private folder and renamed, so a failed build never leaves a half-written bundle
   const tmpDir = join(outDir, `.tmp-${process.pid}`);
@@ -62,6 +89,8 @@ async function bundle(outDir: string, minify: boolean): Promise<string> {
       target: ['chrome110', 'firefox115', 'safari17'],
       // peer dependencies: only type imports reach them, this keeps it so if that ever changes
       external: ['onnxruntime-web', 'hls.js'],
+      // the WASM kernel inside the bundle: no extra request, no path to configure
+      define: { __HCD_KERNEL_WASM__: base64(own), __HCD_KERNEL_WASM_SHARED__: base64(shared) },
       minify,
       sourcemap: true,
       outfile: join(tmpDir, 'hcd-player.js'),

@@ -30,19 +30,82 @@ export interface GpuQueue {
   done(): Promise<void>;
 }
 
-type RunTensor = (x: Float32Array, tw: number, th: number) => Promise<OrtTensor>;
+/** One tile's output on the GPU, drawn by the presenter, then disposed. */
+export interface GpuOutput {
+  buffer: GpuBuffer;
+  /** Whether the run had fixed input shapes. */
+  fixed: boolean;
+  dispose(): void;
+}
 
 /**
- * Runs frames through one loaded model and its sessions. Immutable once made, so a frame that
+ * What runs the network on one planar 1x3xHxW tile: onnxruntime-web's sessions (OrtEngine) or
+ * the player's own kernels (src/player/kernels/).
+ */
+export interface TileEngine {
+  /** How many input sizes it keeps ready; warm-up runs at most that many. */
+  readonly max: number;
+  /** The tile's planar output on the CPU, valid until the next run. */
+  download(x: Float32Array, w: number, h: number): Promise<{ data: Float32Array; fixed: boolean }>;
+  /** The tile's output left in a GPU buffer (WebGPU only). */
+  onGpu(x: Float32Array, w: number, h: number): Promise<GpuOutput>;
+  /** Frees everything. Call when no run is in flight. */
+  release(): Promise<void>;
+}
+
+/** onnxruntime-web's sessions as a TileEngine. */
+export class OrtEngine implements TileEngine {
+  constructor(
+    private readonly ort: Ort,
+    private readonly model: ModelInfo,
+    private readonly pool: SessionPool,
+  ) {}
+
+  get max(): number {
+    return this.pool.max;
+  }
+
+  async download(x: Float32Array, w: number, h: number): Promise<{ data: Float32Array; fixed: boolean }> {
+    const { y, fixed } = await this.run(x, w, h);
+    try {
+      return { data: (await y.getData()) as Float32Array, fixed };
+    } finally {
+      y.dispose(); // (a CPU tensor's data stays ours)
+    }
+  }
+
+  async onGpu(x: Float32Array, w: number, h: number): Promise<GpuOutput> {
+    const { y, fixed } = await this.run(x, w, h);
+    if (y.location !== 'gpu-buffer') {
+      y.dispose();
+      throw new Error(`the output is on '${y.location}', not in a GPU buffer`);
+    }
+    return { buffer: y.gpuBuffer as unknown as GpuBuffer, fixed, dispose: () => y.dispose() };
+  }
+
+  release(): Promise<void> {
+    return this.pool.release();
+  }
+
+  private async run(x: Float32Array, tw: number, th: number): Promise<{ y: OrtTensor; fixed: boolean }> {
+    const { session, fixed } = await this.pool.get(tw, th);
+    // the proxy worker takes ownership of (detaches) the input's buffer: give it a copy, not ours
+    const input = this.ort.env.wasm.proxy ? x.slice() : x;
+    const out = await session.run({ [this.model.input]: new this.ort.Tensor('float32', input, [1, 3, th, tw]) });
+    return { y: out[this.model.output] as OrtTensor, fixed };
+  }
+}
+
+/**
+ * Runs frames through one loaded model on one engine. Immutable once made, so a frame that
  * started on it finishes on it even if the player falls back meanwhile.
  */
 export class Runner {
   private frame?: FrameInput;
 
   constructor(
-    private readonly ort: Ort,
     readonly model: ModelInfo,
-    private readonly pool: SessionPool,
+    private readonly engine: TileEngine,
     /** CommonOptions.tile. */
     private readonly tile?: number,
   ) {}
@@ -67,7 +130,7 @@ export class Runner {
   async warmUp(sizes: { width: number; height: number }[]): Promise<void> {
     const seen = new Set<string>();
     for (const { width: w, height: h } of sizes) {
-      if (seen.has(`${w}x${h}`) || seen.size >= this.pool.max || !w || !h) continue;
+      if (seen.has(`${w}x${h}`) || seen.size >= this.engine.max || !w || !h) continue;
       seen.add(`${w}x${h}`);
       try {
         (await this.infer(this.plan(w, h))).dispose();
@@ -86,19 +149,11 @@ export class Runner {
 
   /** Runs every tile of `f`; with `gpu`, outputs stay on the GPU for the presenter. */
   async infer(f: FrameInput, gpu?: GpuQueue): Promise<Inference> {
-    const outputs: OrtTensor[] = [];
+    const outputs: GpuOutput[] = [];
     const res: Inference = { fixedShape: true, dispose: () => outputs.forEach((y) => y.dispose()) };
-    const run: RunTensor = async (x, tw, th) => {
-      const { session, fixed } = await this.pool.get(tw, th);
-      res.fixedShape &&= fixed;
-      // the proxy worker takes ownership of (detaches) the input's buffer: give it a copy, not ours
-      const input = this.ort.env.wasm.proxy ? x.slice() : x;
-      const out = await session.run({ [this.model.input]: new this.ort.Tensor('float32', input, [1, 3, th, tw]) });
-      return out[this.model.output] as OrtTensor;
-    };
     try {
-      if (gpu) res.parts = await this.onGpu(f, run, outputs, gpu);
-      else res.planar = await this.downloaded(f, run);
+      if (gpu) res.parts = await this.onGpu(f, res, outputs, gpu);
+      else res.planar = await this.downloaded(f, res);
       return res;
     } catch (e) {
       res.dispose();
@@ -106,19 +161,16 @@ export class Runner {
     }
   }
 
-  /** Releases the sessions. Call when no frame is in flight. */
+  /** Releases the engine. Call when no frame is in flight. */
   release(): Promise<void> {
-    return this.pool.release();
+    return this.engine.release();
   }
 
-  private async downloaded(f: FrameInput, run: RunTensor): Promise<Float32Array> {
+  private async downloaded(f: FrameInput, res: Inference): Promise<Float32Array> {
     const download = async (x: Float32Array, tw: number, th: number): Promise<Float32Array> => {
-      const y = await run(x, tw, th);
-      try {
-        return (await y.getData()) as Float32Array;
-      } finally {
-        y.dispose(); // (a CPU tensor's data stays ours)
-      }
+      const { data, fixed } = await this.engine.download(x, tw, th);
+      res.fixedShape &&= fixed;
+      return data;
     };
     const { w, h, tiles: t } = f;
     // one tile for the whole frame: its output is the frame, no copy needed
@@ -127,12 +179,12 @@ export class Runner {
     return runTiled(f.input, w, h, s, t, download, (f.output ??= new Float32Array(3 * w * h * s * s)));
   }
 
-  private async onGpu(f: FrameInput, run: RunTensor, outputs: OrtTensor[], gpu: GpuQueue): Promise<GpuPart[]> {
+  private async onGpu(f: FrameInput, res: Inference, outputs: GpuOutput[], gpu: GpuQueue): Promise<GpuPart[]> {
     const parts = await runTiles(f.input, f.w, f.h, this.model.scale, f.tiles, async (x, tw, th) => {
-      const y = await run(x, tw, th);
+      const y = await this.engine.onGpu(x, tw, th);
       outputs.push(y);
-      if (y.location !== 'gpu-buffer') throw new Error(`the output is on '${y.location}', not in a GPU buffer`);
-      return y.gpuBuffer as unknown as GpuBuffer;
+      res.fixedShape &&= y.fixed;
+      return y.buffer;
     });
     // run() resolves once the work is queued; waiting for the GPU makes the infer time real (the
     // adaptive controller relies on it) and keeps at most one frame queued

@@ -1,3 +1,5 @@
+import { kernelPlan } from './kernels/open.js';
+import type { KernelPlan } from './kernels/plan.js';
 import type { Ort, RuntimeChoice } from './types.js';
 
 /** onnxruntime-web's builds the player loads, by whether WebGPU will be tried. */
@@ -16,11 +18,19 @@ export interface RuntimeOptions {
 }
 
 /**
- * The inference runtime for this page. 'auto' means onnxruntime-web today; this is where the
- * player's own WebGPU/WASM kernels will be chosen instead, per model and browser, behind the same
- * session interface. The WASM-only build is imported when WebGPU will not be tried, so a
- * browser without WebGPU never downloads the WebGPU one; either is imported only once a model
- * is to be run.
+ * What runs a model: with 'auto', the player's own kernels (src/player/kernels/) when its graph is
+ * of the project's upscaler pattern, so that onnxruntime-web is never downloaded for it; any
+ * other graph, or `runtime: 'onnxruntime-web'`, goes to onnxruntime-web.
+ */
+export function chooseRuntime(choice: RuntimeChoice | undefined, bytes: Uint8Array): { plan: KernelPlan } | { problem: string } {
+  if (choice === 'onnxruntime-web') return { problem: 'onnxruntime-web requested' };
+  return kernelPlan(bytes);
+}
+
+/**
+ * onnxruntime-web, imported only once a model that needs it is to be run. The WASM-only build is
+ * imported when WebGPU will not be tried, so a browser without WebGPU never downloads the WebGPU
+ * one.
  */
 export async function loadRuntime(opts: RuntimeOptions, webgpu: boolean): Promise<Ort> {
   if (opts.ort) return opts.ort;

@@ -35,6 +35,9 @@ export interface FallbackInfo {
 
 export interface BackendInfo {
   backend: Backend;
+  runtime: RuntimeName;
+  /** WASM: the threads the network runs on. */
+  threads?: number;
   output: OutputPath;
   /** Why a WebGPU session's output is downloaded rather than drawn on the GPU. */
   outputProblem?: string;
@@ -87,10 +90,12 @@ export interface HlsLike {
 }
 
 /**
- * What runs the network. 'auto' is onnxruntime-web today; it is the place where the player's own
- * WebGPU/WASM kernels will plug in, chosen per model and browser.
+ * What runs the network. 'auto': the player's own WebGPU/WASM kernels for the project's upscaler
+ * architectures, onnxruntime-web for any other model; 'onnxruntime-web': onnxruntime-web always.
  */
 export type RuntimeChoice = 'auto' | 'onnxruntime-web';
+/** What runs the network now: the player's own kernels, or onnxruntime-web. */
+export type RuntimeName = 'kernels' | 'onnxruntime-web';
 
 export interface CommonOptions {
   canvas: HTMLCanvasElement;

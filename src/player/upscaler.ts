@@ -165,10 +165,12 @@ export class HcdUpscaler {
   private async start(url: string, bareScale?: number): Promise<void> {
     const source = this.source;
     try {
-      const info: BackendInfo = { backend: 'wasm', output: 'cpu' };
+      const info: BackendInfo = { backend: 'wasm', runtime: 'onnxruntime-web', output: 'cpu' };
       const opened = await this.network.open(url, bareScale, this.openHooks(info));
       if (!opened) return;
       info.backend = opened.backend;
+      info.runtime = opened.runtime;
+      if (opened.threads) info.threads = opened.threads;
       // the level playing now may be one this model must not upscale: say what its frames get
       this.report.mode = this.loop.modeNow();
       if (opened.webgpuProblem && (this.opts.backend ?? 'auto') === 'auto') this.events.emit('fallback', { reason: opened.webgpuProblem, to: 'wasm' });
@@ -218,6 +220,6 @@ export class HcdUpscaler {
 
   private gpuDrawFailed(reason: string): void {
     this.drawing.dropGpu();
-    this.events.emit('backend', { backend: 'webgpu', output: 'cpu', outputProblem: reason });
+    this.events.emit('backend', { backend: 'webgpu', runtime: this.network.runtime, output: 'cpu', outputProblem: reason });
   }
 }

@@ -3,10 +3,12 @@
  * upscaled by onnxruntime-web, compared pixel for pixel with the same frame upscaled in Node.
  * WebGPU is in webgpu.test.ts.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSession } from '../../src/encoder/graph/session.js';
 import { psnr } from '../../src/shared/metrics.js';
 import { chromiumMissing } from '../helpers/browser.js';
-import { captureLrFrame, pngPixels, PlayerHarness } from './harness.js';
+import { captureAttached, captureLrFrame, HCD_X2, pngPixels, PlayerHarness } from './harness.js';
 
 const missing = chromiumMissing();
 if (missing) console.warn(`skipping player browser tests: ${missing}`);
@@ -16,45 +18,82 @@ describe.skipIf(!!missing)('HcdUpscaler in headless Chromium (WASM)', () => {
   beforeAll(() => h.start());
   afterAll(() => h.close());
 
-  it('WASM: the canvas matches Node-side upscaling of the same decoded frame (PSNR >= 45 dB)', async () => {
-    const { page, errors } = await h.openPage();
-    const cap = await captureLrFrame(page, 'wasm', 0.7, 60_000);
-    expect(cap.width).toBe(640);
-    expect(cap.height).toBe(360);
-    expect(cap.colourPath).toBe('i420');
-    expect(cap.tiles).toBe(1);
-    // WASM outputs come back to the main thread; the session has this level's fixed input shape
-    expect(cap).toMatchObject({ output: 'cpu', fixedShape: true });
-    const m = await h.bestMatch(cap);
-    console.log(`wasm: mediaTime ${cap.mediaTime.toFixed(3)} -> frame ${m.frame} (~${m.expected} by time), PSNR ${m.db.toFixed(2)} dB, next best ${m.runnerUp.toFixed(2)} dB`);
-    expect(m.db).toBeGreaterThanOrEqual(45);
-    expect(m.runnerUp).toBeLessThan(40);
-    // and the upscale is not just bilinear: a bilinear draw of the same frame is far from it
-    const bilinear = await page.evaluate(() => {
-      const v = document.querySelector('video')!;
-      const c = document.createElement('canvas');
-      c.width = 640;
-      c.height = 360;
-      c.getContext('2d')!.drawImage(v, 0, 0, 640, 360);
-      return c.toDataURL('image/png');
-    });
-    const dbBilinear = psnr(pngPixels(bilinear).data, await h.nodeUpscale(m.frame), { width: 640, height: 360, channels: 4 });
-    expect(dbBilinear).toBeLessThan(m.db - 10);
-    const stats = await page.evaluate(() => (window as unknown as { up: { stats: object } }).up.stats);
-    expect(stats).toMatchObject({ backend: 'wasm', level: 0 });
-    expect(errors).toEqual([]);
-    await page.close();
-  });
+  type Runtime = 'auto' | 'onnxruntime-web';
+  /** The backend event, and the onnxruntime-web files the page requested since `from`. */
+  async function ran(page: import('playwright-core').Page, from: number): Promise<{ runtime?: string; backend?: string; threads?: number; ortFiles: string[] }> {
+    const events = await page.evaluate(() => (window as unknown as { events: { name: string; runtime?: string; backend?: string; threads?: number }[] }).events);
+    const e = events.find((x) => x.name === 'backend');
+    return { runtime: e?.runtime, backend: e?.backend, threads: e?.threads, ortFiles: h.server.requests.slice(from).filter((p) => p.startsWith('/ort/')) };
+  }
+  // 'auto' runs the fixture's model (of the project's pattern) on the player's own WASM kernel and
+  // never requests onnxruntime-web; 'onnxruntime-web' forces it
+  const RUNTIMES: [Runtime, string][] = [['auto', 'kernels'], ['onnxruntime-web', 'onnxruntime-web']];
 
-  it('WASM in overlapping tiles: the canvas still equals the whole-frame upscale', async () => {
+  for (const [runtime, name] of RUNTIMES) {
+    it(`WASM (${name}): the canvas matches Node-side upscaling of the same decoded frame (PSNR >= 45 dB)`, async () => {
+      const { page, errors } = await h.openPage();
+      const from = h.server.requests.length;
+      const cap = await captureLrFrame(page, 'wasm', 0.7, 60_000, { runtime });
+      expect(cap.width).toBe(640);
+      expect(cap.height).toBe(360);
+      expect(cap.colourPath).toBe('i420');
+      expect(cap.tiles).toBe(1);
+      // WASM outputs come back to the main thread; the session has this level's fixed input shape
+      expect(cap).toMatchObject({ output: 'cpu', fixedShape: true });
+      const r = await ran(page, from);
+      // the page is cross-origin isolated: both runtimes use min(4, cores) threads
+      const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+      expect(r).toMatchObject({ runtime: name, backend: 'wasm', threads: Math.min(4, cores) });
+      if (name === 'kernels') expect(r.ortFiles).toEqual([]);
+      else expect(r.ortFiles.length).toBeGreaterThan(0);
+      const m = await h.bestMatch(cap);
+      console.log(`wasm (${name}): mediaTime ${cap.mediaTime.toFixed(3)} -> frame ${m.frame} (~${m.expected} by time), PSNR ${m.db.toFixed(2)} dB, next best ${m.runnerUp.toFixed(2)} dB`);
+      expect(m.db).toBeGreaterThanOrEqual(45);
+      expect(m.runnerUp).toBeLessThan(40);
+      // and the upscale is not just bilinear: a bilinear draw of the same frame is far from it
+      const bilinear = await page.evaluate(() => {
+        const v = document.querySelector('video')!;
+        const c = document.createElement('canvas');
+        c.width = 640;
+        c.height = 360;
+        c.getContext('2d')!.drawImage(v, 0, 0, 640, 360);
+        return c.toDataURL('image/png');
+      });
+      const dbBilinear = psnr(pngPixels(bilinear).data, await h.nodeUpscale(m.frame), { width: 640, height: 360, channels: 4 });
+      expect(dbBilinear).toBeLessThan(m.db - 10);
+      const stats = await page.evaluate(() => (window as unknown as { up: { stats: object } }).up.stats);
+      expect(stats).toMatchObject({ backend: 'wasm', level: 0 });
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+
+    it(`WASM (${name}) in overlapping tiles: the canvas still equals the whole-frame upscale`, async () => {
+      const { page, errors } = await h.openPage();
+      const from = h.server.requests.length;
+      const cap = await captureLrFrame(page, 'wasm', 0.4, 60_000, { tile: 100, runtime }); // 320x180 LR -> 4x2 tiles
+      expect(cap.tiles).toBe(8);
+      expect(cap.fixedShape).toBe(true); // the tiles' windows all have one size
+      expect(await ran(page, from)).toMatchObject({ runtime: name, backend: 'wasm' });
+      const m = await h.bestMatch(cap);
+      console.log(`wasm (${name}) tiled: frame ${m.frame}, PSNR ${m.db.toFixed(2)} dB, next best ${m.runnerUp.toFixed(2)} dB`);
+      expect(m.db).toBeGreaterThanOrEqual(45);
+      expect(m.runnerUp).toBeLessThan(40);
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  }
+
+  it("WASM (kernels) with models/hcd-x2's upscaler (PRelu, reflect-padded bicubic residual, Clip): the canvas matches Node", async () => {
     const { page, errors } = await h.openPage();
-    const cap = await captureLrFrame(page, 'wasm', 0.4, 60_000, 100); // 320x180 LR -> 4x2 tiles
-    expect(cap.tiles).toBe(8);
-    expect(cap.fixedShape).toBe(true); // the tiles' windows all have one size
-    const m = await h.bestMatch(cap);
-    console.log(`wasm tiled: frame ${m.frame}, PSNR ${m.db.toFixed(2)} dB, next best ${m.runnerUp.toFixed(2)} dB`);
+    const { cap, runtime } = await captureAttached(page, '/upscaler/hcd-x2.onnx', 'wasm', 0.5, 60_000);
+    expect(runtime).toBe('kernels');
+    expect(cap).toMatchObject({ kind: 'neural', output: 'cpu', width: 640, height: 360 });
+    const session = await createSession(readFileSync(HCD_X2), { threads: 1 });
+    const m = await h.bestMatch(cap, session);
+    await session.release();
+    console.log(`wasm (kernels) hcd-x2: frame ${m.frame}, PSNR ${m.db.toFixed(2)} dB, next best ${m.runnerUp.toFixed(2)} dB`);
     expect(m.db).toBeGreaterThanOrEqual(45);
-    expect(m.runnerUp).toBeLessThan(40);
+    expect(m.runnerUp).toBeLessThan(m.db - 5);
     expect(errors).toEqual([]);
     await page.close();
   });

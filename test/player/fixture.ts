@@ -29,6 +29,16 @@ export interface Fixture {
   modelBytes: Uint8Array;
 }
 
+/** The shared test page, its hcdStart/hcdAttach also passing `opts.runtime` to the player. */
+function playerPage(): string {
+  const page = PLAYER_PAGE.replace('keepOnGpu: opts.keepOnGpu })', 'keepOnGpu: opts.keepOnGpu, runtime: opts.runtime })').replace(
+    "backend: opts.backend ?? 'wasm', statsIntervalMs: 250 })",
+    "backend: opts.backend ?? 'wasm', statsIntervalMs: 250, runtime: opts.runtime })",
+  );
+  if ((page.match(/runtime: opts\.runtime/g) ?? []).length !== 2) throw new Error('PLAYER_PAGE changed: pass opts.runtime to the player there');
+  return page;
+}
+
 /** avc1.PPCCLL from ffprobe's profile name and level. */
 async function codecOf(file: string): Promise<string> {
   const v = (await probe(file)).streams.find((s) => s.codec_type === 'video')!;
@@ -115,6 +125,6 @@ export async function makeFixture(dir: string): Promise<Fixture> {
   // distinct bandwidths keep hls.js from merging the three as redundant streams, and order them
   const sameSize = ['another-model', 'test-x2', 'third-model'].map((id, i) => lrLevel(id, 300000 + 100000 * i, `lr/index.m3u8?v=${i}`));
   writeFileSync(join(dir, 'master-same-size.m3u8'), master('upscaler/manifest.json', sameSize));
-  writeFileSync(join(dir, 'index.html'), PLAYER_PAGE);
+  writeFileSync(join(dir, 'index.html'), playerPage());
   return { dir, master: '/master.m3u8', master404: '/master-404.m3u8', masterSameSize: '/master-same-size.m3u8', lrMp4, lrUrl: '/lr.mp4', heavyManifest: '/upscaler/heavy.json', lr, fps, modelBytes: model.bytes };
 }

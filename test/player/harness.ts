@@ -3,7 +3,7 @@
  * cross-origin-isolated server, headless Chromium, and Node's reference upscaling of the same
  * decoded LR frames (I420 -> shared/yuv.ts -> onnxruntime-node).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -14,8 +14,11 @@ import { buildPlayer } from '../../src/player/build.js';
 import { planarToPacked } from '../../src/shared/image.js';
 import { psnr } from '../../src/shared/metrics.js';
 import { i420FrameBytes, i420ToPlanarRgb, splitI420 } from '../../src/shared/yuv.js';
-import { launchChromium, playerMounts, serveStatic, type StaticServer } from '../helpers/browser.js';
+import { launchChromium, playerMounts, ROOT, serveStatic, type StaticServer } from '../helpers/browser.js';
 import { makeFixture, type Fixture } from './fixture.js';
+
+/** models/hcd-x2's upscaler, served by the harness as /upscaler/hcd-x2.onnx. */
+export const HCD_X2 = join(ROOT, 'models/hcd-x2/upscaler.onnx');
 
 export interface Capture {
   png: string;
@@ -34,10 +37,16 @@ export interface Capture {
  * has been upscaled (the player refines a still frame with the network, also when the session
  * becomes ready only after the pause).
  */
-export async function captureLrFrame(page: Page, backend: 'wasm' | 'webgpu', at: number, timeout: number, tile?: number, keepOnGpu?: boolean): Promise<Capture> {
+export async function captureLrFrame(
+  page: Page,
+  backend: 'wasm' | 'webgpu',
+  at: number,
+  timeout: number,
+  opts: { tile?: number; keepOnGpu?: boolean; runtime?: 'auto' | 'onnxruntime-web' } = {},
+): Promise<Capture> {
   await page.evaluate(
-    ([b, t, k]) => (window as unknown as { hcdStart(o: object): Promise<boolean> }).hcdStart({ src: '/master.m3u8', level: 0, backend: b, adaptive: false, tile: t, keepOnGpu: k }),
-    [backend, tile, keepOnGpu] as const,
+    ([b, o]) => (window as unknown as { hcdStart(o: object): Promise<boolean> }).hcdStart({ src: '/master.m3u8', level: 0, backend: b, adaptive: false, ...o }),
+    [backend, opts] as const,
   );
   await page.waitForFunction((t) => document.querySelector('video')!.currentTime > t, at, { timeout });
   await page.evaluate(() => document.querySelector('video')!.pause());
@@ -50,6 +59,25 @@ export async function captureLrFrame(page: Page, backend: 'wasm' | 'webgpu', at:
     const w = window as unknown as { up: { lastDraw: { kind: string; mediaTime: number; colourPath?: string } } };
     const c = document.querySelector('canvas')!;
     return { png: c.toDataURL('image/png'), ...w.up.lastDraw, width: c.width, height: c.height };
+  });
+}
+
+/**
+ * `HcdUpscaler.attach` on the LR level's MP4 with the model at `modelUrl`, paused once past `at`
+ * seconds; the canvas once the paused frame is upscaled, and the backend event.
+ */
+export async function captureAttached(page: Page, modelUrl: string, backend: 'wasm' | 'webgpu', at: number, timeout: number): Promise<{ cap: Capture; runtime?: string }> {
+  await page.evaluate((o) => (window as unknown as { hcdAttach(o: object): Promise<boolean> }).hcdAttach(o), { src: '/lr.mp4', modelUrl, backend });
+  await page.waitForFunction((t) => document.querySelector('video')!.currentTime > t, at, { timeout });
+  await page.evaluate(() => document.querySelector('video')!.pause());
+  await page.waitForFunction(() => {
+    const w = window as unknown as { up: { idle: boolean; lastDraw?: { kind: string } } };
+    return document.querySelector('video')!.paused && w.up.idle && w.up.lastDraw?.kind === 'neural';
+  }, undefined, { timeout });
+  return page.evaluate(() => {
+    const w = window as unknown as { up: { lastDraw: Capture }; events: { name: string; runtime?: string }[] };
+    const c = document.querySelector('canvas')!;
+    return { cap: { ...w.up.lastDraw, png: c.toDataURL('image/png'), width: c.width, height: c.height }, runtime: w.events.find((e) => e.name === 'backend')?.runtime };
   });
 }
 
@@ -68,6 +96,8 @@ export class PlayerHarness {
   async start(opts: { webgpu?: boolean } = {}): Promise<this> {
     this.dir = mkdtempSync(join(tmpdir(), 'hcd-player-'));
     this.fx = await makeFixture(join(this.dir, 'site'));
+    // the project's own x2 upscaler, as a bare ONNX file
+    copyFileSync(HCD_X2, join(this.fx.dir, 'upscaler/hcd-x2.onnx'));
     await buildPlayer(join(this.dir, 'player'), { minify: false });
     this.server = await serveStatic(playerMounts(join(this.dir, 'player'), this.fx.dir));
     this.browser = await launchChromium({ webgpu: opts.webgpu });

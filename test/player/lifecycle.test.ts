@@ -2,8 +2,9 @@
  * The player as an hls.js component, in headless Chromium (WASM): made before or after
  * loadSource, a second loadSource (sessions counted), hls.js's DESTROYING, warm-up, events with
  * once/off, full screen, the cap-level controller, native-HLS attach() through the master
- * playlist, only the WASM build of onnxruntime-web without WebGPU, and a user's model outside
- * the project's own pattern (Resize + Sigmoid).
+ * playlist, no onnxruntime-web file for the own kernels (only its WASM build when forced, without
+ * WebGPU), and a user's model outside the project's own pattern (Resize + Sigmoid). The tests
+ * that count sessions force onnxruntime-web.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -150,7 +151,7 @@ describe.skipIf(!!missing)('HcdUpscaler as an hls.js component (headless Chromiu
       w.hls.currentLevel = 0;
       await w.video.play();
       await new Promise((r) => setTimeout(r, 300));
-      w.up = new w.HcdUpscaler({ hls: w.hls, video: w.video, canvas: w.canvas, ort: w.ort, backend: 'wasm', adaptive: false });
+      w.up = new w.HcdUpscaler({ hls: w.hls, video: w.video, canvas: w.canvas, ort: w.ort, runtime: 'onnxruntime-web', backend: 'wasm', adaptive: false });
     });
     await neuralAt(page, 640);
     expect(await page.evaluate(() => (window as unknown as PageWindow).up.stats.level)).toBe(0);
@@ -179,7 +180,7 @@ describe.skipIf(!!missing)('HcdUpscaler as an hls.js component (headless Chromiu
     await page.evaluate(() => {
       const w = window as unknown as PageWindow;
       w.hls = new w.Hls({ enableWorker: false, startLevel: 0 });
-      w.up = new w.HcdUpscaler({ hls: w.hls, video: w.video, canvas: w.canvas, ort: w.ort, backend: 'wasm', adaptive: false });
+      w.up = new w.HcdUpscaler({ hls: w.hls, video: w.video, canvas: w.canvas, ort: w.ort, runtime: 'onnxruntime-web', backend: 'wasm', adaptive: false });
       w.hls.attachMedia(w.video);
     });
     await upscaledSince(await load('/master.m3u8', 0));
@@ -201,7 +202,7 @@ describe.skipIf(!!missing)('HcdUpscaler as an hls.js component (headless Chromiu
     await page.evaluate(async () => {
       const w = window as unknown as PageWindow;
       w.hls = new w.Hls({ enableWorker: false, startLevel: 0 });
-      w.up = new w.HcdUpscaler({ hls: w.hls, video: w.video, canvas: w.canvas, ort: w.ort, backend: 'wasm', adaptive: false });
+      w.up = new w.HcdUpscaler({ hls: w.hls, video: w.video, canvas: w.canvas, ort: w.ort, runtime: 'onnxruntime-web', backend: 'wasm', adaptive: false });
       w.hls.attachMedia(w.video);
       w.hls.loadSource('/master.m3u8');
       await new Promise((r) => w.hls.once('hlsManifestParsed', r));
@@ -230,7 +231,7 @@ describe.skipIf(!!missing)('HcdUpscaler as an hls.js component (headless Chromiu
     await page.evaluate(async () => {
       const w = window as unknown as PageWindow;
       w.hls = new w.Hls({ enableWorker: false, startLevel: 0 });
-      w.up = new w.HcdUpscaler({ hls: w.hls, video: w.video, canvas: w.canvas, ort: w.ort, backend: 'wasm', adaptive: false });
+      w.up = new w.HcdUpscaler({ hls: w.hls, video: w.video, canvas: w.canvas, ort: w.ort, runtime: 'onnxruntime-web', backend: 'wasm', adaptive: false });
       w.hls.attachMedia(w.video);
       w.hls.loadSource('/master-two-lr.m3u8');
       await new Promise((r) => w.hls.once('hlsManifestParsed', r));
@@ -254,7 +255,7 @@ describe.skipIf(!!missing)('HcdUpscaler as an hls.js component (headless Chromiu
     const r = await page.evaluate(async () => {
       const w = window as unknown as PageWindow;
       w.video.src = '/lr.mp4';
-      const up = w.HcdUpscaler.attach(w.video, { canvas: w.canvas, modelUrl: '/upscaler/manifest.json', ort: w.ort, backend: 'wasm', statsIntervalMs: 100 });
+      const up = w.HcdUpscaler.attach(w.video, { canvas: w.canvas, modelUrl: '/upscaler/manifest.json', ort: w.ort, runtime: 'onnxruntime-web', backend: 'wasm', statsIntervalMs: 100 });
       const once: unknown[] = [];
       const every: unknown[] = [];
       const each = (e: string) => every.push(e);
@@ -274,7 +275,7 @@ describe.skipIf(!!missing)('HcdUpscaler as an hls.js component (headless Chromiu
     expect(r.once).toEqual([['stats', 'object']]);
     expect(r.n).toBeGreaterThanOrEqual(3);
     expect(r.after).toBe(r.n);
-    expect(r.backend).toEqual([['backend', { backend: 'wasm', output: 'cpu' }]]);
+    expect(r.backend).toEqual([['backend', { backend: 'wasm', runtime: 'onnxruntime-web', output: 'cpu', threads: expect.any(Number) }]]);
     await page.close();
   });
 
@@ -283,7 +284,7 @@ describe.skipIf(!!missing)('HcdUpscaler as an hls.js component (headless Chromiu
     await page.evaluate(async () => {
       const w = window as unknown as PageWindow;
       w.video.src = '/lr.mp4';
-      w.up = w.HcdUpscaler.attach(w.video, { canvas: w.canvas, modelUrl: '/upscaler/manifest.json', ort: w.ort, backend: 'wasm' });
+      w.up = w.HcdUpscaler.attach(w.video, { canvas: w.canvas, modelUrl: '/upscaler/manifest.json', ort: w.ort, runtime: 'onnxruntime-web', backend: 'wasm' });
       await w.video.play();
     });
     await neuralAt(page, 640);
@@ -314,7 +315,7 @@ describe.skipIf(!!missing)('HcdUpscaler as an hls.js component (headless Chromiu
       track.src = '/captions.vtt';
       track.kind = 'captions';
       w.video.append(track);
-      w.up = w.HcdUpscaler.attach(w.video, { canvas: w.canvas, modelUrl: '/upscaler/manifest.json', ort: w.ort, backend: 'wasm' });
+      w.up = w.HcdUpscaler.attach(w.video, { canvas: w.canvas, modelUrl: '/upscaler/manifest.json', ort: w.ort, runtime: 'onnxruntime-web', backend: 'wasm' });
       w.video.textTracks[0].mode = 'showing';
       await w.video.play();
       for (let i = 0; i < 50 && !document.querySelector('#box .hcd-captions')?.textContent; i++) await new Promise((r) => setTimeout(r, 100));
@@ -334,7 +335,7 @@ describe.skipIf(!!missing)('HcdUpscaler as an hls.js component (headless Chromiu
         const cfg: Record<string, unknown> = { enableWorker: false, capLevelToPlayerSize: true, autoStartLoad: false };
         if (ours) cfg.capLevelController = w.upscaledCapLevelController(w.Hls.DefaultConfig.capLevelController);
         const hls = new w.Hls(cfg);
-        const up = new w.HcdUpscaler({ hls, video: w.video, canvas: w.canvas, ort: w.ort, backend: 'wasm' });
+        const up = new w.HcdUpscaler({ hls, video: w.video, canvas: w.canvas, ort: w.ort, runtime: 'onnxruntime-web', backend: 'wasm' });
         hls.attachMedia(w.video);
         hls.loadSource('/master.m3u8');
         await new Promise((r) => hls.once('hlsManifestParsed', r));
@@ -357,7 +358,7 @@ describe.skipIf(!!missing)('HcdUpscaler as an hls.js component (headless Chromiu
       page.evaluate(async (m) => {
         const w = window as unknown as PageWindow;
         w.video.src = '/lr.mp4'; // stands in for Safari playing the master's 320x180 variant
-        w.up = w.HcdUpscaler.attach(w.video, { canvas: w.canvas, master: m, ort: w.ort, backend: 'wasm' });
+        w.up = w.HcdUpscaler.attach(w.video, { canvas: w.canvas, master: m, ort: w.ort, runtime: 'onnxruntime-web', backend: 'wasm' });
         await w.video.play();
         await w.up.ready;
       }, master);
@@ -376,14 +377,18 @@ describe.skipIf(!!missing)('HcdUpscaler as an hls.js component (headless Chromiu
     await page.close();
   });
 
-  it('without WebGPU only the WASM build of onnxruntime-web is downloaded', async () => {
-    const { page } = await h.openPage();
-    const from = h.server.requests.length;
-    await page.evaluate(() => (window as unknown as { hcdStart(o: object): Promise<boolean> }).hcdStart({ src: '/master.m3u8', level: 0, backend: 'auto' }));
-    await page.waitForFunction(() => (window as unknown as { up: Up }).up.lastDraw?.kind === 'neural', undefined, { timeout: 60_000 });
-    const ortFiles = h.server.requests.slice(from).filter((p) => p.startsWith('/ort/'));
-    expect(new Set(ortFiles)).toEqual(new Set(['/ort/ort.wasm.min.mjs', '/ort/ort-wasm-simd-threaded.mjs', '/ort/ort-wasm-simd-threaded.wasm']));
-    await page.close();
+  it('without WebGPU: the own kernel requests no onnxruntime-web file, onnxruntime-web forced only its WASM build', async () => {
+    const ortFiles = async (runtime: string) => {
+      const { page } = await h.openPage();
+      const from = h.server.requests.length;
+      await page.evaluate((r) => (window as unknown as { hcdStart(o: object): Promise<boolean> }).hcdStart({ src: '/master.m3u8', level: 0, backend: 'auto', runtime: r }), runtime);
+      await page.waitForFunction(() => (window as unknown as { up: Up }).up.lastDraw?.kind === 'neural', undefined, { timeout: 60_000 });
+      const files = h.server.requests.slice(from).filter((p) => p.startsWith('/ort/'));
+      await page.close();
+      return new Set(files);
+    };
+    expect(await ortFiles('auto')).toEqual(new Set());
+    expect(await ortFiles('onnxruntime-web')).toEqual(new Set(['/ort/ort.wasm.min.mjs', '/ort/ort-wasm-simd-threaded.mjs', '/ort/ort-wasm-simd-threaded.wasm']));
   });
 
   it('a user model with Resize and Sigmoid runs through onnxruntime-web and matches onnxruntime-node', async () => {

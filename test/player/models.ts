@@ -19,8 +19,9 @@ export interface TestUpscaler {
  * each channel into the four sub-pixel slots, then DepthToSpace) plus a learned-looking residual
  * from `layers` 3x3 convs (the first `first`x`first`) with fixed pseudo-random weights.
  * Conv attributes are explicit (WebGPU in onnxruntime-web needs them); shapes are dynamic.
+ * Of the player's own kernels' pattern (src/player/kernels/plan.ts) unless `outsidePattern`.
  */
-export function buildX2Upscaler(opts: { features?: number; layers?: number; first?: number; amp?: number } = {}): TestUpscaler {
+export function buildX2Upscaler(opts: { features?: number; layers?: number; first?: number; amp?: number; outsidePattern?: boolean } = {}): TestUpscaler {
   const f = opts.features ?? 8;
   const layers = Math.max(2, opts.layers ?? 2);
   const first = opts.first ?? 3;
@@ -50,7 +51,10 @@ export function buildX2Upscaler(opts: { features?: number; layers?: number; firs
   for (let blk = 0; blk < 4; blk++) for (let c = 0; c < 3; c++) skipW[(blk * 3 + c) * 3 + c] = 1;
   const skip = g.op('Conv', ['lr', g.constF(skipW, [12, 3, 1, 1], 'skip')], convAttrs(1));
   const sum = g.op('Add', [h, skip]);
-  g.op('DepthToSpace', [sum], { blocksize: attr.int(2), mode: attr.string('DCR') }, 'hr');
+  // outsidePattern: the same network ending in an Identity, which the player's own kernels do not
+  // take: onnxruntime-web runs it
+  const d2s = g.op('DepthToSpace', [sum], { blocksize: attr.int(2), mode: attr.string('DCR') }, opts.outsidePattern ? 'd2s' : 'hr');
+  if (opts.outsidePattern) g.op('Identity', [d2s], {}, 'hr');
   g.output('hr', [1, 3, 'H2', 'W2']);
   return { bytes: encodeModel(g.toModel()), params, radius, macsPerPixel: macs };
 }

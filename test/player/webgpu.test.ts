@@ -1,15 +1,18 @@
 /**
- * The player on onnxruntime-web's WebGPU backend in headless Chromium, through SwiftShader
- * (software Vulkan: about 10-20 s per 320x180 frame on 2 cores, so one paused frame is checked).
+ * The player on WebGPU in headless Chromium, through SwiftShader (software Vulkan: seconds per
+ * 320x180 frame on 2 cores, so one paused frame is checked per case): the player's own kernels,
+ * whole and tiled, onnxruntime-web's WebGPU backend, the presenter alone, and a browser whose
+ * WebGPU canvases cannot be drawn.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSession } from '../../src/encoder/graph/session.js';
 import { planarToPacked } from '../../src/shared/image.js';
 import { chromiumMissing, launchChromium, ROOT } from '../helpers/browser.js';
-import { captureLrFrame, PlayerHarness } from './harness.js';
+import { captureAttached, captureLrFrame, HCD_X2, PlayerHarness } from './harness.js';
 
 const missing = chromiumMissing();
 if (missing) console.warn(`skipping player WebGPU test: ${missing}`);
@@ -81,33 +84,68 @@ describe.skipIf(!!missing)('HcdUpscaler in headless Chromium (WebGPU)', () => {
     }
   }
 
-  it('WebGPU (SwiftShader): the output stays on the GPU, and the canvas matches Node-side upscaling (PSNR >= 45 dB)', async (ctx) => {
+  // 'auto' runs the fixture's model on the player's own WebGPU kernels; 'onnxruntime-web' forces it
+  for (const [runtime, name] of [['auto', 'kernels'], ['onnxruntime-web', 'onnxruntime-web']] as const) {
+    it(`WebGPU (SwiftShader, ${name}): the output stays on the GPU, and the canvas matches Node-side upscaling (PSNR >= 45 dB)`, async (ctx) => {
+      const { page, errors } = await h.openPage();
+      await adapterOr(ctx, page);
+      const from = h.server.requests.length;
+      const cap = await captureLrFrame(page, 'webgpu', 0.3, 240_000, { runtime });
+      const r = await page.evaluate(() => {
+        const w = window as unknown as { up: { stats: { backend: string } }; events: Events };
+        return { stats: w.up.stats, backendEvents: w.events.filter((e) => e.name === 'backend') };
+      });
+      expect(r.stats.backend).toBe('webgpu');
+      expect(r.backendEvents).toEqual([{ name: 'backend', backend: 'webgpu', runtime: name, output: 'gpu-buffer' }]);
+      const ortFiles = h.server.requests.slice(from).filter((p) => p.startsWith('/ort/'));
+      if (name === 'kernels') expect(ortFiles).toEqual([]);
+      // drawn by the render pass from the network's GPU buffer, by a session with fixed input
+      // shapes; the canvas read back here is that drawing, copied onto the page's 2D canvas
+      expect(cap).toMatchObject({ kind: 'neural', output: 'gpu-buffer', fixedShape: true, tiles: 1, width: 640, height: 360 });
+      expect(['i420', 'nv12']).toContain(cap.colourPath); // the decoder's own planes either way
+      const m = await h.bestMatch(cap);
+      console.log(`webgpu (${name}): mediaTime ${cap.mediaTime.toFixed(3)} -> frame ${m.frame} (~${m.expected} by time), PSNR ${m.db.toFixed(2)} dB, next best ${m.runnerUp.toFixed(2)} dB`);
+      expect(m.db).toBeGreaterThanOrEqual(45);
+      expect(m.runnerUp).toBeLessThan(40);
+      // destroy() releases the sessions and the presenter once idle, without errors in the page
+      const after = await page.evaluate(async () => {
+        const up = (window as unknown as { up: { destroy(): void; drawCount: number; idle: boolean } }).up;
+        up.destroy();
+        const draws = up.drawCount;
+        await new Promise((r) => setTimeout(r, 500));
+        return { idle: up.idle, drew: up.drawCount - draws };
+      });
+      expect(after).toEqual({ idle: true, drew: 0 });
+      expect(errors).toEqual([]);
+      await page.close();
+    }, 300_000);
+  }
+
+  it('WebGPU (kernels) in overlapping tiles: the presenter stitches the cores, the canvas still matches Node', async (ctx) => {
     const { page, errors } = await h.openPage();
     await adapterOr(ctx, page);
-    const cap = await captureLrFrame(page, 'webgpu', 0.3, 240_000);
-    const r = await page.evaluate(() => {
-      const w = window as unknown as { up: { stats: { backend: string } }; events: Events };
-      return { stats: w.up.stats, backendEvents: w.events.filter((e) => e.name === 'backend') };
-    });
-    expect(r.stats.backend).toBe('webgpu');
-    expect(r.backendEvents).toEqual([{ name: 'backend', backend: 'webgpu', output: 'gpu-buffer' }]);
-    // drawn by the render pass from onnxruntime-web's GPU buffer, by a session with fixed input
-    // shapes; the canvas read back here is that drawing, copied onto the page's 2D canvas
-    expect(cap).toMatchObject({ kind: 'neural', output: 'gpu-buffer', fixedShape: true, tiles: 1, width: 640, height: 360 });
-    expect(['i420', 'nv12']).toContain(cap.colourPath); // the decoder's own planes either way
+    const cap = await captureLrFrame(page, 'webgpu', 0.2, 240_000, { tile: 100 }); // 320x180 LR -> 4x2 tiles
+    expect(cap).toMatchObject({ kind: 'neural', output: 'gpu-buffer', fixedShape: true, tiles: 8, width: 640, height: 360 });
     const m = await h.bestMatch(cap);
-    console.log(`webgpu: mediaTime ${cap.mediaTime.toFixed(3)} -> frame ${m.frame} (~${m.expected} by time), PSNR ${m.db.toFixed(2)} dB, next best ${m.runnerUp.toFixed(2)} dB`);
+    console.log(`webgpu (kernels) tiled: frame ${m.frame}, PSNR ${m.db.toFixed(2)} dB, next best ${m.runnerUp.toFixed(2)} dB`);
     expect(m.db).toBeGreaterThanOrEqual(45);
     expect(m.runnerUp).toBeLessThan(40);
-    // destroy() releases the sessions and the presenter once idle, without errors in the page
-    const after = await page.evaluate(async () => {
-      const up = (window as unknown as { up: { destroy(): void; drawCount: number; idle: boolean } }).up;
-      up.destroy();
-      const draws = up.drawCount;
-      await new Promise((r) => setTimeout(r, 500));
-      return { idle: up.idle, drew: up.drawCount - draws };
-    });
-    expect(after).toEqual({ idle: true, drew: 0 });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 300_000);
+
+  it("WebGPU (kernels) with models/hcd-x2's upscaler: the canvas matches Node", async (ctx) => {
+    const { page, errors } = await h.openPage();
+    await adapterOr(ctx, page);
+    const { cap, runtime } = await captureAttached(page, '/upscaler/hcd-x2.onnx', 'webgpu', 0.2, 240_000);
+    expect(runtime).toBe('kernels');
+    expect(cap).toMatchObject({ kind: 'neural', output: 'gpu-buffer', width: 640, height: 360 });
+    const session = await createSession(readFileSync(HCD_X2), { threads: 1 });
+    const m = await h.bestMatch(cap, session);
+    await session.release();
+    console.log(`webgpu (kernels) hcd-x2: frame ${m.frame}, PSNR ${m.db.toFixed(2)} dB, next best ${m.runnerUp.toFixed(2)} dB`);
+    expect(m.db).toBeGreaterThanOrEqual(45);
+    expect(m.runnerUp).toBeLessThan(m.db - 5);
     expect(errors).toEqual([]);
     await page.close();
   }, 300_000);
@@ -151,7 +189,8 @@ describe.skipIf(!!missing)('HcdUpscaler in headless Chromium (WebGPU)', () => {
     const cap = await captureLrFrame(page, 'webgpu', 0.05, 240_000);
     const events = await page.evaluate(() => (window as unknown as { events: Events }).events);
     const backend = events.find((e) => e.name === 'backend');
-    expect(backend).toMatchObject({ backend: 'webgpu', output: 'cpu', outputProblem: expect.stringMatching(/loses the GPU device/) });
+    // the own kernels' output, downloaded from their GPU buffer
+    expect(backend).toMatchObject({ backend: 'webgpu', runtime: 'kernels', output: 'cpu', outputProblem: expect.stringMatching(/loses the GPU device/) });
     expect(events.some((e) => e.name === 'fallback')).toBe(false);
     expect(cap).toMatchObject({ kind: 'neural', output: 'cpu', fixedShape: true, width: 640, height: 360 });
     const m = await h.bestMatch(cap);
