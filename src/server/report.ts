@@ -6,7 +6,7 @@ export interface HeadlineRow {
   label: string;
   /** BD-rate (%) against the best of the conventional pipelines at each quality; null: no overlap. */
   vsHull: number | null;
-  /** The same over the pipeline's low-bitrate range (reports before session 4 have none: null). */
+  /** The same over the pipeline's low-bitrate range (null when report.json has no bd_rate_vs_hull_low). */
   vsHullLow: number | null;
   /** BD-rate (%) against A, the source resolution. */
   vsSource: number | null;

@@ -51,8 +51,8 @@ export function realJpeg(img: RgbImage, qscale: number): Promise<{ img: RgbImage
 
 /**
  * x264 intra (one frame) at a CRF, 4:2:0 as streamed: the encoder's own conversion to BT.709
- * limited 4:2:0 and back (before session 4 this was ffmpeg's default BT.601 conversion, whose
- * chroma filter costs a learned pair about 0.4 dB more on Set5).
+ * limited 4:2:0 and back (ffmpeg's default BT.601 conversion would instead cost a learned pair
+ * about 0.4 dB more on Set5, through its chroma filter).
  */
 export function realX264(img: RgbImage, crf: number): Promise<{ img: RgbImage; bytes: number }> {
   return roundTrip(img, ['-vf', RGB_TO_YUV709, '-c:v', 'libx264', '-preset', 'medium', '-crf', String(crf), '-frames:v', '1'], 'h264', YUV709_TO_RGB);
