@@ -1,15 +1,13 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { HcdError } from '../../shared/errors.js';
 import type { AacTrack } from '../media/audio.js';
 import { encodeAudioTrack } from '../media/audio.js';
 import { ChunkEncoder } from './chunk.js';
 import { interrupted } from './interrupted.js';
-import type { OpenJob } from './open.js';
-import { writePlaylists } from './publish.js';
-import { segmentName } from './names.js';
+import type { JobPlan, OpenJob } from './open.js';
+import type { RenditionInfo } from '../media/measure.js';
+import { recordChunk } from './record.js';
 import { loopFile, x264Roundtrip } from './roundtrip.js';
-import { writeState } from './state.js';
+import type { ChunkRecord } from './state.js';
 import type { StageTimers } from './timers.js';
 
 /** Codec-aware mode, per rendition and chunk: RGB PSNR after each roundtrip ([0] before the loop), bytes, and the pass kept. */
@@ -25,7 +23,7 @@ export interface LoopStat {
  * The source's audio, encoded once per audio group for the whole run alongside the first chunk's
  * video; chunks wait for it when they are finished. Empty for a silent source.
  */
-function startAudio(j: OpenJob, signal?: AbortSignal): Promise<Map<string, AacTrack>> {
+export function startAudio(j: JobPlan, signal?: AbortSignal): Promise<Map<string, AacTrack>> {
   const fps = j.src.fpsNum / j.src.fpsDen;
   const duration = Number.isFinite(j.expected) ? j.expected / fps : j.src.duration;
   const encode = async (bitrate: number) => encodeAudioTrack(j.cfg.input, { duration, bitrate, signal });
@@ -42,6 +40,16 @@ function startAudio(j: OpenJob, signal?: AbortSignal): Promise<Map<string, AacTr
   return task;
 }
 
+/** What happens to a finished chunk whose segments are in place. */
+export type ChunkDone = (record: ChunkRecord, info: Record<string, RenditionInfo>) => void;
+
+export interface ChunkRunnerOptions {
+  /** The audio tracks by audio rendition name, when the caller has them (else encoded here). */
+  audio?: Promise<Map<string, AacTrack>>;
+  /** By default the chunk is recorded in state.json and the playlists (record.ts). */
+  onChunk?: ChunkDone;
+}
+
 /**
  * The segment-long chunks of a run: opens each chunk's encoders at its first frame, feeds them,
  * and when a chunk is full finishes it (codec loop first in codec-aware mode), records it in
@@ -52,14 +60,17 @@ export class ChunkRunner {
   /** Codec-aware mode holds a chunk's frames until it is complete. */
   private held: { hr: Uint8Array; lr: Uint8Array }[] = [];
   private readonly audio: Promise<Map<string, AacTrack>>;
+  private readonly onChunk: ChunkDone;
   readonly loopStats: LoopStat[] = [];
 
   constructor(
     private readonly j: OpenJob,
     private readonly timers: StageTimers,
     private readonly signal?: AbortSignal,
+    opts: ChunkRunnerOptions = {},
   ) {
-    this.audio = startAudio(j, signal);
+    this.audio = opts.audio ?? startAudio(j, signal);
+    this.onChunk = opts.onChunk ?? ((record, info) => recordChunk(j, record, info));
   }
 
   /** True when the chunk holding frame `n` was finished by an earlier run. */
@@ -131,36 +142,9 @@ export class ChunkRunner {
   }
 
   private async finish(c: ChunkEncoder): Promise<void> {
-    const { state, out } = this.j;
-    const done = await c.finish(await this.audio, (name) => !state.info[name]);
-    const index = c.spec.index;
-    try {
-      Object.assign(state.info, done.info);
-      const audio = done.audio === undefined ? {} : { audio: done.audio };
-      state.chunks.push({ index, startFrame: c.spec.startFrame, frames: c.frameCount, bytes: done.bytes, iframes: done.iframes, ...audio });
-      // playlists first: killed in between, they list a segment that is complete but unrecorded,
-      // which --resume redoes to the same bytes; the other order could leave no playlist at all
-      writePlaylists(this.j, false);
-      writeState(out, state);
-    } catch (e) {
-      this.unpublish(index);
-      throw e;
-    }
-  }
-
-  /**
-   * Takes back a chunk whose segments are in place but whose recording failed (a full disk):
-   * its segments go, which frees room to list the recorded ones again. state.json, written
-   * last, still holds what it held before.
-   */
-  private unpublish(index: number): void {
-    const { state, out, renditions, audio, tag } = this.j;
-    state.chunks = state.chunks.filter((ch) => ch.index !== index);
-    for (const r of [...renditions, ...audio]) rmSync(join(out, r.name, segmentName(tag, index)), { force: true });
-    try {
-      writePlaylists(this.j, false);
-    } catch {
-      // the playlists on disk then list the recorded chunks and possibly this one, now gone
-    }
+    const done = await c.finish(await this.audio, (name) => !this.j.state.info[name]);
+    const audio = done.audio === undefined ? {} : { audio: done.audio };
+    const record: ChunkRecord = { index: c.spec.index, startFrame: c.spec.startFrame, frames: c.frameCount, bytes: done.bytes, iframes: done.iframes, ...audio };
+    this.onChunk(record, done.info);
   }
 }

@@ -1,13 +1,13 @@
 import { HcdError } from '../../shared/errors.js';
 import { readFrames, sourceFramesRead, type DecodeReport } from '../media/decode.js';
-import type { OpenJob } from './open.js';
+import type { JobPlan } from './open.js';
 
 /**
  * Frames to hold the last one for. ffmpeg shows a variable-rate source's last frame for about one
  * frame at the reading rate, however long the source shows it; the length the container gives
  * is held to, but only once every frame it promises was read: a file cut short is no long frame.
  */
-function holdFor(j: OpenJob, n: number, report: DecodeReport | undefined): number {
+function holdFor(j: JobPlan, n: number, report: DecodeReport | undefined): number {
   const { src, expected } = j;
   if (!report || !src.variable || !src.framesExact || n === 0 || n >= expected) return 0;
   return sourceFramesRead(report) >= src.sourceFrames - 1 ? expected - n : 0;
@@ -17,7 +17,7 @@ function holdFor(j: OpenJob, n: number, report: DecodeReport | undefined): numbe
  * The input's frames at the job's geometry and rate, one frame decoded ahead: the next frame is
  * requested before this one is returned, so ffmpeg decodes it while the caller rescales and encodes.
  */
-export async function* framesAhead(j: OpenJob): AsyncGenerator<Uint8Array> {
+export async function* framesAhead(j: JobPlan): AsyncGenerator<Uint8Array> {
   const { cfg, src, geo } = j;
   const rate = `${src.fpsNum}/${src.fpsDen}`;
   const frames = readFrames(cfg.input, { width: geo.width, height: geo.height, rate, frames: j.limit, matrix: src.matrix, range: src.range, filter: geo.crop, strict: true });

@@ -21,8 +21,8 @@ export interface EncodeDeps {
   rescaler?: FrameRescaler;
 }
 
-/** An encode whose OUTDIR is claimed and whose sessions are open: everything the frame loop reads. */
-export interface OpenJob {
+/** Everything an encode decides before a session opens or OUTDIR is touched. */
+export interface JobPlan {
   cfg: EncodeConfig;
   src: SourceInfo;
   pair: RescalingPair;
@@ -33,10 +33,8 @@ export interface OpenJob {
   renditions: Rendition[];
   /** One per audio group; none for a silent input. */
   audio: AudioRendition[];
-  state: EncodeState;
-  out: string;
-  /** OUTDIR/.work: per-chunk temporaries, removed at the end. */
-  work: string;
+  /** The job record job.json holds. */
+  job: Job;
   /** The job's tag in segment names (names.ts). */
   tag: string;
   /** Frames per GOP: an IDR frame starts each. */
@@ -51,10 +49,24 @@ export interface OpenJob {
    * fills, as ffmpeg can show its last frame once more than that.
    */
   limit?: number;
+}
+
+/** A plan whose OUTDIR is claimed: what the playlists and state.json are written from. */
+export interface ClaimedJob extends JobPlan {
+  state: EncodeState;
+  out: string;
+  /** OUTDIR/.work: per-chunk temporaries, removed at the end. */
+  work: string;
+}
+
+export interface JobSessions {
   rescaler: FrameRescaler;
   loop?: CodecLoop;
   flicker?: FlickerMeter;
 }
+
+/** An encode whose OUTDIR is claimed and whose sessions are open: everything the frame loop reads. */
+export interface OpenJob extends ClaimedJob, JobSessions {}
 
 /** Everything that decides the output bytes, as job.json records it. */
 function jobRecord(cfg: EncodeConfig, model: string, ladder: Pick<OpenJob, 'renditions' | 'audio'>): Job {
@@ -108,35 +120,58 @@ function frameCounts(cfg: EncodeConfig, src: SourceInfo): Pick<OpenJob, 'expecte
   return { expected: Math.min(src.frames || Infinity, bySeconds ?? Infinity), limit };
 }
 
+/** Probes the input, loads and checks the pair, and derives the ladder and the job record. */
+export async function planJob(cfg: EncodeConfig, deps: EncodeDeps): Promise<JobPlan> {
+  const src = await probeSource(cfg.input);
+  const { pair, geo, lr } = await loadCheckedPair(cfg, src, deps);
+  const ladder = ladderOf(cfg, src.hasAudio);
+  const job = jobRecord(cfg, pair.manifest.id, ladder);
+  return { cfg, src, pair, geo, lr, ...ladder, job, tag: jobTag(job), ...framesPer(cfg, src), ...frameCounts(cfg, src) };
+}
+
+/** Claims OUTDIR for the plan (refusing another job), sweeps what an interrupted run left, writes upscaler/. */
+export function claimJob(plan: JobPlan): ClaimedJob {
+  const { cfg } = plan;
+  const state = prepareOutdir(cfg.outdir, plan.job, { resume: cfg.resume, force: cfg.force });
+  const work = join(cfg.outdir, '.work');
+  removeLeftovers(cfg.outdir, work);
+  mkdirSync(work, { recursive: true });
+  writeUpscaler(cfg.outdir, plan.pair);
+  return { ...plan, state, out: cfg.outdir, work };
+}
+
+/** The rescaler, and the codec loop and flicker meter where asked for; all closed again on failure. */
+export async function openSessions(plan: JobPlan, onWarning: ((m: string) => void) | undefined, deps: EncodeDeps, opts: { flicker: boolean }): Promise<JobSessions> {
+  const { cfg, pair } = plan;
+  const rescaler = deps.rescaler ?? (await createRescaler(pair, { ep: cfg.ep, onWarning, hcdIters: cfg.hcdIters }));
+  const s: JobSessions = { rescaler };
+  try {
+    if (rescaler.scale !== pair.manifest.scale) throw new HcdError(`rescaler scale ${rescaler.scale} does not match model scale ${pair.manifest.scale} (mismatched scale)`);
+    if (cfg.codecAware) s.loop = await CodecLoop.create(pair, { ep: cfg.ep });
+    if (opts.flicker) s.flicker = await FlickerMeter.create(pair, { ep: cfg.ep });
+    return s;
+  } catch (e) {
+    await closeSessions(s);
+    throw e;
+  }
+}
+
 /**
  * Checks everything that can be refused before OUTDIR is touched, then opens the sessions and
  * claims OUTDIR. On any failure the sessions opened so far are closed again.
  */
 export async function openJob(cfg: EncodeConfig, onWarning: ((m: string) => void) | undefined, deps: EncodeDeps): Promise<OpenJob> {
-  const src = await probeSource(cfg.input);
-  const { pair, geo, lr } = await loadCheckedPair(cfg, src, deps);
-  const ladder = ladderOf(cfg, src.hasAudio);
-  const job = jobRecord(cfg, pair.manifest.id, ladder);
-  const rescaler = deps.rescaler ?? (await createRescaler(pair, { ep: cfg.ep, onWarning, hcdIters: cfg.hcdIters }));
-  let loop: CodecLoop | undefined;
-  let flicker: FlickerMeter | undefined;
+  const plan = await planJob(cfg, deps);
+  const sessions = await openSessions(plan, onWarning, deps, { flicker: true });
   try {
-    if (rescaler.scale !== pair.manifest.scale) throw new HcdError(`rescaler scale ${rescaler.scale} does not match model scale ${pair.manifest.scale} (mismatched scale)`);
-    if (cfg.codecAware) loop = await CodecLoop.create(pair, { ep: cfg.ep });
-    flicker = await FlickerMeter.create(pair, { ep: cfg.ep });
-    const state = prepareOutdir(cfg.outdir, job, { resume: cfg.resume, force: cfg.force });
-    const work = join(cfg.outdir, '.work');
-    removeLeftovers(cfg.outdir, work);
-    mkdirSync(work, { recursive: true });
-    writeUpscaler(cfg.outdir, pair);
-    return { cfg, src, pair, geo, lr, ...ladder, state, out: cfg.outdir, work, tag: jobTag(job), ...framesPer(cfg, src), ...frameCounts(cfg, src), rescaler, loop, flicker };
+    return { ...claimJob(plan), ...sessions };
   } catch (e) {
-    await closeSessions({ rescaler, loop, flicker });
+    await closeSessions(sessions);
     throw e;
   }
 }
 
-export async function closeSessions(j: Pick<OpenJob, 'rescaler' | 'loop' | 'flicker'>): Promise<void> {
+export async function closeSessions(j: JobSessions): Promise<void> {
   await j.rescaler.close();
   await j.loop?.close();
   await j.flicker?.close();

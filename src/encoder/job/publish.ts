@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeAtomic } from '../media/files.js';
 import { masterPlaylist } from './master.js';
 import { IFRAME_PLAYLIST, initName, MASTER, MASTER_PLAIN, MEDIA_PLAYLIST } from './names.js';
-import type { OpenJob } from './open.js';
+import type { ClaimedJob } from './open.js';
 import { iframePlaylist, mediaPlaylist } from './playlist.js';
 import { audioSegments, iframeEntries, videoSegments } from './segments.js';
 import { mastersOf } from './variants.js';
@@ -13,7 +13,7 @@ import { mastersOf } from './variants.js';
  * playlist, per audio group its media playlist, then the two masters. While the encode runs they
  * are EVENT playlists without ENDLIST, so a player never takes a half-done encode for a finished one.
  */
-export function writePlaylists(j: OpenJob, complete: boolean): void {
+export function writePlaylists(j: ClaimedJob, complete: boolean): void {
   const map = initName(j.tag);
   for (const r of [...j.audio, ...j.renditions]) mkdirSync(join(j.out, r.name), { recursive: true });
   for (const a of j.audio) writeAtomic(join(j.out, a.name, MEDIA_PLAYLIST), mediaPlaylist(audioSegments(j, a.name), complete, map));

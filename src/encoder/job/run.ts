@@ -3,7 +3,7 @@ import { isDiskFull } from '../media/files.js';
 import { ChunkRunner } from './chunks.js';
 import { framesAhead } from './frames.js';
 import { diskFull, interrupted } from './interrupted.js';
-import { closeSessions, removeLeftovers, type OpenJob } from './open.js';
+import { closeSessions, removeLeftovers, type ClaimedJob, type OpenJob } from './open.js';
 import { SceneCutDetector } from './scenecut.js';
 import { writeState } from './state.js';
 import type { RunResult } from './summary.js';
@@ -60,7 +60,7 @@ export async function runFrames(j: OpenJob, timers: StageTimers, onFrame?: (p: F
     flicker = j.flicker?.summary();
     await closeSessions(j);
   }
-  checkComplete(j, n);
+  markComplete(j, n);
   return { encodedFrames, loopStats: chunks.loopStats, flicker };
 }
 
@@ -71,7 +71,7 @@ function progress(j: OpenJob, n: number, encoded: number, start: number): FrameP
 }
 
 /** A file cut short can also decode "cleanly" to fewer frames than its index promises. */
-function checkComplete(j: OpenJob, n: number): void {
+export function markComplete(j: ClaimedJob, n: number): void {
   if (j.src.framesExact && n < j.expected - 1) throw new HcdError(`${j.cfg.input} ends after ${n} of ${j.expected} frames: the file is truncated or corrupt`);
   if (n === 0) throw new HcdError(`no frames could be decoded from ${j.cfg.input}`);
   j.state.complete = true;

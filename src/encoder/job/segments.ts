@@ -1,10 +1,10 @@
 import type { IFrameEntry, SegmentEntry } from './playlist.js';
 import { segmentName } from './names.js';
-import type { OpenJob } from './open.js';
+import type { ClaimedJob } from './open.js';
 import type { ChunkRecord, Rendition } from './state.js';
 
 /** What the playlists are made from: the recorded chunks alone. */
-export type Recorded = Pick<OpenJob, 'state' | 'src' | 'tag'>;
+export type Recorded = Pick<ClaimedJob, 'state' | 'src' | 'tag'>;
 
 const inOrder = (j: Recorded): ChunkRecord[] => [...j.state.chunks].sort((a, b) => a.index - b.index);
 const seconds = (j: Recorded, frames: number): number => (frames * j.src.fpsDen) / j.src.fpsNum;

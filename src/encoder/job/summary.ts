@@ -1,6 +1,6 @@
 import type { FlickerSummary } from './flicker.js';
 import type { LoopStat } from './chunks.js';
-import type { OpenJob } from './open.js';
+import type { ClaimedJob } from './open.js';
 import { MASTER, MASTER_PLAIN, MEDIA_PLAYLIST } from './names.js';
 import { audioSegments } from './segments.js';
 import { bandwidths } from './playlist.js';
@@ -54,7 +54,7 @@ export interface RunResult {
   flicker?: FlickerSummary;
 }
 
-export function summarize(j: OpenJob, run: RunResult, timers: StageTimers, totalS: number): EncodeSummary {
+export function summarize(j: ClaimedJob, run: RunResult, timers: StageTimers, totalS: number): EncodeSummary {
   return {
     done: true,
     frames: j.state.totalFrames,

@@ -1,7 +1,7 @@
 import { AAC_LC } from '../media/codecs.js';
 import type { IFrameVariantEntry, MasterContent, VariantEntry } from './master.js';
 import { IFRAME_PLAYLIST, MEDIA_PLAYLIST } from './names.js';
-import type { OpenJob } from './open.js';
+import type { ClaimedJob } from './open.js';
 import { bandwidths } from './playlist.js';
 import { iframeEntries, variantSegments, type Recorded } from './segments.js';
 import type { Rendition } from './state.js';
@@ -16,7 +16,7 @@ import { UPSCALER_MANIFEST } from './upscaler.js';
  */
 export const START_BITRATE = 700_000;
 
-type LadderView = Recorded & Pick<OpenJob, 'renditions' | 'audio' | 'pair'>;
+type LadderView = Recorded & Pick<ClaimedJob, 'renditions' | 'audio' | 'pair'>;
 
 /** A video rendition as both masters list it: its variant and its I-frame variant. */
 export interface Rung {
