@@ -10,6 +10,7 @@ const path = {
   pairs: '^src/encoder/pairs/',
   hcd: '^src/encoder/hcd/',
   job: '^src/encoder/job/',
+  queue: '^src/encoder/queue/',
   compare: '^src/compare/',
   train: '^src/train/',
   stills: '^src/stills/',
@@ -26,6 +27,8 @@ const may = {
   // the jobs' options: defaults and checks, read by the jobs and the command line
   config: ['shared', 'media', 'graph', 'pairs', 'hcd'],
   job: ['shared', 'config', 'media', 'graph', 'pairs', 'hcd'],
+  // the encode spread over workers: the job's own parts, run one chunk at a time
+  queue: ['shared', 'config', 'media', 'graph', 'pairs', 'hcd', 'job'],
   compare: ['shared', 'config', ...encoder],
   train: ['shared', 'config', 'media', 'graph', 'pairs', 'hcd'],
   stills: ['shared', 'config', 'media', 'graph', 'pairs', 'hcd'],

@@ -113,6 +113,8 @@ export const DEFAULTS = {
     hcdIters: VIDEO_HCD_ITERS,
     codecLoop: CODEC_LOOP_DEFAULTS,
   },
+  /** `hcd worker`: one chunk at a time; BullMQ's own lock time (a chunk's lock is renewed at half of it). */
+  worker: { concurrency: 1, stallMs: 30_000 },
   /** `hcd image`, `hcd eval`. */
   still: { hcdIters: STILL_HCD_ITERS },
 } as const;

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { DEFAULTS, EXECUTION_PROVIDERS } from '../../config.js';
 import type { ExecutionProvider } from '../../encoder/graph/session.js';
-import { encodeVideo, type EncodeSummary } from '../../encoder/job/encode.js';
+import { encodeVideo, type EncodeHooks, type EncodeOptions, type EncodeSummary } from '../../encoder/job/encode.js';
+import { encodeOnQueue } from '../../encoder/queue/submit.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
 import { withAbort } from '../signals.js';
 import { formatBitrates, formatCodecLoop, parseAudioBitrates, parseBitrates, parseCodecLoop, parseIters, positive } from '../flags.js';
+import { HcdError } from '../../shared/errors.js';
 
 interface EncodeFlags {
   output: string;
@@ -23,9 +25,20 @@ interface EncodeFlags {
   json?: boolean;
   resume?: boolean;
   force?: boolean;
+  queue?: string;
+  attempts?: string;
 }
 
 const D = DEFAULTS.encode;
+
+/** The encode in this process, or on the queue's workers. */
+function run(f: EncodeFlags, options: EncodeOptions, hooks: EncodeHooks): Promise<EncodeSummary> {
+  if (f.queue === undefined) {
+    if (f.attempts !== undefined) throw new HcdError('--attempts needs --queue');
+    return encodeVideo(options, hooks);
+  }
+  return encodeOnQueue({ ...options, queue: f.queue, attempts: f.attempts === undefined ? undefined : positive('attempts', f.attempts, true) }, hooks);
+}
 
 /** The lines a person reads at the end of an encode (stderr), whatever --json says. */
 function report(progress: ProgressReporter, s: EncodeSummary, codecAware: boolean): void {
@@ -67,11 +80,14 @@ export function registerEncode(program: Command): void {
     .option('--json', 'JSON-lines progress on stdout, summary last')
     .option('--resume', 'continue an interrupted encode of the same job')
     .option('--force', 'replace whatever OUTDIR holds')
+    .option('--queue <url>', 'encode on `hcd worker`s: one job per chunk on this Redis, redis://[:password@]HOST:PORT[/DB] or rediss:// (input and OUTDIR on a shared filesystem)')
+    .option('--attempts <n>', 'with --queue: tries per chunk before the encode fails (default "3")')
     .action(async (input: string, f: EncodeFlags) => {
       const progress = createProgress({ json: !!f.json });
       try {
         const summary = await withAbort((signal) =>
-          encodeVideo(
+          run(
+            f,
             {
               input,
               outdir: f.output,
@@ -91,7 +107,7 @@ export function registerEncode(program: Command): void {
               force: !!f.force,
               signal,
             },
-            { onFrame: (p) => progress.frame(p), onWarning: (m) => progress.note(`warning: ${m}`) },
+            { onFrame: (p) => progress.frame(p), onWarning: (m) => progress.note(`warning: ${m}`), onNote: (m) => progress.note(m) },
           ),
         );
         progress.stop();

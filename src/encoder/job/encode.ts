@@ -17,6 +17,8 @@ export type EncodeOptions = EncodeInput & { signal?: AbortSignal };
 export interface EncodeHooks {
   onFrame?(p: FrameProgress): void;
   onWarning?(message: string): void;
+  /** Lines for people that are no warning (where a queued encode runs). */
+  onNote?(line: string): void;
 }
 
 /**
