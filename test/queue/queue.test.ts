@@ -152,6 +152,21 @@ describe('hcd encode --queue with hcd workers on a real Redis', () => {
     expectNoPassword(r.stderr, again.stderr);
   }, 180_000);
 
+  it('the submitter SIGKILLed: --resume reattaches and records what the workers did meanwhile', async () => {
+    const out = join(dir, 'reattach');
+    startWorker();
+    let kill: ((sig: NodeJS.Signals) => void) | undefined;
+    const first = runCli([...args(out), '--queue', redis.url], { onSpawn: (k) => (kill = k) });
+    await until(() => (state(out)?.chunks.length ?? 0) >= 1);
+    kill!('SIGKILL');
+    expect((await first).code).not.toBe(0);
+    const done = state(out)!.chunks.length;
+    expect(done).toBeLessThan(6);
+    const again = await runCli([...args(out), '--queue', redis.url, '--resume']);
+    expect(again.code, again.stderr).toBe(0);
+    expectSameBytes(out);
+  }, 180_000);
+
   describe('jobs a worker refuses', () => {
     let queue: Queue;
     beforeAll(() => {
