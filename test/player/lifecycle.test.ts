@@ -190,7 +190,16 @@ describe.skipIf(!!missing)('HcdUpscaler as an hls.js component (headless Chromiu
     await upscaledSince(await load('/master-same-size.m3u8', 1));
     await upscaledSince(await load('/master.m3u8', 0));
     // each source made its own sessions, and the old ones were released
-    await page.waitForFunction((n) => (window as unknown as PageWindow).sessions.live === n, first.live, { timeout: 30_000 });
+    // the third source's sessions are made as its frames arrive, the second's released meanwhile:
+    // wait until both have happened before counting
+    await page.waitForFunction(
+      ([live, created]) => {
+        const s = (window as unknown as PageWindow).sessions;
+        return s.live === live && s.created >= created;
+      },
+      [first.live, 3 * first.created] as const,
+      { timeout: 30_000 },
+    );
     expect((await sessions(page)).created).toBe(3 * first.created);
     await page.evaluate(() => (window as unknown as PageWindow).up.destroy());
     await page.waitForFunction(() => (window as unknown as PageWindow).sessions.live === 0, undefined, { timeout: 30_000 });
