@@ -9,6 +9,7 @@ const path = {
   graph: '^src/encoder/graph/',
   pairs: '^src/encoder/pairs/',
   hcd: '^src/encoder/hcd/',
+  ladder: '^src/encoder/ladder/',
   job: '^src/encoder/job/',
   queue: '^src/encoder/queue/',
   compare: '^src/compare/',
@@ -17,18 +18,20 @@ const path = {
   server: '^src/server/',
   player: '^src/player/',
 };
-const encoder = ['media', 'graph', 'pairs', 'hcd', 'job'];
+const encoder = ['media', 'graph', 'pairs', 'hcd', 'ladder', 'job'];
 const may = {
   shared: [],
   media: ['shared'],
   graph: ['shared'],
   pairs: ['shared', 'media', 'graph'],
   hcd: ['shared', 'media', 'graph', 'pairs'],
+  // the per-title ladder: a probe of candidate rungs through the real codec, and the choice
+  ladder: ['shared', 'media', 'graph', 'pairs', 'hcd'],
   // the jobs' options: defaults and checks, read by the jobs and the command line
-  config: ['shared', 'media', 'graph', 'pairs', 'hcd'],
-  job: ['shared', 'config', 'media', 'graph', 'pairs', 'hcd'],
+  config: ['shared', 'media', 'graph', 'pairs', 'hcd', 'ladder'],
+  job: ['shared', 'config', 'media', 'graph', 'pairs', 'hcd', 'ladder'],
   // the encode spread over workers: the job's own parts, run one chunk at a time
-  queue: ['shared', 'config', 'media', 'graph', 'pairs', 'hcd', 'job'],
+  queue: ['shared', 'config', 'media', 'graph', 'pairs', 'hcd', 'ladder', 'job'],
   compare: ['shared', 'config', ...encoder],
   train: ['shared', 'config', 'media', 'graph', 'pairs', 'hcd'],
   stills: ['shared', 'config', 'media', 'graph', 'pairs', 'hcd'],

@@ -16,7 +16,7 @@ import { probeSource, fitToScale } from '../src/encoder/media/probe.js';
 import { loadPair, defaultModelId } from '../src/encoder/pairs/load.js';
 import { PairNetwork } from '../src/encoder/pairs/network.js';
 import { PairRescaler } from '../src/encoder/pairs/runtime.js';
-import { createRescaler } from '../src/encoder/job/rescalers.js';
+import { createRescaler } from '../src/encoder/hcd/rescalers.js';
 import type { RgbImage } from '../src/shared/image.js';
 import { psnrY } from '../src/shared/metrics.js';
 import { makeSample } from '../samples/make-sample.js';

@@ -9,6 +9,7 @@ import { HcdError } from './shared/errors.js';
 import type { ExecutionProvider } from './encoder/graph/session.js';
 import { CODEC_LOOP_DEFAULTS, STILL_HCD_ITERS, VIDEO_HCD_ITERS, type CodecLoopOptions, type HcdIters } from './encoder/hcd/options.js';
 import { defaultModelId } from './encoder/pairs/load.js';
+import { checkLadderOptions, LADDER_DEFAULTS, type LadderOptions } from './encoder/ladder/options.js';
 
 export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow', 'placebo'] as const;
 /** Video bitrates, bits/s: below 1 kb/s x264 has nothing to work with; above 1 Gb/s is no rendition. */
@@ -31,7 +32,14 @@ export interface EncodeConfig {
   segment: number;
   /** Seconds from one IDR frame to the next; every GOP is closed and a segment starts with one. */
   gop: number;
-  /** LR rendition video bitrates (bits/s), upscaled by the player. */
+  /**
+   * 'auto': the per-title ladder, chosen by a probe of candidate rungs through x264
+   * (src/encoder/ladder); 'fixed': `renditions` and `sourceRenditions` as they are.
+   */
+  ladder: 'auto' | 'fixed';
+  /** The per-title ladder's targets and choice (read when `ladder` is 'auto'). */
+  auto: LadderOptions;
+  /** LR rendition video bitrates (bits/s), upscaled by the player (a fixed ladder). */
   renditions: number[];
   /** Source-resolution rendition bitrates (bits/s), for players without the upscaler. */
   sourceRenditions: number[];
@@ -75,6 +83,8 @@ export const DEFAULTS = {
     /** Apple's HLS authoring spec: 6 s segments, an IDR frame every 2 s. */
     segment: 6,
     gop: 2,
+    ladder: 'auto' as 'auto' | 'fixed',
+    auto: LADDER_DEFAULTS,
     renditions: [150_000, 300_000, 600_000],
     sourceRenditions: [800_000, 1_600_000],
     codecAware: false,
@@ -120,7 +130,7 @@ export const DEFAULTS = {
 } as const;
 
 /** What a caller gives an encode: input and output, any other field (the loop's fields one by one). */
-export type EncodeInput = Partial<Omit<EncodeConfig, 'codecLoop'>> & Pick<EncodeConfig, 'input' | 'outdir'> & { codecLoop?: Partial<CodecLoopOptions> };
+export type EncodeInput = Partial<Omit<EncodeConfig, 'codecLoop' | 'auto'>> & Pick<EncodeConfig, 'input' | 'outdir'> & { codecLoop?: Partial<CodecLoopOptions>; auto?: Partial<LadderOptions> };
 export type CompareInput = Partial<Omit<CompareConfig, 'codecLoop'>> & { codecLoop?: Partial<CodecLoopOptions> };
 
 const defined = <T extends object>(p: T): Partial<T> => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) as Partial<T>;
@@ -129,6 +139,9 @@ const defined = <T extends object>(p: T): Partial<T> => Object.fromEntries(Objec
 export function resolveEncodeConfig(given: EncodeInput): EncodeConfig {
   const g = defined(given);
   if (g.codecLoop !== undefined && !g.codecAware) throw new HcdError('--codec-loop needs --codec-aware');
+  const fixedGiven = g.renditions !== undefined || g.sourceRenditions !== undefined;
+  if (fixedGiven && g.ladder === 'auto') throw new HcdError('--renditions and --source-renditions make a fixed ladder; drop --ladder auto');
+  if (g.auto !== undefined && (g.ladder === 'fixed' || fixedGiven)) throw new HcdError('the ladder targets (--bitrates, --rungs, --min-kbps, --max-kbps, --metric) are for --ladder auto');
   const c: EncodeConfig = {
     ...DEFAULTS.encode,
     renditions: [...DEFAULTS.encode.renditions],
@@ -139,6 +152,8 @@ export function resolveEncodeConfig(given: EncodeInput): EncodeConfig {
     ...g,
     gop: g.gop ?? defaultGop(g.segment ?? DEFAULTS.encode.segment),
     codecLoop: { ...CODEC_LOOP_DEFAULTS, ...g.codecLoop },
+    ladder: g.ladder ?? (fixedGiven ? 'fixed' : DEFAULTS.encode.ladder),
+    auto: { ...LADDER_DEFAULTS, ...(g.auto ? defined(g.auto) : {}) },
   } as EncodeConfig;
   if (c.input === '') throw new HcdError('no input given');
   if (c.outdir === '') throw new HcdError('no output folder given');
@@ -147,8 +162,10 @@ export function resolveEncodeConfig(given: EncodeInput): EncodeConfig {
   if (!isPositive(c.gop)) throw new HcdError(`GOP length must be positive, got ${c.gop}`);
   if (!isWholeMultiple(c.segment, c.gop)) throw new HcdError(`the segment (${c.segment} s) must be a whole number of GOPs (${c.gop} s)`);
   if (c.seconds !== undefined && !isPositive(c.seconds)) throw new HcdError(`--seconds must be positive, got ${c.seconds}`);
-  if (c.renditions.length === 0) throw new HcdError('at least one LR rendition is needed');
+  if (c.ladder !== 'auto' && c.ladder !== 'fixed') throw new HcdError(`bad --ladder '${String(c.ladder)}': use auto or fixed`);
+  if (c.ladder === 'fixed' && c.renditions.length === 0) throw new HcdError('at least one LR rendition is needed');
   for (const b of [...c.renditions, ...c.sourceRenditions]) checkBitrate(b);
+  checkLadderOptions(c.auto, checkBitrate);
   checkAudio(c.audioBitrates);
   if (!EXECUTION_PROVIDERS.includes(c.ep)) throw new HcdError(`bad --ep '${c.ep}': use ${EXECUTION_PROVIDERS.join(', ')}`);
   if (!(X264_PRESETS as readonly string[]).includes(c.preset)) throw new HcdError(`bad --preset '${c.preset}': use one of ${X264_PRESETS.join(', ')}`);

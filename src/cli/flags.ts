@@ -5,6 +5,7 @@
 import { HcdError } from '../shared/errors.js';
 import { MAX_BITRATE, MIN_BITRATE, type AudioBitrates } from '../config.js';
 import type { CodecLoopOptions, HcdIters } from '../encoder/hcd/options.js';
+import type { LadderMetric, LadderOptions } from '../encoder/ladder/options.js';
 
 /**
  * A number written in decimal ("12", "-0.5", "1e3"), else NaN. Number() alone also takes "",
@@ -113,4 +114,44 @@ export function nonNegative(name: string, v: string): number {
   const n = decimal(v);
   if (!Number.isFinite(n) || n < 0) throw new HcdError(`--${name} must be a number >= 0, got '${v}'`);
   return n;
+}
+
+/** The per-title ladder's flags, as given (undefined where none is). */
+export interface LadderFlags {
+  ladder?: string;
+  bitrates?: string;
+  rungs?: string;
+  minKbps?: string;
+  maxKbps?: string;
+  metric?: string;
+  vmafModel?: string;
+  /** commander's --no-neural: false when given. */
+  neural?: boolean;
+}
+
+/** `--metric psnr|vmaf`. */
+export function parseMetric(v: string): LadderMetric {
+  if (v === 'psnr' || v === 'psnr_y') return 'psnr_y';
+  if (v === 'vmaf') return 'vmaf';
+  throw new HcdError(`bad --metric '${v}': use psnr or vmaf`);
+}
+
+/** `--ladder auto|fixed` and the auto ladder's targets; kb/s flags to bits/s. */
+export function parseLadderFlags(f: LadderFlags): { ladder?: 'auto' | 'fixed'; auto?: Partial<LadderOptions> } {
+  if (f.ladder !== undefined && f.ladder !== 'auto' && f.ladder !== 'fixed') throw new HcdError(`bad --ladder '${f.ladder}': use auto or fixed`);
+  const kbps = (name: string, v: string | undefined) => (v === undefined ? undefined : Math.round(positive(name, v) * 1000));
+  const rungs = f.rungs === undefined ? undefined : integer(f.rungs);
+  if (rungs !== undefined && !(rungs >= 1)) throw new HcdError(`--rungs must be a whole number >= 1, got '${f.rungs}'`);
+  const auto: Partial<LadderOptions> = {
+    bitrates: f.bitrates === undefined ? undefined : parseBitrates(f.bitrates),
+    rungs,
+    minBitrate: kbps('min-kbps', f.minKbps),
+    maxBitrate: kbps('max-kbps', f.maxKbps),
+    metric: f.metric === undefined ? undefined : parseMetric(f.metric),
+    vmafModel: f.vmafModel,
+    neural: f.neural === false ? false : undefined,
+  };
+  if (auto.bitrates !== undefined && (f.rungs !== undefined || f.minKbps !== undefined || f.maxKbps !== undefined)) throw new HcdError('--bitrates names the targets: drop --rungs, --min-kbps and --max-kbps');
+  const given = Object.values(auto).some((v) => v !== undefined);
+  return { ladder: f.ladder as 'auto' | 'fixed' | undefined, auto: given ? auto : undefined };
 }

@@ -11,7 +11,7 @@ import { encodePipelines, isFolder, resolveEncodeFolder, type EncodeFolder } fro
 import { checkHull, resolvePipelines } from './pipelines.js';
 import { runCompare } from './run.js';
 import type { CompareReport, Pipeline } from './types.js';
-import { resolveVmaf } from './vmaf.js';
+import { resolveVmaf } from '../encoder/media/vmaf.js';
 
 export interface CompareJob extends CompareInput {
   /** A video, or a folder `hcd encode` wrote. */

@@ -14,11 +14,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULTS } from '../config.js';
 import { HcdError } from '../shared/errors.js';
-import { SceneCutDetector } from '../encoder/job/scenecut.js';
+import { SceneCutDetector } from '../encoder/media/scenecut.js';
 import { defaultModelId, loadPair, type RescalingPair } from '../encoder/pairs/load.js';
 import { modelsDir } from '../encoder/pairs/index.js';
 import { PairNetwork } from '../encoder/pairs/network.js';
-import { createRescaler } from '../encoder/job/rescalers.js';
+import { createRescaler } from '../encoder/hcd/rescalers.js';
 import { CodecLoop, type CodecLoopOptions } from '../encoder/hcd/codec-loop.js';
 import type { FramePipeline, RefineChunk, Size } from './types.js';
 

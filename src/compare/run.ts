@@ -10,7 +10,7 @@ import { between, fullTables, lowTables, otherMetrics } from './bd.js';
 import { CONVENTIONAL } from './pipelines.js';
 import { cropMultiple, lrSize } from './scales.js';
 import { prepareSource, type SourceInfo } from './source.js';
-import { VMAF_NOT_GIVEN, type VmafChoice } from './vmaf.js';
+import { VMAF_NOT_GIVEN, type VmafChoice } from '../encoder/media/vmaf.js';
 import type { CompareReport, FramePipeline, Pipeline, RdRow, Size } from './types.js';
 
 export type { CompareReport };

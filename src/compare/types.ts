@@ -1,4 +1,7 @@
 import type { QualityScores } from '../encoder/media/quality.js';
+import type { VmafReport } from '../encoder/media/vmaf.js';
+
+export type { VmafReport };
 /**
  * The pipelines `hcd compare` measures. Each one turns source frames into a low-resolution
  * video that is x264-encoded at every CRF, then turns the decoded video back into frames at the
@@ -141,19 +144,6 @@ export interface CompareReport {
   crops: CropReport | null;
 }
 
-export interface VmafReport {
-  available: boolean;
-  /** Why VMAF was not measured. */
-  reason?: string;
-  /** The model file, or the built-in model's name. */
-  model?: string;
-  /** Where the model came from: --vmaf-model, HCD_VMAF_MODEL or libvmaf built-in. */
-  model_from?: string;
-  /** libvmaf's version, from its log. */
-  libvmaf?: string;
-  /** How the per-frame scores are pooled into vmaf and vmaf_p5. */
-  pooling?: string;
-}
 
 /** BD-rates (%) on one quality axis. */
 export interface OtherMetricBd {

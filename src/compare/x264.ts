@@ -1,5 +1,7 @@
-import { stat } from 'node:fs/promises';
-import { fileArg, runFfmpeg, runFfprobe } from '../encoder/media/ffmpeg.js';
+import { fileArg, runFfmpeg } from '../encoder/media/ffmpeg.js';
+import { measureSize, type EncodedSize } from '../encoder/media/measure.js';
+
+export type { EncodedSize };
 
 /** One set of x264 settings for every pipeline, so that only the pixels differ. */
 export interface X264Settings {
@@ -22,25 +24,6 @@ export function describeX264(s: X264Settings): Record<string, string | number> {
     threads: s.threads,
     rate_control: 'crf',
   };
-}
-
-export interface EncodedSize {
-  /** The MP4 file as written (container included). */
-  fileBytes: number;
-  /** Sum of the video packets in it: the H.264 bits a viewer pays for, whatever the container. */
-  payloadBytes: number;
-}
-
-/** Sizes of an encoded file, measured from the file itself. */
-export async function measureSize(mp4: string): Promise<EncodedSize> {
-  const { stdout } = await runFfprobe(['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=size', '-of', 'csv=p=0', fileArg(mp4)]);
-  const payloadBytes = stdout
-    .toString('utf8')
-    .split('\n')
-    .map((l) => Number(l.trim().replace(/,$/, '')))
-    .filter((n) => n > 0)
-    .reduce((a, b) => a + b, 0);
-  return { fileBytes: (await stat(mp4)).size, payloadBytes };
 }
 
 /** Encodes a y4m (or any) video at one CRF into an MP4 and measures its size. */

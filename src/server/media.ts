@@ -11,6 +11,8 @@ import { outputDir, type Layout } from './outputs.js';
  */
 const STREAM_EXT = new Set(['.m3u8', '.ts', '.m4s', '.mp4']);
 const REPORT_FILES = new Set(['report.json', 'report.html', 'report.csv', 'rd.svg']);
+/** The per-title ladder's decision, at the output's top level. */
+export const LADDER_FILES = new Set(['ladder.json', 'ladder.svg']);
 /** compare/<folder>/ holds the files report.html links to, of this one type each. */
 const REPORT_LINKS: Record<string, string> = { crops: '.png', streams: '.mp4' };
 
@@ -38,6 +40,7 @@ export function isServedMediaPath(rel: readonly string[]): boolean {
   const [first, ...rest] = rel;
   if (first === 'upscaler') return rest.length === 1 && isUpscalerFile(rest[0]);
   if (first === 'compare') return isReportFile(rest);
+  if (rest.length === 0 && LADDER_FILES.has(first)) return true;
   return rel.length <= 2 && STREAM_EXT.has(ext(rel[rel.length - 1]));
 }
 

@@ -13,6 +13,9 @@ export interface OutputInfo {
   chart?: string;
   /** The BD-rate headline of compare/report.json, when it has one. */
   bd?: ReportHeadline;
+  /** The per-title ladder's decision (ladder.json) and its picture, when the encode chose its ladder. */
+  ladder?: string;
+  ladderChart?: string;
 }
 
 /**
@@ -81,6 +84,8 @@ async function describe(rootReal: string, dir: string, name: string): Promise<Ou
   }
   if (await isFile(path.join(dir, 'compare', 'report.html'))) info.reportHtml = `${base}/compare/report.html`;
   if (await isFile(path.join(dir, 'compare', 'rd.svg'))) info.chart = `${base}/compare/rd.svg`;
+  if (await isFile(path.join(dir, 'ladder.json'))) info.ladder = `${base}/ladder.json`;
+  if (await isFile(path.join(dir, 'ladder.svg'))) info.ladderChart = `${base}/ladder.svg`;
   return info;
 }
 

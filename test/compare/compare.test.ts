@@ -7,7 +7,7 @@ import { makeSample } from '../../samples/make-sample.js';
 import { bicubicPipeline, resolvePipelines, sourcePipeline } from '../../src/compare/pipelines.js';
 import { runCompare, type CompareReport } from '../../src/compare/run.js';
 import type { FramePipeline } from '../../src/compare/types.js';
-import { measureSize } from '../../src/compare/x264.js';
+import { measureSize } from '../../src/encoder/media/measure.js';
 import { runTool, ffprobePath } from '../../src/encoder/media/ffmpeg.js';
 import { readImage } from '../../src/encoder/media/png.js';
 import { HcdError } from '../../src/shared/errors.js';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSample } from '../../samples/make-sample.js';
 import { resolvePipelines } from '../../src/compare/pipelines.js';
 import { runCompare } from '../../src/compare/run.js';
-import { resolveVmaf } from '../../src/compare/vmaf.js';
+import { resolveVmaf } from '../../src/encoder/media/vmaf.js';
 import { fileArg, runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
 import { libvmafApi, libvmafApiOf, parseVmafLog, percentile, vmafFilter } from '../../src/encoder/media/quality.js';
 import { HcdError } from '../../src/shared/errors.js';

@@ -28,7 +28,7 @@ describe('colour', () => {
       'scale=64:48:flags=bicubic+accurate_rnd+full_chroma_int:in_color_matrix=bt601:in_range=pc,format=rgb24',
     );
     expect(RGB_TO_MEASURED).toBe('scale=flags=accurate_rnd:out_color_matrix=bt709:out_range=tv,format=yuv444p');
-    const args = x264Args({ width: 64, height: 48, fpsNum: 24, fpsDen: 1, bitrate: 1e5, gop: 24, preset: 'medium', place: { start: 0, fragmentIndex: 1 }, out: '/o/0.mp4' });
+    const args = x264Args({ width: 64, height: 48, fpsNum: 24, fpsDen: 1, rate: { bitrate: 1e5 }, gop: 24, preset: 'medium', place: { start: 0, fragmentIndex: 1 }, out: '/o/0.mp4' });
     expect(args.slice(0, 12)).toEqual(['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', '64x48', '-framerate', '24/1', '-i', 'pipe:0', '-vf', RGB_TO_YUV709]);
     expect(args.at(-1)).toBe('file:/o/0.mp4');
   });

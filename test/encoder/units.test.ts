@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBitrate, parseBitrates } from '../../src/cli/flags.js';
 import { AAC_PRIMING, audioSlice, parseAdts } from '../../src/encoder/media/audio.js';
 import { fitToScale } from '../../src/encoder/media/probe.js';
-import { SceneCutDetector } from '../../src/encoder/job/scenecut.js';
+import { SceneCutDetector } from '../../src/encoder/media/scenecut.js';
 import { parseSps } from '../../src/encoder/media/codecs.js';
 import { masterPlaylist } from '../../src/encoder/job/master.js';
 import { bandwidths, mediaPlaylist, parseAttributes } from '../../src/encoder/job/playlist.js';

@@ -4,7 +4,7 @@ import { quantize8 } from '../../src/shared/image.js';
 import type { Tile } from '../../src/encoder/hcd/tiles.js';
 import { HcdRescaler } from '../../src/encoder/hcd/rescaler.js';
 import { PlainPair } from '../../src/encoder/pairs/plain.js';
-import { createRescaler } from '../../src/encoder/job/rescalers.js';
+import { createRescaler } from '../../src/encoder/hcd/rescalers.js';
 import { psnr } from '../../src/shared/metrics.js';
 import { tensorToImage } from '../../src/shared/image.js';
 import { l2norm } from '../../src/encoder/hcd/pgd.js';

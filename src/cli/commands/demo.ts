@@ -20,8 +20,8 @@ interface DemoFlags {
   model?: string;
   seconds?: string;
   hcdIters: string;
-  renditions: string;
-  sourceRenditions: string;
+  renditions?: string;
+  sourceRenditions?: string;
   serve: boolean;
   json?: boolean;
 }
@@ -40,8 +40,8 @@ export function registerDemo(program: Command): void {
     .option('--model <id>', 'rescaling pair (default hcd-x2 if trained, else rdn-x2)')
     .option('--seconds <n>', 'encode only the first N seconds (default: all of the sample, 10 s of another input)')
     .option('--hcd-iters <hr,lr>', 'HCD iterations per frame (HR, LR stage)', DEFAULTS.encode.hcdIters.join(','))
-    .option('--renditions <list>', 'LR rendition bitrates', formatBitrates(DEFAULTS.encode.renditions))
-    .option('--source-renditions <list>', 'source-resolution rendition bitrates', formatBitrates(D.sourceRenditions))
+    .option('--renditions <list>', `a fixed ladder's LR rendition bitrates instead of the per-title ladder (e.g. "${formatBitrates(DEFAULTS.encode.renditions)}")`)
+    .option('--source-renditions <list>', `a fixed ladder's source-resolution rendition bitrates (with --renditions; default "${formatBitrates(D.sourceRenditions)}")`)
     .option('--port <n>', 'port to serve on (0 picks a free one)', String(D.port))
     .option('--host <host>', 'address to serve on', D.host)
     .option('--no-serve', 'encode only, do not start the server')
@@ -64,14 +64,16 @@ export function registerDemo(program: Command): void {
         model,
         seconds,
         segment: D.segment,
-        renditions: parseBitrates(f.renditions),
-        sourceRenditions: parseBitrates(f.sourceRenditions),
+        // the per-title ladder unless a fixed one is asked for
+        ...(f.renditions !== undefined || f.sourceRenditions !== undefined
+          ? { renditions: parseBitrates(f.renditions ?? formatBitrates(DEFAULTS.encode.renditions)), sourceRenditions: parseBitrates(f.sourceRenditions ?? formatBitrates(D.sourceRenditions)) }
+          : {}),
         codecAware: false,
         hcdIters,
         resume: true,
         force: false,
       };
-      const hooks = { onFrame: progress.frame.bind(progress), onWarning: (w: string) => progress.note(`warning: ${w}`) };
+      const hooks = { onFrame: progress.frame.bind(progress), onWarning: (w: string) => progress.note(`warning: ${w}`), onNote: (m: string) => progress.note(m) };
       try {
         await encodeVideo(opts, hooks).catch(async (e: unknown) => {
           // the demo folder is ours: an earlier demo with other settings is simply replaced

@@ -5,10 +5,10 @@ import { encodeVideo, type EncodeHooks, type EncodeOptions, type EncodeSummary }
 import { encodeOnQueue } from '../../encoder/queue/submit.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
 import { withAbort } from '../signals.js';
-import { formatBitrates, formatCodecLoop, parseAudioBitrates, parseBitrates, parseCodecLoop, parseIters, positive } from '../flags.js';
+import { formatBitrates, formatCodecLoop, parseAudioBitrates, parseBitrates, parseCodecLoop, parseIters, parseLadderFlags, positive, type LadderFlags } from '../flags.js';
 import { HcdError } from '../../shared/errors.js';
 
-interface EncodeFlags {
+interface EncodeFlags extends LadderFlags {
   output: string;
   model?: string;
   seconds?: string;
@@ -67,8 +67,16 @@ export function registerEncode(program: Command): void {
     .requiredOption('-o, --output <dir>', 'output folder (master.m3u8, one folder per rendition, upscaler/)')
     .option('--model <id>', 'rescaling pair: built-in id, folder under models/, or a path (default hcd-x2 if trained, else rdn-x2)')
     .option('--seconds <n>', 'encode only the first N seconds')
-    .option('--renditions <list>', `LR rendition video bitrates (default "${formatBitrates(D.renditions)}")`)
-    .option('--source-renditions <list>', `source-resolution rendition bitrates, for players without the upscaler ("" for none) (default "${formatBitrates(D.sourceRenditions)}")`)
+    .option('--ladder <kind>', `auto: rungs chosen per title by a probe of conventional and neural candidates through x264; fixed: --renditions and --source-renditions (default "${D.ladder}")`)
+    .option('--bitrates <list>', 'auto ladder: the target video bitrates, each of which must be reachable (e.g. 150k,300k,600k)')
+    .option('--rungs <n>', `auto ladder: this many targets, spaced evenly in log rate from --min-kbps to --max-kbps (default "${D.auto.rungs}")`)
+    .option('--min-kbps <k>', `auto ladder: the lowest target (default "${D.auto.minBitrate / 1000}")`)
+    .option('--max-kbps <k>', `auto ladder: the highest target (default "${D.auto.maxBitrate / 1000}"; default targets beyond what the probe reaches move to its edge)`)
+    .option('--metric <m>', 'auto ladder: psnr (PSNR-Y) or vmaf, the quality rungs are chosen by; both are reported where VMAF can be measured (default "psnr")')
+    .option('--vmaf-model <file>', 'libvmaf model for the ladder (default: $HCD_VMAF_MODEL, else libvmaf\'s built-in model where it has one)')
+    .option('--no-neural', 'auto ladder: conventional candidates only (the conventional per-title ladder)')
+    .option('--renditions <list>', `fixed ladder: LR rendition video bitrates (default "${formatBitrates(D.renditions)}")`)
+    .option('--source-renditions <list>', `fixed ladder: source-resolution rendition bitrates, for players without the upscaler ("" for none) (default "${formatBitrates(D.sourceRenditions)}")`)
     .option('--codec-aware', 'codec-aware HCD: re-optimize each LR rendition\'s frames through its own x264 encode and decode (closed loop, per segment)')
     .option('--codec-loop <p,s,r[,k]>', `closed loop of --codec-aware: passes, RMS step and RMS radius in 8-bit levels, dB per bitrate doubling when choosing a pass (default ${formatCodecLoop(D.codecLoop)})`)
     .option('--hcd-iters <hr,lr>', `HCD iterations of the HR and LR stages (0,0: the pair's plain downscaler) (default "${D.hcdIters.join(',')}")`)
@@ -96,6 +104,7 @@ export function registerEncode(program: Command): void {
               segment: f.segment === undefined ? undefined : positive('segment', f.segment),
               gop: f.gop === undefined ? undefined : positive('gop', f.gop),
               audioBitrates: f.audioBitrates === undefined ? undefined : parseAudioBitrates(f.audioBitrates),
+              ...parseLadderFlags(f),
               renditions: f.renditions === undefined ? undefined : parseBitrates(f.renditions),
               sourceRenditions: f.sourceRenditions === undefined ? undefined : parseBitrates(f.sourceRenditions),
               codecAware: !!f.codecAware,

@@ -60,8 +60,9 @@ export class ChunkEncoder {
   ) {
     const place = this.place(spec.index * spec.gops + 1);
     for (const r of renditions) {
-      const size = r.kind === 'lr' ? spec.lr : spec.hr;
-      const args = x264Args({ ...size, fpsNum: spec.fpsNum, fpsDen: spec.fpsDen, bitrate: r.bitrate, gop: spec.gop, preset: spec.preset, place, out: this.workFile(r.name) });
+      const size = r.kind === 'lr' ? spec.lr : (r.size ?? spec.hr);
+      const input = r.kind === 'down' ? spec.hr : undefined;
+      const args = x264Args({ ...size, input, fpsNum: spec.fpsNum, fpsDen: spec.fpsDen, rate: { bitrate: r.bitrate }, gop: spec.gop, preset: spec.preset, place, out: this.workFile(r.name) });
       this.sinks.set(r.name, new FfmpegSink(args, signal));
     }
   }

@@ -3,6 +3,7 @@ import { resolveEncodeConfig, type EncodeInput } from '../../config.js';
 import { HcdError } from '../../shared/errors.js';
 import { checkOutputFolder, isDiskFull } from '../media/files.js';
 import { diskFull } from './interrupted.js';
+import { finishLadder } from './measured.js';
 import { closeSessions, openJob, type EncodeDeps } from './open.js';
 import { writePlaylists } from './publish.js';
 import { runFrames, type FrameProgress } from './run.js';
@@ -32,12 +33,13 @@ export async function encodeVideo(options: EncodeOptions, hooks: EncodeHooks = {
   const cfg = resolveEncodeConfig(given);
   checkOutputFolder(cfg.outdir);
   try {
-    const j = await openJob(cfg, hooks.onWarning, deps);
+    const j = await openJob(cfg, hooks, deps);
     const timers = new StageTimers();
     let run: RunResult = { encodedFrames: 0, loopStats: [] };
     if (j.state.complete) await closeSessions(j);
     else run = await runFrames(j, timers, hooks.onFrame, signal);
     writePlaylists(j, true);
+    await finishLadder(j, hooks.onNote);
     rmSync(j.work, { recursive: true, force: true });
     return summarize(j, run, timers, (performance.now() - t0) / 1000);
   } catch (e) {

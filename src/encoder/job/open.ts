@@ -10,8 +10,10 @@ import { checkPairScale, loadPair, type RescalingPair } from '../pairs/load.js';
 import type { FrameRescaler } from '../pairs/runtime.js';
 import { FlickerMeter } from './flicker.js';
 import { jobTag } from './names.js';
-import { ladderOf } from './renditions.js';
-import { createRescaler } from './rescalers.js';
+import { ladderFrom } from './renditions.js';
+import { planLadder, writeLadder, type LadderFrom } from './ladder.js';
+import type { LadderReport } from '../ladder/report.js';
+import { createRescaler } from '../hcd/rescalers.js';
 import { describeInput, prepareOutdir, RENDITION_FOLDER, type AudioRendition, type EncodeState, type Job, type Rendition } from './state.js';
 import { writeUpscaler } from './upscaler.js';
 
@@ -33,6 +35,9 @@ export interface JobPlan {
   renditions: Rendition[];
   /** One per audio group; none for a silent input. */
   audio: AudioRendition[];
+  /** The per-title ladder's report (an auto ladder); `ladderFresh` when this run chose it. */
+  ladderReport?: LadderReport;
+  ladderFresh?: boolean;
   /** The job record job.json holds. */
   job: Job;
   /** The job's tag in segment names (names.ts). */
@@ -120,13 +125,21 @@ function frameCounts(cfg: EncodeConfig, src: SourceInfo): Pick<OpenJob, 'expecte
   return { expected: Math.min(src.frames || Infinity, bySeconds ?? Infinity), limit };
 }
 
+export interface PlanOptions {
+  /** A queued chunk's worker reads the ladder the submitter chose; default: choose it (or reuse it on --resume). */
+  ladderFrom?: LadderFrom;
+  onNote?(line: string): void;
+}
+
 /** Probes the input, loads and checks the pair, and derives the ladder and the job record. */
-export async function planJob(cfg: EncodeConfig, deps: EncodeDeps): Promise<JobPlan> {
+export async function planJob(cfg: EncodeConfig, deps: EncodeDeps, o: PlanOptions = {}): Promise<JobPlan> {
   const src = await probeSource(cfg.input);
   const { pair, geo, lr } = await loadCheckedPair(cfg, src, deps);
-  const ladder = ladderOf(cfg, src.hasAudio);
+  const frames = { ...framesPer(cfg, src), ...frameCounts(cfg, src) };
+  const planned = await planLadder(cfg, { src, geo, pair, expected: frames.expected, gop: frames.gop, from: o.ladderFrom ?? 'choose', onNote: o.onNote });
+  const ladder = ladderFrom(planned.rungs, cfg.audioBitrates, src.hasAudio);
   const job = jobRecord(cfg, pair.manifest.id, ladder);
-  return { cfg, src, pair, geo, lr, ...ladder, job, tag: jobTag(job), ...framesPer(cfg, src), ...frameCounts(cfg, src) };
+  return { cfg, src, pair, geo, lr, ...ladder, ladderReport: planned.report, ladderFresh: planned.fresh, job, tag: jobTag(job), ...frames };
 }
 
 /** Claims OUTDIR for the plan (refusing another job), sweeps what an interrupted run left, writes upscaler/. */
@@ -137,8 +150,14 @@ export function claimJob(plan: JobPlan): ClaimedJob {
   removeLeftovers(cfg.outdir, work);
   mkdirSync(work, { recursive: true });
   writeUpscaler(cfg.outdir, plan.pair);
+  if (plan.ladderFresh && plan.ladderReport) writeLadder(cfg.outdir, plan.ladderReport);
   return { ...plan, state, out: cfg.outdir, work };
 }
+
+/** Whether any rung is the pair's LR frame: without one, no frame is rescaled. */
+export const hasNeuralRung = (j: Pick<JobPlan, 'renditions'>): boolean => j.renditions.some((r) => r.kind === 'lr');
+/** The LR frame of a job without neural rungs: nothing reads it. */
+export const NO_LR = new Uint8Array(0);
 
 /** The rescaler, and the codec loop and flicker meter where asked for; all closed again on failure. */
 export async function openSessions(plan: JobPlan, onWarning: ((m: string) => void) | undefined, deps: EncodeDeps, opts: { flicker: boolean }): Promise<JobSessions> {
@@ -160,8 +179,9 @@ export async function openSessions(plan: JobPlan, onWarning: ((m: string) => voi
  * Checks everything that can be refused before OUTDIR is touched, then opens the sessions and
  * claims OUTDIR. On any failure the sessions opened so far are closed again.
  */
-export async function openJob(cfg: EncodeConfig, onWarning: ((m: string) => void) | undefined, deps: EncodeDeps): Promise<OpenJob> {
-  const plan = await planJob(cfg, deps);
+export async function openJob(cfg: EncodeConfig, hooks: { onWarning?(m: string): void; onNote?(line: string): void }, deps: EncodeDeps): Promise<OpenJob> {
+  const onWarning = hooks.onWarning;
+  const plan = await planJob(cfg, deps, { onNote: hooks.onNote });
   const sessions = await openSessions(plan, onWarning, deps, { flicker: true });
   try {
     return { ...claimJob(plan), ...sessions };

@@ -4,8 +4,8 @@ import type { RenditionInfo } from '../media/measure.js';
 import { ChunkRunner } from './chunks.js';
 import { framesAhead } from './frames.js';
 import { interrupted } from './interrupted.js';
-import type { OpenJob } from './open.js';
-import { SceneCutDetector } from './scenecut.js';
+import { hasNeuralRung, NO_LR, type OpenJob } from './open.js';
+import { SceneCutDetector } from '../media/scenecut.js';
 import type { ChunkRecord } from './state.js';
 import { StageTimers } from './timers.js';
 
@@ -43,7 +43,7 @@ export async function encodeRange(j: OpenJob, range: ChunkRange, tracks: Promise
       if (n < range.startFrame) continue;
       const hr = { width: j.geo.width, height: j.geo.height, data: next.value };
       const sceneCut = scenes.next(hr);
-      const lr = (await j.rescaler.process(hr, { index: n, sceneCut })).data;
+      const lr = hasNeuralRung(j) ? (await j.rescaler.process(hr, { index: n, sceneCut })).data : NO_LR;
       await chunks.add(n, hr.data, lr);
       onFrames?.(n + 1 - range.startFrame);
     }

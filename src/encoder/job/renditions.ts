@@ -8,9 +8,14 @@ import type { AudioRendition, Rendition } from './state.js';
  */
 export const MAX_AUDIO_SHARE = 0.15;
 
-export function renditionName(kind: 'lr' | 'src' | 'audio', bitrate: number): string {
-  return `${kind}-${bitrate % 1000 === 0 ? `${bitrate / 1000}k` : bitrate}`;
+/** lr-150k, src-800k, audio-20k; a conventional downscale names its size: down-480x270-300k. */
+export function renditionName(kind: Rendition['kind'] | 'audio', bitrate: number, size?: { width: number; height: number }): string {
+  const rate = bitrate % 1000 === 0 ? `${bitrate / 1000}k` : String(bitrate);
+  return kind === 'down' && size ? `${kind}-${size.width}x${size.height}-${rate}` : `${kind}-${rate}`;
 }
+
+/** What a rung is before it has a name and an audio group. */
+export type RungSpec = Pick<Rendition, 'kind' | 'bitrate' | 'size'>;
 
 /** The audio group (its rendition's bitrate) of a rung with this video bitrate. */
 function audioBitrateFor(video: number, [low, normal]: EncodeConfig['audioBitrates']): number {
@@ -18,17 +23,22 @@ function audioBitrateFor(video: number, [low, normal]: EncodeConfig['audioBitrat
 }
 
 /**
- * The video renditions (LR first, then source size, each by bitrate) with their audio group, and
- * the audio renditions the groups consist of: one per group, none for a silent input.
+ * The video renditions with their audio group, in the order given, and the audio renditions the
+ * groups consist of: one per group, none for a silent input.
  */
-export function ladderOf(cfg: EncodeConfig, hasAudio: boolean): { renditions: Rendition[]; audio: AudioRendition[] } {
+export function ladderFrom(rungs: RungSpec[], audioBitrates: EncodeConfig['audioBitrates'], hasAudio: boolean): { renditions: Rendition[]; audio: AudioRendition[] } {
   const sorted = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
-  const rung = (kind: 'lr' | 'src', bitrate: number): Rendition => {
-    const r: Rendition = { name: renditionName(kind, bitrate), kind, bitrate };
-    if (hasAudio) r.audio = renditionName('audio', audioBitrateFor(bitrate, cfg.audioBitrates));
+  const renditions = rungs.map((spec): Rendition => {
+    const r: Rendition = { name: renditionName(spec.kind, spec.bitrate, spec.size), ...spec };
+    if (hasAudio) r.audio = renditionName('audio', audioBitrateFor(spec.bitrate, audioBitrates));
     return r;
-  };
-  const renditions = [...sorted(cfg.renditions).map((b) => rung('lr', b)), ...sorted(cfg.sourceRenditions).map((b) => rung('src', b))];
-  const used = sorted(renditions.filter((r) => r.audio).map((r) => audioBitrateFor(r.bitrate, cfg.audioBitrates)));
+  });
+  const used = sorted(renditions.filter((r) => r.audio).map((r) => audioBitrateFor(r.bitrate, audioBitrates)));
   return { renditions, audio: used.map((b) => ({ name: renditionName('audio', b), bitrate: b })) };
+}
+
+/** The fixed ladder: the LR rungs, then the source-size ones, each by bitrate. */
+export function fixedRungs(cfg: EncodeConfig): RungSpec[] {
+  const sorted = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
+  return [...sorted(cfg.renditions).map((bitrate) => ({ kind: 'lr' as const, bitrate })), ...sorted(cfg.sourceRenditions).map((bitrate) => ({ kind: 'src' as const, bitrate }))];
 }

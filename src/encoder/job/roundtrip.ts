@@ -25,7 +25,7 @@ export function x264Roundtrip(o: RoundtripSpec): Roundtrip {
   return async (frames) => {
     // where the chunk lies on the timeline changes timestamps only, never the coded pictures
     const place = { start: 0, fragmentIndex: 1 };
-    const sink = new FfmpegSink(x264Args({ ...o.lr, fpsNum: o.fpsNum, fpsDen: o.fpsDen, bitrate: o.bitrate, gop: o.gop, preset: o.preset, place, out: o.file }), o.signal);
+    const sink = new FfmpegSink(x264Args({ ...o.lr, fpsNum: o.fpsNum, fpsDen: o.fpsDen, rate: { bitrate: o.bitrate }, gop: o.gop, preset: o.preset, place, out: o.file }), o.signal);
     try {
       for (const f of frames) await sink.write(f);
       await sink.end();

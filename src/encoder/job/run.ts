@@ -3,8 +3,8 @@ import { isDiskFull } from '../media/files.js';
 import { ChunkRunner } from './chunks.js';
 import { framesAhead } from './frames.js';
 import { diskFull, interrupted } from './interrupted.js';
-import { closeSessions, removeLeftovers, type ClaimedJob, type OpenJob } from './open.js';
-import { SceneCutDetector } from './scenecut.js';
+import { closeSessions, hasNeuralRung, NO_LR, removeLeftovers, type ClaimedJob, type OpenJob } from './open.js';
+import { SceneCutDetector } from '../media/scenecut.js';
 import { writeState } from './state.js';
 import type { RunResult } from './summary.js';
 import type { StageTimers } from './timers.js';
@@ -29,6 +29,8 @@ export async function runFrames(j: OpenJob, timers: StageTimers, onFrame?: (p: F
   let n = 0;
   let encodedFrames = 0;
   let flicker;
+  // a ladder without neural rungs has no use for the LR frames: no rescaling at all
+  const neural = hasNeuralRung(j);
   try {
     for (;;) {
       if (signal?.aborted) throw interrupted();
@@ -39,8 +41,8 @@ export async function runFrames(j: OpenJob, timers: StageTimers, onFrame?: (p: F
       if (chunks.startsChunk()) scenes.reset();
       const hr = { width: j.geo.width, height: j.geo.height, data: next.value };
       const sceneCut = scenes.next(hr);
-      const lr = (await timers.time('rescale', () => j.rescaler.process(hr, { index: frameNo, sceneCut }))).data;
-      await timers.time('flicker', async () => j.flicker?.add(hr, lr, sceneCut));
+      const lr = neural ? (await timers.time('rescale', () => j.rescaler.process(hr, { index: frameNo, sceneCut }))).data : NO_LR;
+      if (neural) await timers.time('flicker', async () => j.flicker?.add(hr, lr, sceneCut));
       await chunks.add(frameNo, hr.data, lr);
       encodedFrames++;
       onFrame?.(progress(j, n, encodedFrames, start));

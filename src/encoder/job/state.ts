@@ -5,9 +5,12 @@ import { makeFolder, writeAtomic } from '../media/files.js';
 import type { RenditionInfo } from '../media/measure.js';
 
 export interface Rendition {
-  /** Folder name and playlist name: lr-150k, src-800k. */
+  /** Folder name and playlist name: lr-150k, src-800k, down-480x270-300k. */
   name: string;
-  kind: 'lr' | 'src';
+  /** The pair's LR frame (upscaled by the player), the source size, or a conventional bicubic downscale of it. */
+  kind: 'lr' | 'src' | 'down';
+  /** The encoded size of a 'down' rung. */
+  size?: { width: number; height: number };
   /** Video bitrate in bits/s. */
   bitrate: number;
   /** The name of its audio group's rendition (audio-20k); absent for a silent input. */
@@ -68,9 +71,9 @@ export const JOB_FILE = 'job.json';
 export const STATE_FILE = 'state.json';
 /** What an encode writes into OUTDIR besides the rendition folders. */
 // compare/ is `hcd compare FOLDER`'s report: it describes the old encode, so --force drops it too
-const OWN_ENTRIES = [JOB_FILE, STATE_FILE, 'master.m3u8', 'master-plain.m3u8', 'upscaler', '.work', 'compare'];
-/** The rendition folders: lr-150k, src-800k, audio-20k. */
-export const RENDITION_FOLDER = /^(lr|src|audio)-/;
+const OWN_ENTRIES = [JOB_FILE, STATE_FILE, 'master.m3u8', 'master-plain.m3u8', 'ladder.json', 'ladder.svg', 'upscaler', '.work', 'compare'];
+/** The rendition folders: lr-150k, src-800k, down-480x270-300k, audio-20k. */
+export const RENDITION_FOLDER = /^(lr|src|down|audio)-/;
 
 export function describeInput(path: string): Job['input'] {
   const st = statSync(path);

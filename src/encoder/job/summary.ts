@@ -6,6 +6,9 @@ import { audioSegments } from './segments.js';
 import { bandwidths } from './playlist.js';
 import { rungOf } from './variants.js';
 import type { StageTimers } from './timers.js';
+import type { MeasuredRung } from '../ladder/report.js';
+import { LADDER_FILE } from './ladder.js';
+import { LADDER_CHART } from './measured.js';
 
 /** A variant as the master lists it: its numbers include its audio group's segments. */
 export interface RenditionSummary {
@@ -44,8 +47,10 @@ export interface EncodeSummary {
   renditions: RenditionSummary[];
   audio: AudioSummary[];
   master: string;
-  /** The master without LR rungs, for players without the upscaler; absent without source-size rungs. */
+  /** The master without LR rungs, for players without the upscaler; absent without conventional rungs. */
   masterPlain?: string;
+  /** The per-title ladder: ladder.json, and each rung's quality measured on the whole encode beside the probe's prediction. */
+  ladder?: { report: string; chart: string; quality: MeasuredRung[] };
 }
 
 export interface RunResult {
@@ -76,6 +81,7 @@ export function summarize(j: ClaimedJob, run: RunResult, timers: StageTimers, to
     }),
     audio: j.audio.map((a) => ({ name: a.name, bitrate: a.bitrate, averageBandwidth: bandwidths(audioSegments(j, a.name)).average, playlist: `${a.name}/${MEDIA_PLAYLIST}` })),
     master: MASTER,
-    ...(j.renditions.some((r) => r.kind === 'src') ? { masterPlain: MASTER_PLAIN } : {}),
+    ...(j.renditions.some((r) => r.kind !== 'lr') ? { masterPlain: MASTER_PLAIN } : {}),
+    ...(j.ladderReport?.measured ? { ladder: { report: LADDER_FILE, chart: LADDER_CHART, quality: j.ladderReport.measured } } : {}),
   };
 }

@@ -9,8 +9,9 @@ import { UPSCALER_MANIFEST } from './upscaler.js';
 
 /**
  * Where a player without a choice of its own starts (the first variant of a master, as Apple's
- * players and hls.js do): the lowest source-size rung of at least this video bitrate, else the
- * highest source-size one. Never an LR rung: without the upscaler it is a quarter of the picture.
+ * players and hls.js do): the lowest conventional rung (source size or a bicubic downscale) of
+ * at least this video bitrate, else the highest conventional one. Never an LR rung: without the
+ * upscaler it is a quarter of the picture.
  * 700 kb/s is about where Apple's authoring spec puts 640x360 (730 kb/s), a bitrate most
  * connections hold, so the first picture is neither soft nor slow to come.
  */
@@ -51,7 +52,7 @@ export function rungOf(j: LadderView, r: Rendition): Rung | undefined {
 /** The starting rung (START_BITRATE) first, the rest by bandwidth. */
 function playOrder(rungs: Rung[]): Rung[] {
   const byBandwidth = [...rungs].sort((a, b) => a.variant.bandwidth - b.variant.bandwidth);
-  const source = byBandwidth.filter((x) => x.rendition.kind === 'src');
+  const source = byBandwidth.filter((x) => x.rendition.kind !== 'lr');
   const start = source.find((x) => x.rendition.bitrate >= START_BITRATE) ?? source.at(-1);
   return start ? [start, ...byBandwidth.filter((x) => x !== start)] : byBandwidth;
 }
@@ -68,11 +69,11 @@ function content(j: LadderView, rungs: Rung[], upscaler?: string): MasterContent
 
 /**
  * The two masters: the main one with every rung and the upscaler's session data, and the plain
- * one with the source-size rungs only, for players without the upscaler (absent without them).
+ * one with the conventional rungs only, for players without the upscaler (absent without them).
  */
 export function mastersOf(j: LadderView): { main?: MasterContent; plain?: MasterContent } {
   const rungs = j.renditions.map((r) => rungOf(j, r)).filter((x): x is Rung => x !== undefined);
   if (rungs.length === 0) return {};
-  const source = rungs.filter((x) => x.rendition.kind === 'src');
+  const source = rungs.filter((x) => x.rendition.kind !== 'lr');
   return { main: content(j, rungs, UPSCALER_MANIFEST), plain: source.length ? content(j, source) : undefined };
 }

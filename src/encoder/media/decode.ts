@@ -8,6 +8,11 @@ export interface DecodeOptions {
   /** Seconds to read from the start; all if omitted. */
   seconds?: number;
   /**
+   * Seconds into the input to start at, by input seeking (fast, to the nearest frame ffmpeg
+   * finds): for samples of a title, not for frames that must line up with an encode.
+   */
+  start?: number;
+  /**
    * Read at this constant rate ("30/1"): ffmpeg repeats and drops frames to hold each for as long
    * as its timestamps say. Without it ffmpeg picks a rate itself, which for a variable-rate
    * source need not be the one the frames are later tagged with.
@@ -51,7 +56,7 @@ export const sourceFramesRead = (r: DecodeReport): number => r.frames - r.repeat
  */
 export async function* readFrames(input: string, opts: DecodeOptions): AsyncGenerator<Uint8Array, DecodeReport | undefined> {
   const filters = [opts.filter, yuvToRgb(opts)].filter(Boolean).join(',');
-  const args = ['-v', 'error', '-i', fileArg(input), '-an', '-filter:v', filters, '-f', 'rawvideo', '-pix_fmt', 'rgb24'];
+  const args = ['-v', 'error', ...(opts.start ? ['-ss', String(opts.start)] : []), '-i', fileArg(input), '-an', '-filter:v', filters, '-f', 'rawvideo', '-pix_fmt', 'rgb24'];
   if (opts.rate !== undefined) args.push('-r', opts.rate);
   if (opts.frames !== undefined) args.push('-frames:v', String(opts.frames));
   if (opts.seconds !== undefined) args.push('-t', String(opts.seconds));

@@ -206,6 +206,8 @@ export async function checkVmafModel(m: VmafModel): Promise<string | undefined> 
 export interface MeasureOptions {
   /** The reference video (the source, yuv420p). */
   reference: string;
+  /** The filter that turns the reference into displayed RGB (default: BT.709 limited-range YUV to RGB). */
+  referenceFilter?: string;
   /** Input args for the distorted video (a file, or raw frames on stdin). */
   distortedInput: string[];
   /** Filter that turns the distorted input into displayed RGB (rgb24) at the reference size; none for RGB on stdin. */
@@ -232,7 +234,7 @@ export async function measure(o: MeasureOptions): Promise<QualityScores> {
     const dist = [o.distortedFilter, RGB_TO_MEASURED, 'setpts=PTS-STARTPTS', `split=${n}`].filter(Boolean).join(',');
     const graph = [
       `[0:v]${dist}[d0][d1]${n === 3 ? '[d2]' : ''}`,
-      `[1:v]${YUV709_TO_RGB},${RGB_TO_MEASURED},setpts=PTS-STARTPTS,split=${n}[r0][r1]${n === 3 ? '[r2]' : ''}`,
+      `[1:v]${o.referenceFilter ?? YUV709_TO_RGB},${RGB_TO_MEASURED},setpts=PTS-STARTPTS,split=${n}[r0][r1]${n === 3 ? '[r2]' : ''}`,
       `[d0][r0]psnr=stats_file=${escValue(psnrFile)}`,
       `[d1][r1]ssim=stats_file=${escValue(ssimFile)}`,
       ...(o.vmaf ? [`[d2][r2]${vmafFilter(o.vmaf, vmafFile, threads)}`] : []),

@@ -11,8 +11,13 @@ export interface X264Options {
   height: number;
   fpsNum: number;
   fpsDen: number;
-  /** Target video bitrate in bits/s. */
-  bitrate: number;
+  /** Target video bitrate in bits/s (with VBV), or a constant rate factor where the ladder's probe maps a curve. */
+  rate: { bitrate: number } | { crf: number };
+  /**
+   * The size of the RGB frames piped in, where it differs from the encoded size: a conventional
+   * downscaled rung, scaled by ffmpeg with bicubic (CONVENTIONAL_DOWN) before the colour conversion.
+   */
+  input?: { width: number; height: number };
   /** Frames per GOP: every one of them starts with an IDR frame. */
   gop: number;
   preset: string;
@@ -64,16 +69,26 @@ export function fragmentedMp4Args(place: FragmentPlace): string[] {
   ];
 }
 
+/** The standard downscale of a conventional rung, and the upscale its measurement displays it with. */
+export const conventionalScale = (width: number, height: number): string => `scale=${width}:${height}:flags=bicubic`;
+
+function rateArgs(rate: X264Options['rate']): string[] {
+  if ('crf' in rate) return ['-crf', String(rate.crf)];
+  const b = Math.round(rate.bitrate);
+  return ['-b:v', String(b), '-maxrate', String(Math.round(b * MAXRATE_FACTOR)), '-bufsize', String(Math.round(b * BUFSIZE_FACTOR))];
+}
+
 export function x264Args(o: X264Options): string[] {
-  const b = Math.round(o.bitrate);
+  const input = o.input ?? o;
+  const scaled = input.width !== o.width || input.height !== o.height;
   return [
-    ...rawRgbInput(o.width, o.height, `${o.fpsNum}/${o.fpsDen}`),
+    ...rawRgbInput(input.width, input.height, `${o.fpsNum}/${o.fpsDen}`),
     // RGB -> YUV exactly as the player (and decode.ts) converts back: BT.709, limited range
-    '-vf', RGB_TO_YUV709,
+    '-vf', scaled ? `${conventionalScale(o.width, o.height)},${RGB_TO_YUV709}` : RGB_TO_YUV709,
     '-c:v', 'libx264', '-preset', o.preset, '-profile:v', 'high',
     // one thread and bitexact flags: the same frames always give the same bytes
     '-threads', '1',
-    '-b:v', String(b), '-maxrate', String(Math.round(b * MAXRATE_FACTOR)), '-bufsize', String(Math.round(b * BUFSIZE_FACTOR)),
+    ...rateArgs(o.rate),
     // an IDR frame exactly every GOP (forced, as x264 may move its own), closed GOPs, no scene cuts
     '-g', String(o.gop), '-keyint_min', String(o.gop), '-sc_threshold', '0',
     '-force_key_frames', `expr:eq(mod(n,${o.gop}),0)`, '-x264-params', 'open-gop=0',

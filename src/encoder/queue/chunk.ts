@@ -55,7 +55,7 @@ export async function runChunkJob(raw: unknown, onFrames: (n: number) => void, s
   checkVisible(d);
   // the loop's settings count only in codec-aware mode, where resolve also accepts them
   const cfg = resolveEncodeConfig({ ...d.config, codecLoop: d.config.codecAware ? d.config.codecLoop : undefined });
-  const plan = await planJob(cfg, {});
+  const plan = await planJob(cfg, {}, { ladderFrom: 'outdir' });
   checkPlan(d, plan);
   const sessions = await openSessions(plan, undefined, {}, { flicker: false });
   // one folder per attempt: a killed worker's x264 may still be finishing its files

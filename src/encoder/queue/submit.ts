@@ -11,6 +11,7 @@ import { writePlaylists } from '../job/publish.js';
 import type { ChunkRange } from '../job/range.js';
 import { recordChunk } from '../job/record.js';
 import { markComplete } from '../job/run.js';
+import { finishLadder } from '../job/measured.js';
 import { summarize, type EncodeSummary } from '../job/summary.js';
 import { StageTimers } from '../job/timers.js';
 import { enqueue, queueJobId } from './jobs.js';
@@ -59,10 +60,11 @@ export async function encodeOnQueue(options: QueueEncodeOptions, hooks: EncodeHo
   const cfg: EncodeConfig = { ...resolved, input: resolve(resolved.input), outdir: resolve(resolved.outdir) };
   if (!Number.isSafeInteger(attempts) || attempts < 1) throw new HcdError(`--attempts must be a whole number >= 1, got ${attempts}`);
   checkOutputFolder(cfg.outdir);
-  const j = claimJob(await planJob(cfg, {}));
+  const j = claimJob(await planJob(cfg, {}, { onNote: hooks.onNote }));
   let encodedFrames = 0;
   if (!j.state.complete) encodedFrames = await runOnQueue(j, q, { attempts, hooks, signal });
   writePlaylists(j, true);
+  await finishLadder(j, hooks.onNote);
   rmSync(j.work, { recursive: true, force: true });
   return summarize(j, { encodedFrames, loopStats: [] }, new StageTimers(), (performance.now() - t0) / 1000);
 }

@@ -18,6 +18,10 @@ const els = {
   play: $('play'),
   time: $('time'),
   tagRight: $('tag-right'),
+  ladderCard: $('ladder-card'),
+  ladderWhat: $('ladder-what'),
+  ladderRows: document.querySelector('#ladder-table tbody'),
+  ladderChart: $('ladder-chart'),
   reportCard: $('report-card'),
   chart: $('rd-chart'),
   reportLinks: $('report-links'),
@@ -331,6 +335,39 @@ function showBd(bd) {
   els.reportBd.hidden = false;
 }
 
+const fmtQ = (q) => (q && Number.isFinite(q.psnr_y) ? `${q.psnr_y.toFixed(2)} dB${typeof q.vmaf === 'number' ? ` · VMAF ${q.vmaf.toFixed(1)}` : ''}` : '–');
+
+/** The per-title ladder's decision (ladder.json, src/encoder/ladder): one row per rung, and the probe's curves. */
+async function showLadder(out) {
+  els.ladderRows.replaceChildren();
+  els.ladderChart.hidden = true;
+  els.ladderCard.hidden = true;
+  if (!out.ladder) return;
+  let report;
+  try {
+    const res = await fetch(out.ladder);
+    if (!res.ok) return;
+    report = await res.json();
+  } catch {
+    return;
+  }
+  const measured = new Map((report.measured ?? []).map((m) => [m.rendition, m]));
+  for (const r of report.rungs ?? []) {
+    const m = measured.get(r.rendition);
+    const tr = el('tr');
+    tr.title = r.why;
+    const kind = r.candidate.kind === 'lr' ? 'neural' : r.candidate.kind === 'src' ? 'source' : 'conventional';
+    for (const text of [r.rendition, `${r.candidate.width}x${r.candidate.height}`, kind, `${Math.round(r.target / 1000)} kb/s`, fmtQ(r.predicted), m ? `${fmtQ(m)} at ${Math.round(m.kbps)} kb/s` : '–']) tr.append(el('td', '', text));
+    els.ladderRows.append(tr);
+  }
+  els.ladderWhat.textContent = `chosen by ${report.metric === 'vmaf' ? 'VMAF' : 'PSNR-Y'} from ${report.candidates?.length ?? 0} candidates, probed on ${report.probe?.windows?.length ?? 0} windows (${((report.probe?.share ?? 0) * 100).toFixed(0)} % of the title); hover a row for why`;
+  if (out.ladderChart) {
+    els.ladderChart.src = out.ladderChart;
+    els.ladderChart.hidden = false;
+  }
+  els.ladderCard.hidden = false;
+}
+
 function showReport(out) {
   els.reportLinks.replaceChildren();
   els.chart.hidden = true;
@@ -379,6 +416,7 @@ function loadOutput(out) {
   teardown();
   clearNotices();
   showReport(out);
+  void showLadder(out);
   if (playerProblem) notice(playerProblem);
   const video = els.video;
   const Hls = window.Hls;

@@ -6,10 +6,24 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { HcdError } from '../shared/errors.js';
-import { ffmpegPath } from '../encoder/media/ffmpeg.js';
-import { checkVmafModel, libvmafApi, type VmafModel } from '../encoder/media/quality.js';
-import type { VmafReport } from './types.js';
+import { HcdError } from '../../shared/errors.js';
+import { ffmpegPath } from './ffmpeg.js';
+import { checkVmafModel, libvmafApi, type VmafModel } from './quality.js';
+
+/** What a report says of the VMAF it measured, or why it did not. */
+export interface VmafReport {
+  available: boolean;
+  /** Why VMAF was not measured. */
+  reason?: string;
+  /** The model file, or the built-in model's name. */
+  model?: string;
+  /** Where the model came from: --vmaf-model, HCD_VMAF_MODEL or libvmaf built-in. */
+  model_from?: string;
+  /** libvmaf's version, from its log. */
+  libvmaf?: string;
+  /** How the per-frame scores are pooled into vmaf and vmaf_p5. */
+  pooling?: string;
+}
 
 export const VMAF_ENV = 'HCD_VMAF_MODEL';
 const BUILTIN = 'vmaf_v0.6.1';

@@ -1,6 +1,6 @@
 import { HcdError } from '../../shared/errors.js';
-import { HcdRescaler, type HcdRescalerOptions } from '../hcd/rescaler.js';
-import { hcdActive, type HcdIters } from '../hcd/options.js';
+import { HcdRescaler, type HcdRescalerOptions } from './rescaler.js';
+import { hcdActive, type HcdIters } from './options.js';
 import { PairRescaler, type FrameRescaler } from '../pairs/runtime.js';
 import type { RescalingPair } from '../pairs/load.js';
 

@@ -1,0 +1,86 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { rdChartSvg, type RdValue } from '../ladder/chart.js';
+import { qualityAt, type Prediction } from '../ladder/choose.js';
+import type { LadderReport, MeasuredRung } from '../ladder/report.js';
+import { measureShown } from '../ladder/shown.js';
+import { yuvToRgb } from '../media/colour.js';
+import { writeAtomic } from '../media/files.js';
+import { resolveVmaf } from '../media/vmaf.js';
+import { PairNetwork } from '../pairs/network.js';
+import { writeLadder } from './ladder.js';
+import { initName, segmentName } from './names.js';
+import type { ClaimedJob } from './open.js';
+import { videoSegments } from './segments.js';
+import type { Rendition } from './state.js';
+
+export const LADDER_CHART = 'ladder.svg';
+
+/** The rendition as one file, init segment then media segments, as a player plays it. */
+function wholeRendition(j: ClaimedJob, r: Rendition): string {
+  const file = join(j.work, `measure-${r.name}.mp4`);
+  const parts = [readFileSync(join(j.out, r.name, initName(j.tag))), ...[...j.state.chunks].sort((a, b) => a.index - b.index).map((c) => readFileSync(join(j.out, r.name, segmentName(j.tag, c.index))))];
+  writeFileSync(file, Buffer.concat(parts));
+  return file;
+}
+
+/** The source as the encoder read it (crop, reading rate, frame count), as displayed RGB. */
+function referenceFilter(j: ClaimedJob): string {
+  return [j.geo.crop, `fps=${j.src.fpsNum}/${j.src.fpsDen}`, `trim=end_frame=${j.state.totalFrames}`, yuvToRgb({ matrix: j.src.matrix, range: j.src.range })].filter(Boolean).join(',');
+}
+
+const sizeOf = (j: ClaimedJob, r: Rendition) => (r.kind === 'lr' ? j.lr : (r.size ?? j.geo));
+
+/**
+ * Every shipped rung measured on the whole encode as the viewer sees it, beside the probe's
+ * prediction for it (the auto ladder's check of itself).
+ */
+export async function measureRungs(j: ClaimedJob, report: LadderReport): Promise<MeasuredRung[]> {
+  const vmaf = report.vmaf.available ? (await resolveVmaf(j.cfg.auto.vmafModel)).model : undefined;
+  const up = j.renditions.some((r) => r.kind === 'lr') ? await PairNetwork.up(j.pair, '420', { ep: j.cfg.ep }) : undefined;
+  const seconds = (j.state.totalFrames * j.src.fpsDen) / j.src.fpsNum;
+  const out: MeasuredRung[] = [];
+  try {
+    for (const r of j.renditions) {
+      const file = wholeRendition(j, r);
+      try {
+        const q = await measureShown(r.kind, file, sizeOf(j, r), { reference: j.cfg.input, referenceFilter: referenceFilter(j), hr: j.geo, rate: `${j.src.fpsNum}/${j.src.fpsDen}`, up, vmaf });
+        const bytes = videoSegments(j, r.name).reduce((a, s) => a + s.bytes, 0);
+        const rung = report.rungs.find((x) => x.rendition === r.name);
+        const predicted = rung?.predicted ?? { psnr_y: NaN, vmaf: null };
+        const kbps = (bytes * 8) / seconds / 1000;
+        const curve = report.candidates.find((c) => c.id === rung?.candidate.id)?.curve ?? [];
+        const atRate = qualityAt(curve, kbps) ?? null;
+        const diff = (p: Prediction) => ({ psnr_y: q.psnr_y - p.psnr_y, vmaf: q.vmaf === null || p.vmaf === null ? null : q.vmaf - p.vmaf });
+        out.push({ rendition: r.name, kbps, psnr_y: q.psnr_y, vmaf: q.vmaf, predicted, error: diff(predicted), predictedAtRate: atRate, errorAtRate: atRate && diff(atRate) });
+      } finally {
+        await rm(file, { force: true });
+      }
+    }
+  } finally {
+    await up?.close();
+  }
+  return out;
+}
+
+/** The candidates' curves, the chosen rungs as predicted and the shipped rungs as measured, as one picture. */
+export async function ladderChart(report: LadderReport): Promise<string> {
+  const values: RdValue[] = report.candidates.flatMap((c) => c.curve.map((p) => ({ series: `${c.id} (${c.width}x${c.height}${c.kind === 'lr' ? ', neural' : ''})`, kbps: p.kbps, q: p.psnr_y, crf: p.crf })));
+  for (const m of report.measured ?? []) values.push({ series: 'shipped rungs, measured', kbps: m.kbps, q: m.psnr_y, crf: 0 });
+  const marks = report.rungs.map((r) => ({ kbps: r.target / 1000, q: r.predicted.psnr_y, label: r.rendition }));
+  return rdChartSvg(values, { title: 'per-title ladder: probe curves (PSNR-Y), chosen rungs (diamonds)', axis: 'PSNR-Y (dB), probe windows', dashed: (s) => s.startsWith('shipped'), marks });
+}
+
+/** Measures the shipped rungs into ladder.json and draws ladder.svg; a finished encode's report is left as it is. */
+export async function finishLadder(j: ClaimedJob, onNote?: (line: string) => void): Promise<LadderReport | undefined> {
+  const report = j.ladderReport;
+  if (!report) return undefined;
+  if (!report.measured) {
+    report.measured = await measureRungs(j, report);
+    writeLadder(j.out, report);
+    for (const m of report.measured) onNote?.(`  ${m.rendition}: measured ${m.psnr_y.toFixed(2)} dB PSNR-Y${m.vmaf === null ? '' : `, VMAF ${m.vmaf.toFixed(2)}`} at ${m.kbps.toFixed(0)} kb/s; predicted ${m.predicted.psnr_y.toFixed(2)} dB at the target${m.predictedAtRate ? `, ${m.predictedAtRate.psnr_y.toFixed(2)} dB at this rate` : ''}`);
+  }
+  writeAtomic(join(j.out, LADDER_CHART), await ladderChart(report));
+  return report;
+}
