@@ -17,6 +17,13 @@ export const MIN_BITRATE = 1000;
 export const MAX_BITRATE = 1_000_000_000;
 export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'cuda', 'webgpu'];
 
+/** `--conventional-renditions 416x234@145k`: a fixed ladder's rung at a size of its own. */
+export interface ConventionalRendition {
+  width: number;
+  height: number;
+  bitrate: number;
+}
+
 /** `--audio-bitrates LOW,NORMAL`: AAC-LC stereo bitrates of the low rungs' audio group and the others'. */
 export type AudioBitrates = [low: number, normal: number];
 
@@ -43,6 +50,8 @@ export interface EncodeConfig {
   renditions: number[];
   /** Source-resolution rendition bitrates (bits/s), for players without the upscaler. */
   sourceRenditions: number[];
+  /** Conventional rungs of a fixed ladder at sizes of their own (bicubic from the source), such as Apple's example ladder. */
+  conventionalRenditions: ConventionalRendition[];
   /** Codec-aware HCD: each LR rendition re-optimized through its own x264 encode. */
   codecAware: boolean;
   /** The closed loop of codec-aware HCD (read only when codecAware). */
@@ -53,6 +62,8 @@ export interface EncodeConfig {
   preset: string;
   /** AAC bitrates (bits/s) of the two audio groups: the low rungs' and the others' (src/encoder/job/renditions.ts). */
   audioBitrates: AudioBitrates;
+  /** Measure every shipped rung's quality on the whole encode at the end (PSNR-Y, and VMAF where a model is available); default with an auto ladder. */
+  measure: boolean;
   resume: boolean;
   force: boolean;
 }
@@ -87,6 +98,7 @@ export const DEFAULTS = {
     auto: LADDER_DEFAULTS,
     renditions: [150_000, 300_000, 600_000],
     sourceRenditions: [800_000, 1_600_000],
+    conventionalRenditions: [] as ConventionalRendition[],
     codecAware: false,
     codecLoop: CODEC_LOOP_DEFAULTS,
     hcdIters: VIDEO_HCD_ITERS,
@@ -139,13 +151,15 @@ const defined = <T extends object>(p: T): Partial<T> => Object.fromEntries(Objec
 export function resolveEncodeConfig(given: EncodeInput): EncodeConfig {
   const g = defined(given);
   if (g.codecLoop !== undefined && !g.codecAware) throw new HcdError('--codec-loop needs --codec-aware');
-  const fixedGiven = g.renditions !== undefined || g.sourceRenditions !== undefined;
-  if (fixedGiven && g.ladder === 'auto') throw new HcdError('--renditions and --source-renditions make a fixed ladder; drop --ladder auto');
-  if (g.auto !== undefined && (g.ladder === 'fixed' || fixedGiven)) throw new HcdError('the ladder targets (--bitrates, --rungs, --min-kbps, --max-kbps, --metric) are for --ladder auto');
+  const fixedGiven = g.renditions !== undefined || g.sourceRenditions !== undefined || g.conventionalRenditions !== undefined;
+  if (fixedGiven && g.ladder === 'auto') throw new HcdError('--renditions, --source-renditions and --conventional-renditions make a fixed ladder; drop --ladder auto');
+  const targetsGiven = g.auto !== undefined && Object.entries(g.auto).some(([k, v]) => k !== 'vmafModel' && v !== undefined);
+  if (targetsGiven && (g.ladder === 'fixed' || fixedGiven)) throw new HcdError('the ladder targets (--bitrates, --rungs, --min-kbps, --max-kbps, --metric, --no-neural) are for --ladder auto');
   const c: EncodeConfig = {
     ...DEFAULTS.encode,
     renditions: [...DEFAULTS.encode.renditions],
     sourceRenditions: [...DEFAULTS.encode.sourceRenditions],
+    conventionalRenditions: [],
     hcdIters: [...DEFAULTS.encode.hcdIters],
     audioBitrates: [...DEFAULTS.encode.audioBitrates],
     model: g.model ?? defaultModelId(),
@@ -153,6 +167,7 @@ export function resolveEncodeConfig(given: EncodeInput): EncodeConfig {
     gop: g.gop ?? defaultGop(g.segment ?? DEFAULTS.encode.segment),
     codecLoop: { ...CODEC_LOOP_DEFAULTS, ...g.codecLoop },
     ladder: g.ladder ?? (fixedGiven ? 'fixed' : DEFAULTS.encode.ladder),
+    measure: g.measure ?? (g.ladder ?? (fixedGiven ? 'fixed' : DEFAULTS.encode.ladder)) === 'auto',
     auto: { ...LADDER_DEFAULTS, ...(g.auto ? defined(g.auto) : {}) },
   } as EncodeConfig;
   if (c.input === '') throw new HcdError('no input given');
@@ -163,8 +178,9 @@ export function resolveEncodeConfig(given: EncodeInput): EncodeConfig {
   if (!isWholeMultiple(c.segment, c.gop)) throw new HcdError(`the segment (${c.segment} s) must be a whole number of GOPs (${c.gop} s)`);
   if (c.seconds !== undefined && !isPositive(c.seconds)) throw new HcdError(`--seconds must be positive, got ${c.seconds}`);
   if (c.ladder !== 'auto' && c.ladder !== 'fixed') throw new HcdError(`bad --ladder '${String(c.ladder)}': use auto or fixed`);
-  if (c.ladder === 'fixed' && c.renditions.length === 0) throw new HcdError('at least one LR rendition is needed');
-  for (const b of [...c.renditions, ...c.sourceRenditions]) checkBitrate(b);
+  if (c.ladder === 'fixed' && c.renditions.length + c.sourceRenditions.length + c.conventionalRenditions.length === 0) throw new HcdError('a fixed ladder needs at least one rendition');
+  for (const b of [...c.renditions, ...c.sourceRenditions, ...c.conventionalRenditions.map((r) => r.bitrate)]) checkBitrate(b);
+  for (const r of c.conventionalRenditions) if (!(isCount(r.width) && isCount(r.height) && r.width >= 16 && r.height >= 16 && r.width % 2 === 0 && r.height % 2 === 0)) throw new HcdError(`bad conventional rendition size ${r.width}x${r.height}: even sizes of at least 16 px`);
   checkLadderOptions(c.auto, checkBitrate);
   checkAudio(c.audioBitrates);
   if (!EXECUTION_PROVIDERS.includes(c.ep)) throw new HcdError(`bad --ep '${c.ep}': use ${EXECUTION_PROVIDERS.join(', ')}`);

@@ -3,7 +3,7 @@
  * throws one HcdError line that names the flag. Defaults are not here: src/config.ts has them.
  */
 import { HcdError } from '../shared/errors.js';
-import { MAX_BITRATE, MIN_BITRATE, type AudioBitrates } from '../config.js';
+import { MAX_BITRATE, MIN_BITRATE, type AudioBitrates, type ConventionalRendition } from '../config.js';
 import type { CodecLoopOptions, HcdIters } from '../encoder/hcd/options.js';
 import type { LadderMetric, LadderOptions } from '../encoder/ladder/options.js';
 
@@ -154,4 +154,15 @@ export function parseLadderFlags(f: LadderFlags): { ladder?: 'auto' | 'fixed'; a
   if (auto.bitrates !== undefined && (f.rungs !== undefined || f.minKbps !== undefined || f.maxKbps !== undefined)) throw new HcdError('--bitrates names the targets: drop --rungs, --min-kbps and --max-kbps');
   const given = Object.values(auto).some((v) => v !== undefined);
   return { ladder: f.ladder as 'auto' | 'fixed' | undefined, auto: given ? auto : undefined };
+}
+
+/** `--conventional-renditions 416x234@145k,640x360@365k`. */
+export function parseConventionalRenditions(s: string): ConventionalRendition[] {
+  return s.trim() === ''
+    ? []
+    : s.split(',').map((item) => {
+        const m = /^\s*(\d+)x(\d+)@(.+)$/.exec(item);
+        if (!m) throw new HcdError(`bad conventional rendition '${item}': use WIDTHxHEIGHT@BITRATE, e.g. 416x234@145k`);
+        return { width: Number(m[1]), height: Number(m[2]), bitrate: parseBitrate(m[3]) };
+      });
 }

@@ -83,9 +83,12 @@ describe('candidates and windows', () => {
     expect(tenMin.reduce((a, w) => a + w.frames, 0) / (600 * FPS)).toBeCloseTo(0.1, 2);
   });
 
-  it('refuses a title shorter than one window', () => {
-    expect(() => planWindows(40, FPS)).toThrow(HcdError);
-    expect(() => planWindows(40, FPS)).toThrow(/shorter than one probe window \(2 s\)/);
+  it('probes a short title whole, as two halves, and refuses one too short for two windows', () => {
+    const vid4 = planWindows(41, 25);
+    expect(vid4.map((w) => [w.start, w.frames])).toEqual([[0, 20], [20, 20]]);
+    expect(vid4.every((w) => w.start + w.frames <= 41)).toBe(true);
+    expect(() => planWindows(20, FPS)).toThrow(HcdError);
+    expect(() => planWindows(20, FPS)).toThrow(/shorter than one probe window \(1 s: two of 0.5 s at least\)/);
   });
 });
 

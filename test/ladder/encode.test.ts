@@ -110,7 +110,8 @@ describe('hcd encode --ladder auto', () => {
       // the probe encodes at constant quality, the encode at a target rate with VBV: close, not equal
       expect(Math.abs(m.errorAtRate!.psnr_y), m.rendition).toBeLessThan(2);
     }
-    expect(summary.ladder!.quality).toEqual(l.measured);
+    expect(summary.quality).toEqual(l.measured);
+    expect(summary.ladder).toEqual({ report: 'ladder.json', chart: 'ladder.svg' });
     expect(readFileSync(join(out, 'ladder.svg'), 'utf8')).toMatch(/^<svg/);
   });
 
@@ -149,6 +150,24 @@ describe('hcd encode --ladder auto', () => {
     }
   });
 
+  it('takes a fixed ladder of conventional rungs at sizes of their own, measured with --measure', async () => {
+    const o = join(dir, 'apple');
+    const r = await runCliInProcess(['encode', input, '-o', o, '--model', 'bicubic-x2', '--segment', '1.5', '--gop', '0.5', '--renditions', '', '--source-renditions', '', '--conventional-renditions', '128x72@40k,256x144@200k', '--measure', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as EncodeSummary;
+    expect(s.renditions.map((x) => [x.name, x.resolution])).toEqual([['down-128x72-40k', '128x72'], ['src-200k', '256x144']]);
+    expect(s.stages.rescale_s).toBe(0);
+    expect(existsSync(join(o, 'ladder.json'))).toBe(false);
+    expect(s.quality!.map((q) => q.rendition)).toEqual(['down-128x72-40k', 'src-200k']);
+    // a quarter of the pixels at a fifth of the rate: clearly worse, both far from garbage
+    expect(s.quality![1].psnr_y - s.quality![0].psnr_y).toBeGreaterThan(2);
+    expect(s.quality![0].psnr_y).toBeGreaterThan(20);
+    expect(s.quality![0].predicted).toBeNull();
+    const big = await runCliInProcess(['encode', input, '-o', join(dir, 'too-big'), '--model', 'bicubic-x2', '--conventional-renditions', '640x360@300k']);
+    expect(big.code).not.toBe(0);
+    expect(big.stderr).toMatch(/conventional rendition 640x360 is larger than the source \(256x144\)/);
+  });
+
   it('refuses a VMAF model libvmaf cannot load before any work, with --metric vmaf', async () => {
     const bogus = join(dir, 'bogus.pkl');
     writeFileSync(bogus, 'not a model');
@@ -161,11 +180,11 @@ describe('hcd encode --ladder auto', () => {
   });
 
   it('refuses a title shorter than one probe window', async () => {
-    const short = await makeClip(join(dir, 'short.mp4'), { seconds: 1, width: 256, height: 144 });
+    const short = await makeClip(join(dir, 'short.mp4'), { seconds: 0.75, width: 256, height: 144 });
     const o = join(dir, 'short');
     const r = await runCliInProcess(['encode', short, '-o', o, '--model', 'bicubic-x2']);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/shorter than one probe window \(2 s\): give a fixed ladder with --renditions/);
+    expect(r.stderr).toMatch(/shorter than one probe window \(1 s: two of 0.5 s at least\): give a fixed ladder with --renditions/);
     expect(existsSync(o) ? readdirSync(o) : []).toEqual([]);
   });
 

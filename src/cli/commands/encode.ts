@@ -5,7 +5,7 @@ import { encodeVideo, type EncodeHooks, type EncodeOptions, type EncodeSummary }
 import { encodeOnQueue } from '../../encoder/queue/submit.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
 import { withAbort } from '../signals.js';
-import { formatBitrates, formatCodecLoop, parseAudioBitrates, parseBitrates, parseCodecLoop, parseIters, parseLadderFlags, positive, type LadderFlags } from '../flags.js';
+import { formatBitrates, formatCodecLoop, parseAudioBitrates, parseBitrates, parseCodecLoop, parseIters, parseConventionalRenditions, parseLadderFlags, positive, type LadderFlags } from '../flags.js';
 import { HcdError } from '../../shared/errors.js';
 
 interface EncodeFlags extends LadderFlags {
@@ -14,6 +14,8 @@ interface EncodeFlags extends LadderFlags {
   seconds?: string;
   renditions?: string;
   sourceRenditions?: string;
+  conventionalRenditions?: string;
+  measure?: boolean;
   codecAware?: boolean;
   codecLoop?: string;
   hcdIters?: string;
@@ -77,6 +79,9 @@ export function registerEncode(program: Command): void {
     .option('--no-neural', 'auto ladder: conventional candidates only (the conventional per-title ladder)')
     .option('--renditions <list>', `fixed ladder: LR rendition video bitrates (default "${formatBitrates(D.renditions)}")`)
     .option('--source-renditions <list>', `fixed ladder: source-resolution rendition bitrates, for players without the upscaler ("" for none) (default "${formatBitrates(D.sourceRenditions)}")`)
+    .option('--conventional-renditions <list>', 'fixed ladder: rungs at sizes of their own, bicubic from the source, as WxH@BITRATE (e.g. Apple\'s 416x234@145k,640x360@365k)')
+    .option('--measure', 'measure every rung on the whole encode at the end, PSNR-Y and VMAF (with a model) as the viewer sees it (default with --ladder auto)')
+    .option('--no-measure', 'skip that measurement')
     .option('--codec-aware', 'codec-aware HCD: re-optimize each LR rendition\'s frames through its own x264 encode and decode (closed loop, per segment)')
     .option('--codec-loop <p,s,r[,k]>', `closed loop of --codec-aware: passes, RMS step and RMS radius in 8-bit levels, dB per bitrate doubling when choosing a pass (default ${formatCodecLoop(D.codecLoop)})`)
     .option('--hcd-iters <hr,lr>', `HCD iterations of the HR and LR stages (0,0: the pair's plain downscaler) (default "${D.hcdIters.join(',')}")`)
@@ -107,6 +112,8 @@ export function registerEncode(program: Command): void {
               ...parseLadderFlags(f),
               renditions: f.renditions === undefined ? undefined : parseBitrates(f.renditions),
               sourceRenditions: f.sourceRenditions === undefined ? undefined : parseBitrates(f.sourceRenditions),
+              conventionalRenditions: f.conventionalRenditions === undefined ? undefined : parseConventionalRenditions(f.conventionalRenditions),
+              measure: f.measure,
               codecAware: !!f.codecAware,
               codecLoop: f.codecLoop === undefined ? undefined : parseCodecLoop(f.codecLoop),
               hcdIters: f.hcdIters === undefined ? undefined : parseIters(f.hcdIters),

@@ -39,7 +39,7 @@ export async function encodeVideo(options: EncodeOptions, hooks: EncodeHooks = {
     if (j.state.complete) await closeSessions(j);
     else run = await runFrames(j, timers, hooks.onFrame, signal);
     writePlaylists(j, true);
-    await finishLadder(j, hooks.onNote);
+    run.quality = await finishLadder(j, hooks.onNote);
     rmSync(j.work, { recursive: true, force: true });
     return summarize(j, run, timers, (performance.now() - t0) / 1000);
   } catch (e) {

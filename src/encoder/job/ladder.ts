@@ -63,7 +63,7 @@ const rungsOf = (r: LadderReport): RungSpec[] =>
  * queued chunk) reuses the ladder.json OUTDIR holds for the same key; otherwise the probe runs.
  */
 export async function planLadder(cfg: EncodeConfig, x: LadderContext): Promise<PlannedLadder> {
-  if (cfg.ladder === 'fixed') return { rungs: fixedRungs(cfg) };
+  if (cfg.ladder === 'fixed') return { rungs: fixedRungs(cfg, x.geo) };
   const key = ladderKey(cfg, x.pair);
   const old = readLadder(cfg.outdir);
   if (old?.key === key && (cfg.resume || x.from === 'outdir')) return { rungs: rungsOf(old), report: old };

@@ -7,6 +7,7 @@ import type { LadderReport, MeasuredRung } from '../ladder/report.js';
 import { measureShown } from '../ladder/shown.js';
 import { yuvToRgb } from '../media/colour.js';
 import { writeAtomic } from '../media/files.js';
+import type { FrameGeometry, SourceInfo } from '../media/probe.js';
 import { resolveVmaf } from '../media/vmaf.js';
 import { PairNetwork } from '../pairs/network.js';
 import { writeLadder } from './ladder.js';
@@ -25,19 +26,19 @@ function wholeRendition(j: ClaimedJob, r: Rendition): string {
   return file;
 }
 
-/** The source as the encoder read it (crop, reading rate, frame count), as displayed RGB. */
-function referenceFilter(j: ClaimedJob): string {
-  return [j.geo.crop, `fps=${j.src.fpsNum}/${j.src.fpsDen}`, `trim=end_frame=${j.state.totalFrames}`, yuvToRgb({ matrix: j.src.matrix, range: j.src.range })].filter(Boolean).join(',');
+/** The source as the encoder reads it (crop, reading rate, `frames` frames), as displayed RGB: a measurement's reference filter. */
+export function sourceAsRead(src: SourceInfo, geo: FrameGeometry, frames: number): string {
+  return [geo.crop, `fps=${src.fpsNum}/${src.fpsDen}`, `trim=end_frame=${frames}`, yuvToRgb({ matrix: src.matrix, range: src.range })].filter(Boolean).join(',');
 }
 
 const sizeOf = (j: ClaimedJob, r: Rendition) => (r.kind === 'lr' ? j.lr : (r.size ?? j.geo));
 
 /**
  * Every shipped rung measured on the whole encode as the viewer sees it, beside the probe's
- * prediction for it (the auto ladder's check of itself).
+ * prediction for it where an auto ladder has one (its check of itself).
  */
-export async function measureRungs(j: ClaimedJob, report: LadderReport): Promise<MeasuredRung[]> {
-  const vmaf = report.vmaf.available ? (await resolveVmaf(j.cfg.auto.vmafModel)).model : undefined;
+export async function measureRungs(j: ClaimedJob, report: LadderReport | undefined): Promise<MeasuredRung[]> {
+  const vmaf = (await resolveVmaf(j.cfg.auto.vmafModel)).model;
   const up = j.renditions.some((r) => r.kind === 'lr') ? await PairNetwork.up(j.pair, '420', { ep: j.cfg.ep }) : undefined;
   const seconds = (j.state.totalFrames * j.src.fpsDen) / j.src.fpsNum;
   const out: MeasuredRung[] = [];
@@ -45,15 +46,15 @@ export async function measureRungs(j: ClaimedJob, report: LadderReport): Promise
     for (const r of j.renditions) {
       const file = wholeRendition(j, r);
       try {
-        const q = await measureShown(r.kind, file, sizeOf(j, r), { reference: j.cfg.input, referenceFilter: referenceFilter(j), hr: j.geo, rate: `${j.src.fpsNum}/${j.src.fpsDen}`, up, vmaf });
+        const q = await measureShown(r.kind, file, sizeOf(j, r), { reference: j.cfg.input, referenceFilter: sourceAsRead(j.src, j.geo, j.state.totalFrames), hr: j.geo, rate: `${j.src.fpsNum}/${j.src.fpsDen}`, up, vmaf });
         const bytes = videoSegments(j, r.name).reduce((a, s) => a + s.bytes, 0);
-        const rung = report.rungs.find((x) => x.rendition === r.name);
-        const predicted = rung?.predicted ?? { psnr_y: NaN, vmaf: null };
+        const rung = report?.rungs.find((x) => x.rendition === r.name);
+        const predicted = rung?.predicted ?? null;
         const kbps = (bytes * 8) / seconds / 1000;
-        const curve = report.candidates.find((c) => c.id === rung?.candidate.id)?.curve ?? [];
+        const curve = report?.candidates.find((c) => c.id === rung?.candidate.id)?.curve ?? [];
         const atRate = qualityAt(curve, kbps) ?? null;
         const diff = (p: Prediction) => ({ psnr_y: q.psnr_y - p.psnr_y, vmaf: q.vmaf === null || p.vmaf === null ? null : q.vmaf - p.vmaf });
-        out.push({ rendition: r.name, kbps, psnr_y: q.psnr_y, vmaf: q.vmaf, predicted, error: diff(predicted), predictedAtRate: atRate, errorAtRate: atRate && diff(atRate) });
+        out.push({ rendition: r.name, kbps, psnr_y: q.psnr_y, vmaf: q.vmaf, predicted, error: predicted && diff(predicted), predictedAtRate: atRate, errorAtRate: atRate && diff(atRate) });
       } finally {
         await rm(file, { force: true });
       }
@@ -72,15 +73,25 @@ export async function ladderChart(report: LadderReport): Promise<string> {
   return rdChartSvg(values, { title: 'per-title ladder: probe curves (PSNR-Y), chosen rungs (diamonds)', axis: 'PSNR-Y (dB), probe windows', dashed: (s) => s.startsWith('shipped'), marks });
 }
 
-/** Measures the shipped rungs into ladder.json and draws ladder.svg; a finished encode's report is left as it is. */
-export async function finishLadder(j: ClaimedJob, onNote?: (line: string) => void): Promise<LadderReport | undefined> {
+const noteOf = (m: MeasuredRung): string =>
+  `  ${m.rendition}: measured ${m.psnr_y.toFixed(2)} dB PSNR-Y${m.vmaf === null ? '' : `, VMAF ${m.vmaf.toFixed(2)}`} at ${m.kbps.toFixed(0)} kb/s` +
+  (m.predicted ? `; predicted ${m.predicted.psnr_y.toFixed(2)} dB at the target${m.predictedAtRate ? `, ${m.predictedAtRate.psnr_y.toFixed(2)} dB at this rate` : ''}` : '');
+
+/**
+ * The shipped rungs' quality, where it is wanted (`measure`): an auto ladder's goes into
+ * ladder.json beside the prediction (once: a finished encode's report is left as it is) and its
+ * picture into ladder.svg.
+ */
+export async function finishLadder(j: ClaimedJob, onNote?: (line: string) => void): Promise<MeasuredRung[] | undefined> {
   const report = j.ladderReport;
-  if (!report) return undefined;
+  if (!j.cfg.measure) return report?.measured;
+  const measured = report?.measured ?? (await measureRungs(j, report));
+  if (!report?.measured) for (const m of measured) onNote?.(noteOf(m));
+  if (!report) return measured;
   if (!report.measured) {
-    report.measured = await measureRungs(j, report);
+    report.measured = measured;
     writeLadder(j.out, report);
-    for (const m of report.measured) onNote?.(`  ${m.rendition}: measured ${m.psnr_y.toFixed(2)} dB PSNR-Y${m.vmaf === null ? '' : `, VMAF ${m.vmaf.toFixed(2)}`} at ${m.kbps.toFixed(0)} kb/s; predicted ${m.predicted.psnr_y.toFixed(2)} dB at the target${m.predictedAtRate ? `, ${m.predictedAtRate.psnr_y.toFixed(2)} dB at this rate` : ''}`);
   }
   writeAtomic(join(j.out, LADDER_CHART), await ladderChart(report));
-  return report;
+  return measured;
 }

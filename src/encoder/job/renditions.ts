@@ -1,4 +1,5 @@
 import type { EncodeConfig } from '../../config.js';
+import { HcdError } from '../../shared/errors.js';
 import type { AudioRendition, Rendition } from './state.js';
 
 /**
@@ -37,8 +38,16 @@ export function ladderFrom(rungs: RungSpec[], audioBitrates: EncodeConfig['audio
   return { renditions, audio: used.map((b) => ({ name: renditionName('audio', b), bitrate: b })) };
 }
 
-/** The fixed ladder: the LR rungs, then the source-size ones, each by bitrate. */
-export function fixedRungs(cfg: EncodeConfig): RungSpec[] {
+/**
+ * The fixed ladder: the LR rungs, then the source-size ones, each by bitrate, then the
+ * conventional rungs at sizes of their own (by size and bitrate); one at the source size is a
+ * source-size rung. `hr` is the encoder's (cropped) source size.
+ */
+export function fixedRungs(cfg: EncodeConfig, hr: { width: number; height: number }): RungSpec[] {
   const sorted = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
-  return [...sorted(cfg.renditions).map((bitrate) => ({ kind: 'lr' as const, bitrate })), ...sorted(cfg.sourceRenditions).map((bitrate) => ({ kind: 'src' as const, bitrate }))];
+  const own = [...cfg.conventionalRenditions].sort((a, b) => a.height - b.height || a.bitrate - b.bitrate).map(({ width, height, bitrate }): RungSpec => {
+    if (width > hr.width || height > hr.height) throw new HcdError(`conventional rendition ${width}x${height} is larger than the source (${hr.width}x${hr.height})`);
+    return width === hr.width && height === hr.height ? { kind: 'src', bitrate } : { kind: 'down', bitrate, size: { width, height } };
+  });
+  return [...sorted(cfg.renditions).map((bitrate) => ({ kind: 'lr' as const, bitrate })), ...sorted(cfg.sourceRenditions).map((bitrate) => ({ kind: 'src' as const, bitrate })), ...own];
 }

@@ -49,12 +49,15 @@ export interface EncodeSummary {
   master: string;
   /** The master without LR rungs, for players without the upscaler; absent without conventional rungs. */
   masterPlain?: string;
-  /** The per-title ladder: ladder.json, and each rung's quality measured on the whole encode beside the probe's prediction. */
-  ladder?: { report: string; chart: string; quality: MeasuredRung[] };
+  /** Each rung's quality measured on the whole encode (with `measure`), beside the auto ladder's prediction. */
+  quality?: MeasuredRung[];
+  /** The auto ladder's decision and its picture. */
+  ladder?: { report: string; chart: string };
 }
 
 export interface RunResult {
   encodedFrames: number;
+  quality?: MeasuredRung[];
   loopStats: LoopStat[];
   flicker?: FlickerSummary;
 }
@@ -82,6 +85,7 @@ export function summarize(j: ClaimedJob, run: RunResult, timers: StageTimers, to
     audio: j.audio.map((a) => ({ name: a.name, bitrate: a.bitrate, averageBandwidth: bandwidths(audioSegments(j, a.name)).average, playlist: `${a.name}/${MEDIA_PLAYLIST}` })),
     master: MASTER,
     ...(j.renditions.some((r) => r.kind !== 'lr') ? { masterPlain: MASTER_PLAIN } : {}),
-    ...(j.ladderReport?.measured ? { ladder: { report: LADDER_FILE, chart: LADDER_CHART, quality: j.ladderReport.measured } } : {}),
+    ...(run.quality ? { quality: run.quality } : {}),
+    ...(j.ladderReport ? { ladder: { report: LADDER_FILE, chart: LADDER_CHART } } : {}),
   };
 }

@@ -37,6 +37,8 @@ export const LADDER_DEFAULTS: LadderOptions = {
  */
 export const PROBE = {
   windowSeconds: 2,
+  /** A title too short for two windows of this is refused: the probe needs two to estimate its error. */
+  shortestWindow: 0.5,
   share: 0.1,
   minSeconds: 6,
   crfs: [18, 24, 30, 36, 42, 48],

@@ -10,10 +10,10 @@ export interface MeasuredRung {
   kbps: number;
   psnr_y: number;
   vmaf: number | null;
-  /** The probe's prediction at the target rate, which the rung was chosen by. */
-  predicted: Prediction;
+  /** The probe's prediction at the target rate, which the rung was chosen by (null in a fixed ladder). */
+  predicted: Prediction | null;
   /** Measured minus predicted. */
-  error: { psnr_y: number; vmaf: number | null };
+  error: { psnr_y: number; vmaf: number | null } | null;
   /**
    * The probe's curve for the rung's candidate at the rate the rung really has (x264's rate
    * control lands near, not on, its target); null outside the curve. Measured minus this is the

@@ -20,11 +20,14 @@ export interface ProbeWindow {
 /**
  * Windows of `PROBE.windowSeconds` spread evenly over `total` frames, together `PROBE.share` of
  * the title and at least `PROBE.minSeconds` where the title is that long. Each sits in the middle
- * of its own equal part of the title, so together they see its beginning, middle and end.
+ * of its own equal part of the title, so together they see its beginning, middle and end. A
+ * title shorter than two windows is probed whole, as two halves: the error estimate needs two.
  */
 export function planWindows(total: number, fps: number): WindowPlan[] {
-  const w = Math.max(1, Math.round(PROBE.windowSeconds * fps));
-  if (!(total >= w)) throw new HcdError(`the title is ${(total / fps).toFixed(2)} s, shorter than one probe window (${PROBE.windowSeconds} s): give a fixed ladder with --renditions`);
+  const w = Math.min(Math.round(PROBE.windowSeconds * fps), Math.floor(total / 2));
+  if (!(w >= PROBE.shortestWindow * fps)) {
+    throw new HcdError(`the title is ${(total / fps).toFixed(2)} s, shorter than one probe window (${2 * PROBE.shortestWindow} s: two of ${PROBE.shortestWindow} s at least): give a fixed ladder with --renditions`);
+  }
   const wanted = Math.max(PROBE.share * total, PROBE.minSeconds * fps);
   const count = Math.min(Math.ceil(wanted / w), Math.floor(total / w));
   const part = total / count;

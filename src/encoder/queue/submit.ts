@@ -64,9 +64,9 @@ export async function encodeOnQueue(options: QueueEncodeOptions, hooks: EncodeHo
   let encodedFrames = 0;
   if (!j.state.complete) encodedFrames = await runOnQueue(j, q, { attempts, hooks, signal });
   writePlaylists(j, true);
-  await finishLadder(j, hooks.onNote);
+  const quality = await finishLadder(j, hooks.onNote);
   rmSync(j.work, { recursive: true, force: true });
-  return summarize(j, { encodedFrames, loopStats: [] }, new StageTimers(), (performance.now() - t0) / 1000);
+  return summarize(j, { encodedFrames, loopStats: [], quality }, new StageTimers(), (performance.now() - t0) / 1000);
 }
 
 async function runOnQueue(j: ClaimedJob, q: QueueUrl, o: { attempts: number; hooks: EncodeHooks; signal?: AbortSignal }): Promise<number> {
