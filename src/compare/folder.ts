@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { HcdError } from '../shared/errors.js';
 import { JOB_FILE, STATE_FILE, type EncodeState, type Job } from '../encoder/job/state.js';
 import { UPSCALER_MANIFEST } from '../encoder/job/upscaler.js';
+import { compareLadder } from '../config.js';
 
 /** The report folder inside an encode output (src/server/outputs.ts looks here). */
 export const REPORT_DIR = 'compare';
@@ -125,11 +126,11 @@ export function resolveEncodeFolder(folder: string): EncodeFolder {
 }
 
 /**
- * The pipelines that describe the encode: the conventional A and B, plus C (the pair's plain
- * downscaler), D (HCD with the encode's iterations) or E (codec-aware, with D or C beside it as
- * its reference).
+ * The pipelines that describe the encode: the conventional ladder a per-title encoder chooses
+ * from (source, 3/4, 1/2, 1/4), plus C (the pair's plain downscaler), D (HCD with the encode's
+ * iterations) or E (codec-aware, with D or C beside it as its reference).
  */
 export function encodePipelines(f: EncodeFolder): string[] {
-  if (f.codecAware) return ['A', 'B', f.hcdIters ? 'D' : 'C', 'E'];
-  return ['A', 'B', f.hcdIters ? 'D' : 'C'];
+  const learned = f.codecAware ? [f.hcdIters ? 'D' : 'C', 'E'] : [f.hcdIters ? 'D' : 'C'];
+  return [...compareLadder(f.scale), ...learned];
 }

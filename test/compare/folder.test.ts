@@ -67,7 +67,7 @@ describe('hcd compare on an hcd encode output folder', () => {
   it('writes the report into OUTDIR/compare/, with no work folder left', () => {
     expect(readdirSync(join(enc, 'compare')).sort()).toEqual(['crops', 'rd.svg', 'report.csv', 'report.html', 'report.json', 'streams']);
     expect(JSON.parse(stdout)).toEqual(report);
-    for (const id of ['source', 'A', 'B', 'C']) expect(statSync(join(enc, 'compare', 'crops', `${id}.png`)).size).toBeGreaterThan(100);
+    for (const id of ['source', 'A', 'B34', 'B', 'B4', 'C']) expect(statSync(join(enc, 'compare', 'crops', `${id}.png`)).size).toBeGreaterThan(100);
     for (const p of report.points) expect(existsSync(join(enc, 'compare', p.file))).toBe(true);
   });
 
@@ -76,11 +76,12 @@ describe('hcd compare on an hcd encode output folder', () => {
     // the encode took 1 s of the 2 s clip at 24 fps
     expect(report.input.frames).toBe(24);
     expect([report.input.width, report.input.height]).toEqual([160, 96]);
-    // A, B and C: the encode used the pair's plain downscaler, so C is the pipeline it shipped
-    expect(report.pipelines.map((p) => p.id)).toEqual(['A', 'B', 'C']);
+    // the conventional ladder and C: the encode used the pair's plain downscaler, so C is the pipeline it shipped
+    expect(report.pipelines.map((p) => p.id)).toEqual(['A', 'B34', 'B', 'B4', 'C']);
+    expect(report.bd.hull_anchor).toEqual(['A', 'B34', 'B', 'B4']);
     expect(report.pipelines.find((p) => p.id === 'C')!.label).toContain('bicubic-x2');
     expect(report.pipelines.find((p) => p.id === 'C')!).toMatchObject({ lr_width: 80, lr_height: 48 });
-    expect(Object.keys(report.bd_rate_vs_hull).sort()).toEqual(['A', 'B', 'C']);
+    expect(Object.keys(report.bd_rate_vs_hull).sort()).toEqual(['A', 'B', 'B34', 'B4', 'C']);
     for (const v of Object.values(report.bd_rate_vs_hull)) expect(Number.isFinite(v)).toBe(true);
     // the conventional pipelines cannot beat their own envelope
     expect(report.bd_rate_vs_hull.A!).toBeGreaterThanOrEqual(-1e-6);
@@ -122,8 +123,8 @@ describe('resolveEncodeFolder', () => {
     const f = resolveEncodeFolder(enc);
     expect(f).toMatchObject({ input: clip, seconds: 1, model: 'bicubic-x2', scale: 2, codecAware: false, reportDir: join(enc, 'compare') });
     expect(f.hcdIters).toBeUndefined();
-    expect(encodePipelines(f)).toEqual(['A', 'B', 'C']);
-    expect(encodePipelines({ ...f, hcdIters: [2, 2] })).toEqual(['A', 'B', 'D']);
+    expect(encodePipelines(f)).toEqual(['A', 'B34', 'B', 'B4', 'C']);
+    expect(encodePipelines({ ...f, hcdIters: [2, 2] })).toEqual(['A', 'B34', 'B', 'B4', 'D']);
   });
 
   it('refuses a folder that is not an encode output', () => {

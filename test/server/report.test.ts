@@ -54,9 +54,9 @@ describe('an encode output with its compare report, served', () => {
     const list = JSON.parse((await get('/api/outputs')).body.toString()) as { name: string; report?: string; reportHtml?: string; chart?: string; bd?: { rows: { id: string; label: string; vsHull: number | null; vsHullLow: number | null; vsSource: number | null; bdPsnr: number | null }[]; hullAnchor: string[]; input: { name: string } } }[];
     const clip = list.find((o) => o.name === 'clip')!;
     expect(clip).toMatchObject({ report: '/media/clip/compare/report.json', reportHtml: '/media/clip/compare/report.html', chart: '/media/clip/compare/rd.svg' });
-    expect(clip.bd!.hullAnchor).toEqual(['A', 'B']);
+    expect(clip.bd!.hullAnchor).toEqual(['A', 'B34', 'B', 'B4']);
     expect(clip.bd!.input.name).toBe('in.mp4');
-    expect(clip.bd!.rows.map((r) => r.id)).toEqual(['B', 'C']);
+    expect(clip.bd!.rows.map((r) => r.id)).toEqual(['B34', 'B', 'B4', 'C']);
     for (const r of clip.bd!.rows) {
       expect(r.label).toBe(report.pipelines.find((p) => p.id === r.id)!.label);
       expect(r.vsHull).toBe(report.bd_rate_vs_hull[r.id]);
@@ -84,7 +84,7 @@ describe('an encode output with its compare report, served', () => {
     const html = await get('/media/clip/compare/report.html');
     expect(html.headers['content-type']).toMatch(/^text\/html/);
     const links = [...html.body.toString().matchAll(/(?:src|href)="([^"#:]+)"/g)].map((m) => m[1]);
-    expect(links.filter((l) => l.startsWith('crops/')).sort()).toEqual(['crops/A.png', 'crops/B.png', 'crops/C.png', 'crops/source.png']);
+    expect(links.filter((l) => l.startsWith('crops/')).sort()).toEqual(['crops/A.png', 'crops/B.png', 'crops/B34.png', 'crops/B4.png', 'crops/C.png', 'crops/source.png']);
     expect(links.filter((l) => l.startsWith('streams/'))).toHaveLength(report.points.length);
     for (const l of links) {
       const r = await get(`/media/clip/compare/${l}`);
@@ -139,7 +139,7 @@ describe.skipIf(skip)('demo page with the report', { timeout: 180_000 }, () => {
       expect(await page.locator('#report-card').isVisible()).toBe(true);
       expect(await page.locator('#rd-chart').getAttribute('src')).toBe('/media/clip/compare/rd.svg');
       expect(await page.locator('#bd-table').isVisible()).toBe(true);
-      expect(await page.locator('#bd-hull-head').innerText()).toBe('vs best of A+B');
+      expect(await page.locator('#bd-hull-head').innerText()).toBe('vs best of A+B34+B+B4');
       const rows = await page.locator('#bd-table tbody tr').evaluateAll((trs) =>
         trs.map((tr) => ({
           id: (tr as HTMLElement).dataset.pipeline,
@@ -150,7 +150,7 @@ describe.skipIf(skip)('demo page with the report', { timeout: 180_000 }, () => {
         })),
       );
       expect(rows).toEqual(
-        ['B', 'C'].map((id) => ({
+        ['B34', 'B', 'B4', 'C'].map((id) => ({
           id,
           label: report.pipelines.find((p) => p.id === id)!.label,
           hull: pct(report.bd_rate_vs_hull[id]),
