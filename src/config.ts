@@ -153,7 +153,8 @@ export function resolveEncodeConfig(given: EncodeInput): EncodeConfig {
   if (g.codecLoop !== undefined && !g.codecAware) throw new HcdError('--codec-loop needs --codec-aware');
   const fixedGiven = g.renditions !== undefined || g.sourceRenditions !== undefined || g.conventionalRenditions !== undefined;
   if (fixedGiven && g.ladder === 'auto') throw new HcdError('--renditions, --source-renditions and --conventional-renditions make a fixed ladder; drop --ladder auto');
-  const targetsGiven = g.auto !== undefined && Object.entries(g.auto).some(([k, v]) => k !== 'vmafModel' && v !== undefined);
+  // a resolved config comes back with the defaults in `auto` (a queued chunk's): only a change counts
+  const targetsGiven = g.auto !== undefined && Object.entries(g.auto).some(([k, v]) => k !== 'vmafModel' && v !== undefined && JSON.stringify(v) !== JSON.stringify(LADDER_DEFAULTS[k as keyof LadderOptions]));
   if (targetsGiven && (g.ladder === 'fixed' || fixedGiven)) throw new HcdError('the ladder targets (--bitrates, --rungs, --min-kbps, --max-kbps, --metric, --no-neural) are for --ladder auto');
   const c: EncodeConfig = {
     ...DEFAULTS.encode,

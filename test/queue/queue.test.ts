@@ -202,7 +202,7 @@ describe('hcd encode --queue with hcd workers on a real Redis', () => {
       const job = JSON.parse(readFileSync(join(done, 'job.json'), 'utf8')) as { model: string };
       const missing = join(dir, 'not-shared', 'out');
       const hex = (n: number) => '0'.repeat(n);
-      const config = { input, outdir: missing, model: job.model, segment: 0.5, gop: 0.5, renditions: [100_000], sourceRenditions: [200_000], codecAware: false, codecLoop: { passes: 2, step: 1, radius: 4, rateSlope: 0 }, hcdIters: [0, 0], ep: 'cpu', preset: 'medium', audioBitrates: [20_000, 64_000], resume: false, force: false };
+      const config = { input, outdir: missing, model: job.model, segment: 0.5, gop: 0.5, ladder: 'fixed', auto: { rungs: 5, minBitrate: 150_000, maxBitrate: 1_600_000, metric: 'psnr_y', neural: true }, renditions: [100_000], sourceRenditions: [200_000], conventionalRenditions: [], measure: false, codecAware: false, codecLoop: { passes: 2, step: 1, radius: 4, rateSlope: 0 }, hcdIters: [0, 0], ep: 'cpu', preset: 'medium', audioBitrates: [20_000, 64_000], resume: false, force: false };
       await queue.add(CHUNK_JOB, { v: 1, jobId: hex(16), tag: hex(8), input, outdir: missing, chunk: { index: 0, startFrame: 0, frames: 12 }, config, model: { id: job.model, hash: hex(64) } }, { jobId: 'invisible', attempts: 1 });
       const bad = await failed('invisible');
       expect(bad.failedReason).toMatch(/cannot see the job's output folder .*shared filesystem/);

@@ -23,8 +23,15 @@ const EncodeConfigSchema = z
     seconds: positive.optional(),
     segment: positive,
     gop: positive,
-    renditions: z.array(bitrate).min(1).max(32),
+    ladder: z.enum(['auto', 'fixed']),
+    // the worker never reads the VMAF model: it takes the ladder the submitter chose from OUTDIR
+    auto: z
+      .object({ bitrates: z.array(bitrate).max(16).optional(), rungs: count, minBitrate: bitrate, maxBitrate: bitrate, metric: z.enum(['psnr_y', 'vmaf']), neural: z.boolean(), vmafModel: absolute.optional() })
+      .strict(),
+    renditions: z.array(bitrate).max(32),
     sourceRenditions: z.array(bitrate).max(32),
+    conventionalRenditions: z.array(z.object({ width: count, height: count, bitrate }).strict()).max(32),
+    measure: z.boolean(),
     codecAware: z.boolean(),
     codecLoop: z.object({ passes: count, step: positive, radius: z.number().finite().min(0), rateSlope: z.number().finite().min(0) }).strict(),
     hcdIters: z.tuple([count, count]),

@@ -57,7 +57,8 @@ export async function encodeOnQueue(options: QueueEncodeOptions, hooks: EncodeHo
   const { signal, queue: url, attempts = 3, ...given } = options;
   const q = parseQueueUrl(url);
   const resolved = resolveEncodeConfig(given);
-  const cfg: EncodeConfig = { ...resolved, input: resolve(resolved.input), outdir: resolve(resolved.outdir) };
+  const vmafModel = resolved.auto.vmafModel === undefined ? {} : { vmafModel: resolve(resolved.auto.vmafModel) };
+  const cfg: EncodeConfig = { ...resolved, input: resolve(resolved.input), outdir: resolve(resolved.outdir), auto: { ...resolved.auto, ...vmafModel } };
   if (!Number.isSafeInteger(attempts) || attempts < 1) throw new HcdError(`--attempts must be a whole number >= 1, got ${attempts}`);
   checkOutputFolder(cfg.outdir);
   const j = claimJob(await planJob(cfg, {}, { onNote: hooks.onNote }));
