@@ -115,6 +115,30 @@ describe('hcd encode --queue with hcd workers on a real Redis', () => {
     expectNoPassword(r.stdout, r.stderr);
   }, 180_000);
 
+  it('--workers 2: two local worker processes give the same bytes as one process, and are gone at the end', async () => {
+    const out = join(dir, 'local');
+    const queue = new Queue(QUEUE_NAME, { connection: parseQueueUrl(redis.url).connection });
+    try {
+      let most = 0;
+      const submit = runCli([...args(out), '--queue', redis.url, '--workers', '2']);
+      const watch = setInterval(() => void queue.getWorkers().then((ws) => (most = Math.max(most, ws.length)), () => undefined), 100);
+      const r = await submit.finally(() => clearInterval(watch));
+      expect(r.code, r.stderr).toBe(0);
+      expectSameBytes(out);
+      expect(most).toBe(2);
+      expect(await queue.getWorkers()).toHaveLength(0);
+      expectNoPassword(r.stdout, r.stderr);
+    } finally {
+      await queue.close();
+    }
+  }, 180_000);
+
+  it('--workers without --queue is refused', async () => {
+    const r = await runCli([...args(join(dir, 'refused')), '--workers', '2']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('--workers needs --queue');
+  }, 60_000);
+
   it('Redis restarted mid-job: the encode goes on once it is back', async () => {
     const out = join(dir, 'restart');
     startWorker();

@@ -3,6 +3,7 @@ import { DEFAULTS, EXECUTION_PROVIDERS } from '../../config.js';
 import type { ExecutionProvider } from '../../encoder/graph/session.js';
 import { encodeVideo, type EncodeHooks, type EncodeOptions, type EncodeSummary } from '../../encoder/job/encode.js';
 import { encodeOnQueue } from '../../encoder/queue/submit.js';
+import { withLocalWorkers } from '../local-workers.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
 import { withAbort } from '../signals.js';
 import { formatBitrates, formatCodecLoop, parseAudioBitrates, parseBitrates, parseCodecLoop, parseIters, positive } from '../flags.js';
@@ -27,6 +28,7 @@ interface EncodeFlags {
   force?: boolean;
   queue?: string;
   attempts?: string;
+  workers?: string;
 }
 
 const D = DEFAULTS.encode;
@@ -35,9 +37,13 @@ const D = DEFAULTS.encode;
 function run(f: EncodeFlags, options: EncodeOptions, hooks: EncodeHooks): Promise<EncodeSummary> {
   if (f.queue === undefined) {
     if (f.attempts !== undefined) throw new HcdError('--attempts needs --queue');
+    if (f.workers !== undefined) throw new HcdError('--workers needs --queue');
     return encodeVideo(options, hooks);
   }
-  return encodeOnQueue({ ...options, queue: f.queue, attempts: f.attempts === undefined ? undefined : positive('attempts', f.attempts, true) }, hooks);
+  const queue = f.queue;
+  const attempts = f.attempts === undefined ? undefined : positive('attempts', f.attempts, true);
+  const count = f.workers === undefined ? 0 : positive('workers', f.workers, true);
+  return withLocalWorkers({ count, queue, signal: options.signal }, (signal) => encodeOnQueue({ ...options, signal, queue, attempts }, hooks));
 }
 
 /** The lines a person reads at the end of an encode (stderr), whatever --json says. */
@@ -82,6 +88,7 @@ export function registerEncode(program: Command): void {
     .option('--force', 'replace whatever OUTDIR holds')
     .option('--queue <url>', 'encode on `hcd worker`s: one job per chunk on this Redis, redis://[:password@]HOST:PORT[/DB] or rediss:// (input and OUTDIR on a shared filesystem)')
     .option('--attempts <n>', 'with --queue: tries per chunk before the encode fails (default "3")')
+    .option('--workers <n>', 'with --queue: also start N `hcd worker`s on this machine, one onnxruntime thread each, for the time of the encode')
     .action(async (input: string, f: EncodeFlags) => {
       const progress = createProgress({ json: !!f.json });
       try {

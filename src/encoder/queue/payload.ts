@@ -6,6 +6,8 @@ import type { ExecutionProvider } from '../graph/session.js';
 /** The one queue and the one job type a worker runs. */
 export const QUEUE_NAME = 'hcd-chunks';
 export const CHUNK_JOB = 'hcd-chunk';
+/** The log line a worker adds to a chunk job it finished: `encode_ms=N`, the chunk's own compute. */
+export const ENCODE_MS_LOG = 'encode_ms=';
 
 const count = z.number().int().min(0);
 const positive = z.number().finite().positive();
