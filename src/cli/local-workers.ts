@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { endsWithThisProcess } from '../encoder/queue/embedded.js';
 import { HcdError } from '../shared/errors.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'hcd.js');
@@ -30,6 +31,8 @@ interface Child {
 /** One worker, one onnxruntime thread: N workers share the cores instead of each taking all of them. */
 function startChild(queue: string, onDied: (c: Child, why: string) => void): Child {
   const proc = spawn(process.execPath, [BIN, 'worker', '--queue', queue, '--threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // a SIGKILLed encode leaves no worker behind either
+  endsWithThisProcess(proc);
   const c: Child = { proc, lastLine: '', stopping: false };
   proc.stderr!.on('data', (b: Buffer) => {
     const lines = b.toString().trim().split('\n');
