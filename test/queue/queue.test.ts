@@ -149,6 +149,13 @@ describe('hcd encode --queue with hcd workers on a real Redis', () => {
       expect(most).toBe(2);
       expect(await queue.getWorkers()).toHaveLength(0);
       expectNoPassword(r.stdout, r.stderr);
+      // each chunk job names its worker and carries the chunk's times, for bench/queue.ts
+      const jobs = (await queue.getJobs(['completed'])).filter((j) => (j.data as { outdir: string }).outdir === out);
+      expect(jobs).toHaveLength(6);
+      for (const j of jobs) {
+        expect(j.processedBy).toMatch(/^.+:\d+$/);
+        expect((await queue.getJobLogs(j.id!)).logs).toEqual([expect.stringMatching(/^encode_ms=\d+ skip_ms=\d+$/)]);
+      }
     } finally {
       await queue.close();
     }

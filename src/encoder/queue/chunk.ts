@@ -48,8 +48,12 @@ function checkPlan(d: ChunkJobData, plan: JobPlan): void {
 export interface ChunkRun {
   /** Frames of the chunk done so far. */
   onFrames(n: number): void;
-  /** The time the chunk's frames took (decode, rescale, x264, packaging), without the setup. */
-  onEncoded?(ms: number): void;
+  /**
+   * The chunk's own time, without the setup: `encodeMs` from its first frame decoded to its
+   * segments in place (decode, rescale, x264, packaging, renames), `skipMs` decoding the input's
+   * frames before it.
+   */
+  onEncoded?(t: { encodeMs: number; skipMs: number }): void;
   /** onnxruntime intra-op threads; every core by default. */
   threads?: number;
   signal?: AbortSignal;
@@ -76,8 +80,13 @@ export async function runChunkJob(raw: unknown, o: ChunkRun): Promise<ChunkJobRe
     const tracks = readTracks(plan);
     tracks.catch(() => undefined); // observed here, thrown where the chunk awaits it
     const t0 = performance.now();
-    const r = await encodeRange(j, d.chunk, tracks, o.signal, o.onFrames);
-    o.onEncoded?.(performance.now() - t0);
+    let t1: number | undefined;
+    const r = await encodeRange(j, d.chunk, tracks, o.signal, (n) => {
+      t1 ??= performance.now();
+      o.onFrames(n);
+    });
+    const t2 = performance.now();
+    o.onEncoded?.({ encodeMs: t2 - (t1 ?? t0), skipMs: (t1 ?? t2) - t0 });
     return { record: r?.record ?? null, info: r?.info ?? {} };
   } finally {
     await closeSessions(sessions);

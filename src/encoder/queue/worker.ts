@@ -1,7 +1,8 @@
+import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { HcdError } from '../../shared/errors.js';
 import { MalformedJob, runChunkJob } from './chunk.js';
-import { CHUNK_JOB, ENCODE_MS_LOG, QUEUE_NAME, type ChunkJobResult } from './payload.js';
+import { CHUNK_JOB, chunkTimesLog, QUEUE_NAME, type ChunkJobResult } from './payload.js';
 import { parseQueueUrl } from './url.js';
 
 export interface WorkerOptions {
@@ -40,7 +41,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       return await runChunkJob(job.data, {
         onFrames: (n) => void job.updateProgress(n).catch(() => undefined),
         // kept with the job in Redis: the chunk's compute, to weigh the queue's overhead against
-        onEncoded: (ms) => void job.log(`${ENCODE_MS_LOG}${Math.round(ms)}`).catch(() => undefined),
+        onEncoded: (t) => void job.log(chunkTimesLog(t)).catch(() => undefined),
         threads: o.threads,
       });
     } catch (e) {
@@ -49,7 +50,9 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       throw new Error(msg);
     }
   };
-  const worker = new Worker(QUEUE_NAME, run, { connection: q.connection, concurrency: o.concurrency, lockDuration: o.stallMs, stalledInterval: o.stallMs, maxStalledCount: MAX_STALLS });
+  // kept on every job it runs (processedBy): which machine and process encoded a chunk
+  const name = `${hostname()}:${process.pid}`;
+  const worker = new Worker(QUEUE_NAME, run, { name, connection: q.connection, concurrency: o.concurrency, lockDuration: o.stallMs, stalledInterval: o.stallMs, maxStalledCount: MAX_STALLS });
   worker.on('completed', (job) => o.onLog(`chunk job ${job.id}: done`));
   worker.on('failed', (job, e) => o.onLog(`chunk job ${job?.id ?? '?'}: ${q.scrub(e.message)}`));
   worker.on('error', (e) => o.onLog(`queue ${q.masked}: ${q.scrub(e.message.split('\n')[0])}`));
