@@ -34,18 +34,19 @@ export interface CliResult {
 
 /**
  * Runs `hcd` as a process. With `group`, it leads its own process group and signals go to the
- * whole group, ffmpeg children included, as a terminal's Ctrl-C does.
+ * whole group, ffmpeg children included, as a terminal's Ctrl-C does. `env` is added to this
+ * process's environment.
  */
-export function runCli(args: string[], opts: { onSpawn?: (kill: (sig: NodeJS.Signals) => void) => void; group?: boolean } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: { onSpawn?: (kill: (sig: NodeJS.Signals) => void, pid: number) => void; group?: boolean; env?: Record<string, string> } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: !!opts.group });
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: !!opts.group, env: { ...process.env, ...opts.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    opts.onSpawn?.((sig) => (opts.group && child.pid ? process.kill(-child.pid, sig) : child.kill(sig)));
+    opts.onSpawn?.((sig) => (opts.group && child.pid ? process.kill(-child.pid, sig) : child.kill(sig)), child.pid ?? 0);
   });
 }
 

@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseQueueUrl } from '../../src/encoder/queue/url.js';
 import { CHUNK_JOB, QUEUE_NAME } from '../../src/encoder/queue/payload.js';
 import { makeClip, REPO, runCli, runCliInProcess } from '../encoder/helpers.js';
-import { TestRedis } from './redis.js';
+import type { EmbeddedRedis } from '../../src/encoder/queue/embedded.js';
+import { startTestRedis } from './redis.js';
 
 const BIN = join(REPO, 'bin', 'hcd.js');
 
@@ -29,6 +30,26 @@ function digests(dir: string): Record<string, string> {
   return Object.fromEntries(listFiles(dir).filter((f) => f !== 'job.json').map((f) => [f, createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')]));
 }
 
+/** The fields of /proc/PID/stat after the command name: state, ppid, ... */
+function statOf(pid: number): string[] | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return s.slice(s.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+const childrenOf = (pid: number): number[] => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((p) => Number(statOf(p)?.[1]) === pid);
+const alive = (pid: number): boolean => (statOf(pid)?.[0] ?? 'Z') !== 'Z';
+const commandOf = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+};
+
 interface Worker {
   proc: ChildProcess;
   log: string;
@@ -38,7 +59,7 @@ describe('hcd encode --queue with hcd workers on a real Redis', () => {
   let dir: string;
   let input: string;
   let reference: string;
-  let redis: TestRedis;
+  let redis: EmbeddedRedis;
   let workers: Worker[] = [];
   // 3 s in half-second segments: 6 chunks
   const args = (out: string) => ['encode', input, '-o', out, '--model', 'bicubic-x2', '--hcd-iters', '0,0', '--segment', '0.5', '--renditions', '100k', '--source-renditions', '200k'];
@@ -82,7 +103,7 @@ describe('hcd encode --queue with hcd workers on a real Redis', () => {
     reference = join(dir, 'reference');
     const r = await runCliInProcess(args(reference));
     expect(r.code, r.stderr).toBe(0);
-    redis = await TestRedis.start();
+    redis = await startTestRedis();
   });
   afterEach(async () => {
     for (const w of workers) if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGKILL');
@@ -114,6 +135,76 @@ describe('hcd encode --queue with hcd workers on a real Redis', () => {
     expect(r.stderr).toContain('127.0.0.1');
     expectNoPassword(r.stdout, r.stderr);
   }, 180_000);
+
+  it('--workers 2: two local worker processes give the same bytes as one process, and are gone at the end', async () => {
+    const out = join(dir, 'local');
+    const queue = new Queue(QUEUE_NAME, { connection: parseQueueUrl(redis.url).connection });
+    try {
+      let most = 0;
+      const submit = runCli([...args(out), '--queue', redis.url, '--workers', '2']);
+      const watch = setInterval(() => void queue.getWorkers().then((ws) => (most = Math.max(most, ws.length)), () => undefined), 100);
+      const r = await submit.finally(() => clearInterval(watch));
+      expect(r.code, r.stderr).toBe(0);
+      expectSameBytes(out);
+      expect(most).toBe(2);
+      expect(await queue.getWorkers()).toHaveLength(0);
+      expectNoPassword(r.stdout, r.stderr);
+      // each chunk job names its worker and carries the chunk's times, for bench/queue.ts
+      const jobs = (await queue.getJobs(['completed'])).filter((j) => (j.data as { outdir: string }).outdir === out);
+      expect(jobs).toHaveLength(6);
+      for (const j of jobs) {
+        expect(j.processedBy).toMatch(/^.+:\d+$/);
+        expect((await queue.getJobLogs(j.id!)).logs).toEqual([expect.stringMatching(/^encode_ms=\d+ skip_ms=\d+$/)]);
+      }
+    } finally {
+      await queue.close();
+    }
+  }, 180_000);
+
+  describe('--workers N without --queue: a private redis-server of the encode\'s own', () => {
+    it('gives the same bytes as one process', async () => {
+      const out = join(dir, 'embedded');
+      const r = await runCli([...args(out), '--workers', '2', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expectSameBytes(out);
+      expect((JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { frames: number }).frames).toBe(72);
+      expect(r.stderr).toMatch(/queued 6 chunk\(s\) of 6 on redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0/);
+    }, 180_000);
+
+    it('SIGKILLed: its redis-server and workers go too; --resume on a new private one finishes the same bytes', async () => {
+      const out = join(dir, 'embedded-killed');
+      let kill: ((sig: NodeJS.Signals) => void) | undefined;
+      let pid = 0;
+      const first = runCli([...args(out), '--workers', '2'], { onSpawn: (k, p) => ((kill = k), (pid = p)) });
+      await until(() => (state(out)?.chunks.length ?? 0) >= 1);
+      const started = childrenOf(pid);
+      expect(started.map(commandOf).filter((c) => c.includes('redis-server'))).toHaveLength(1);
+      expect(started.map(commandOf).filter((c) => / worker /.test(c))).toHaveLength(2);
+      kill!('SIGKILL');
+      expect((await first).code).not.toBe(0);
+      await until(() => started.every((p) => !alive(p)), 30_000);
+      expect(state(out)!.chunks.length).toBeLessThan(6);
+      const again = await runCli([...args(out), '--workers', '2', '--resume']);
+      expect(again.code, again.stderr).toBe(0);
+      expectSameBytes(out);
+    }, 180_000);
+
+    it('without a redis-server: one line naming it and how to install it, and nothing written', async () => {
+      const out = join(dir, 'no-redis');
+      const r = await runCli([...args(out), '--workers', '2'], { env: { REDIS_SERVER: '/nonexistent' } });
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')).toEqual(['hcd: --workers without --queue runs a private redis-server: REDIS_SERVER=/nonexistent is not an executable file; install it (apt-get install redis-server) or point REDIS_SERVER at it']);
+      expect(existsSync(out)).toBe(false);
+    }, 60_000);
+
+    it.each(['0', 'abc', '1.5'])('--workers %s is refused', async (n) => {
+      const out = join(dir, `workers-${n}`);
+      const r = await runCli([...args(out), '--workers', n]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(`hcd: --workers must be a positive integer, got '${n}'`);
+      expect(existsSync(out)).toBe(false);
+    }, 60_000);
+  });
 
   it('Redis restarted mid-job: the encode goes on once it is back', async () => {
     const out = join(dir, 'restart');

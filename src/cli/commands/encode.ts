@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { DEFAULTS, EXECUTION_PROVIDERS } from '../../config.js';
 import type { ExecutionProvider } from '../../encoder/graph/session.js';
 import { encodeVideo, type EncodeHooks, type EncodeOptions, type EncodeSummary } from '../../encoder/job/encode.js';
+import { findRedisServer, withEmbeddedRedis } from '../../encoder/queue/embedded.js';
 import { encodeOnQueue } from '../../encoder/queue/submit.js';
+import { withLocalWorkers } from '../local-workers.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
 import { withAbort } from '../signals.js';
 import { formatBitrates, formatCodecLoop, parseAudioBitrates, parseBitrates, parseCodecLoop, parseIters, parseConventionalRenditions, parseLadderFlags, positive, type LadderFlags } from '../flags.js';
@@ -29,17 +31,31 @@ interface EncodeFlags extends LadderFlags {
   force?: boolean;
   queue?: string;
   attempts?: string;
+  workers?: string;
 }
 
 const D = DEFAULTS.encode;
 
-/** The encode in this process, or on the queue's workers. */
+/**
+ * The encode in this process, or on the queue's workers: those of `--queue`, and `--workers N`
+ * local ones, on that queue or, without one, on a private redis-server of this encode's own.
+ */
 function run(f: EncodeFlags, options: EncodeOptions, hooks: EncodeHooks): Promise<EncodeSummary> {
-  if (f.queue === undefined) {
-    if (f.attempts !== undefined) throw new HcdError('--attempts needs --queue');
+  if (f.queue === undefined && f.workers === undefined) {
+    if (f.attempts !== undefined) throw new HcdError('--attempts needs --queue or --workers');
     return encodeVideo(options, hooks);
   }
-  return encodeOnQueue({ ...options, queue: f.queue, attempts: f.attempts === undefined ? undefined : positive('attempts', f.attempts, true) }, hooks);
+  const attempts = f.attempts === undefined ? undefined : positive('attempts', f.attempts, true);
+  const count = f.workers === undefined ? 0 : positive('workers', f.workers, true);
+  const onQueue = (queue: string) => withLocalWorkers({ count, queue, signal: options.signal }, (signal) => encodeOnQueue({ ...options, signal, queue, attempts }, hooks));
+  if (f.queue !== undefined) return onQueue(f.queue);
+  // looked for before anything is made: without one the encode writes nothing
+  try {
+    findRedisServer();
+  } catch (e) {
+    throw new HcdError(`--workers without --queue runs a private redis-server: ${(e as Error).message}`);
+  }
+  return withEmbeddedRedis(onQueue);
 }
 
 /** The lines a person reads at the end of an encode (stderr), whatever --json says. */
@@ -94,7 +110,8 @@ export function registerEncode(program: Command): void {
     .option('--resume', 'continue an interrupted encode of the same job')
     .option('--force', 'replace whatever OUTDIR holds')
     .option('--queue <url>', 'encode on `hcd worker`s: one job per chunk on this Redis, redis://[:password@]HOST:PORT[/DB] or rediss:// (input and OUTDIR on a shared filesystem)')
-    .option('--attempts <n>', 'with --queue: tries per chunk before the encode fails (default "3")')
+    .option('--attempts <n>', 'with --queue or --workers: tries per chunk before the encode fails (default "3")')
+    .option('--workers <n>', 'start N `hcd worker`s on this machine, one onnxruntime thread each, for the time of the encode: on --queue, or without it on a private redis-server (apt-get install redis-server)')
     .action(async (input: string, f: EncodeFlags) => {
       const progress = createProgress({ json: !!f.json });
       try {

@@ -8,6 +8,7 @@ interface WorkerFlags {
   queue: string;
   concurrency?: string;
   stallMs?: string;
+  threads?: string;
 }
 
 const D = DEFAULTS.worker;
@@ -19,12 +20,14 @@ export function registerWorker(program: Command): void {
     .requiredOption('--queue <url>', 'redis://[:password@]HOST:PORT[/DB] or rediss://')
     .option('--concurrency <n>', `chunks encoded at once (default "${D.concurrency}")`)
     .option('--stall-ms <ms>', `lock time of a chunk: a killed worker's chunk goes to another worker after about twice this (default "${D.stallMs}")`)
+    .option('--threads <n>', 'onnxruntime threads per chunk (default: every core; 1 when several workers share a machine)')
     .action(async (f: WorkerFlags) => {
       await withAbort((signal) =>
         runWorker({
           queue: f.queue,
           concurrency: f.concurrency === undefined ? D.concurrency : positive('concurrency', f.concurrency, true),
           stallMs: f.stallMs === undefined ? D.stallMs : positive('stall-ms', f.stallMs, true),
+          threads: f.threads === undefined ? undefined : positive('threads', f.threads, true),
           signal,
           onLog: (line) => process.stderr.write(`${line}\n`),
         }),

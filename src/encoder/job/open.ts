@@ -160,13 +160,14 @@ export const hasNeuralRung = (j: Pick<JobPlan, 'renditions'>): boolean => j.rend
 export const NO_LR = new Uint8Array(0);
 
 /** The rescaler, and the codec loop and flicker meter where asked for; all closed again on failure. */
-export async function openSessions(plan: JobPlan, onWarning: ((m: string) => void) | undefined, deps: EncodeDeps, opts: { flicker: boolean }): Promise<JobSessions> {
+export async function openSessions(plan: JobPlan, onWarning: ((m: string) => void) | undefined, deps: EncodeDeps, opts: { flicker: boolean; threads?: number }): Promise<JobSessions> {
   const { cfg, pair } = plan;
-  const rescaler = deps.rescaler ?? (await createRescaler(pair, { ep: cfg.ep, onWarning, hcdIters: cfg.hcdIters }));
+  const { threads } = opts;
+  const rescaler = deps.rescaler ?? (await createRescaler(pair, { ep: cfg.ep, onWarning, hcdIters: cfg.hcdIters, threads }));
   const s: JobSessions = { rescaler };
   try {
     if (rescaler.scale !== pair.manifest.scale) throw new HcdError(`rescaler scale ${rescaler.scale} does not match model scale ${pair.manifest.scale} (mismatched scale)`);
-    if (cfg.codecAware) s.loop = await CodecLoop.create(pair, { ep: cfg.ep });
+    if (cfg.codecAware) s.loop = await CodecLoop.create(pair, { ep: cfg.ep, threads });
     if (opts.flicker) s.flicker = await FlickerMeter.create(pair, { ep: cfg.ep });
     return s;
   } catch (e) {

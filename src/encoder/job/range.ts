@@ -27,7 +27,8 @@ export interface RangeResult {
  * start there too. The input is decoded from its start and the frames before the chunk are
  * skipped, which is frame-exact whatever the source's timing, at the cost of decoding them.
  * Its segments are put in place; recording them is the caller's. `onFrames` hears the frames
- * encoded so far. Undefined when the input ends before the chunk starts.
+ * encoded so far, 0 once the chunk's first frame is decoded. Undefined when the input ends
+ * before the chunk starts.
  */
 export async function encodeRange(j: OpenJob, range: ChunkRange, tracks: Promise<Map<string, AacTrack>>, signal?: AbortSignal, onFrames?: (n: number) => void): Promise<RangeResult | undefined> {
   let result: RangeResult | undefined;
@@ -41,6 +42,7 @@ export async function encodeRange(j: OpenJob, range: ChunkRange, tracks: Promise
       const next = await frames.next();
       if (next.done) break;
       if (n < range.startFrame) continue;
+      if (n === range.startFrame) onFrames?.(0);
       const hr = { width: j.geo.width, height: j.geo.height, data: next.value };
       const sceneCut = scenes.next(hr);
       const lr = hasNeuralRung(j) ? (await j.rescaler.process(hr, { index: n, sceneCut })).data : NO_LR;

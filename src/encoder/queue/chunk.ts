@@ -45,19 +45,33 @@ function checkPlan(d: ChunkJobData, plan: JobPlan): void {
   if (startFrame !== index * plan.chunk || frames !== plan.chunk) throw new MalformedJob(`chunk ${index} is frames ${startFrame}+${frames}, the job's chunks are ${plan.chunk} frames`);
 }
 
+export interface ChunkRun {
+  /** Frames of the chunk done so far. */
+  onFrames(n: number): void;
+  /**
+   * The chunk's own time, without the setup: `encodeMs` from its first frame decoded to its
+   * segments in place (decode, rescale, x264, packaging, renames), `skipMs` decoding the input's
+   * frames before it.
+   */
+  onEncoded?(t: { encodeMs: number; skipMs: number }): void;
+  /** onnxruntime intra-op threads; every core by default. */
+  threads?: number;
+  signal?: AbortSignal;
+}
+
 /**
  * Runs one chunk job: everything is derived here from the validated options (the ladder, the
  * rendition folders, the work folder), and the segments go into OUTDIR by rename. Returns the
  * chunk's record for the submitter to record.
  */
-export async function runChunkJob(raw: unknown, onFrames: (n: number) => void, signal?: AbortSignal): Promise<ChunkJobResult> {
+export async function runChunkJob(raw: unknown, o: ChunkRun): Promise<ChunkJobResult> {
   const d = parseChunkJob(raw);
   checkVisible(d);
   // the loop's settings count only in codec-aware mode, where resolve also accepts them
   const cfg = resolveEncodeConfig({ ...d.config, codecLoop: d.config.codecAware ? d.config.codecLoop : undefined });
   const plan = await planJob(cfg, {}, { ladderFrom: 'outdir' });
   checkPlan(d, plan);
-  const sessions = await openSessions(plan, undefined, {}, { flicker: false });
+  const sessions = await openSessions(plan, undefined, {}, { flicker: false, threads: o.threads });
   // one folder per attempt: a killed worker's x264 may still be finishing its files
   const work = join(d.outdir, '.work', `chunk-${d.chunk.index}-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
@@ -65,7 +79,14 @@ export async function runChunkJob(raw: unknown, onFrames: (n: number) => void, s
     const j = { ...plan, ...sessions, state: emptyState(), out: d.outdir, work };
     const tracks = readTracks(plan);
     tracks.catch(() => undefined); // observed here, thrown where the chunk awaits it
-    const r = await encodeRange(j, d.chunk, tracks, signal, onFrames);
+    const t0 = performance.now();
+    let t1: number | undefined;
+    const r = await encodeRange(j, d.chunk, tracks, o.signal, (n) => {
+      t1 ??= performance.now();
+      o.onFrames(n);
+    });
+    const t2 = performance.now();
+    o.onEncoded?.({ encodeMs: t2 - (t1 ?? t0), skipMs: (t1 ?? t2) - t0 });
     return { record: r?.record ?? null, info: r?.info ?? {} };
   } finally {
     await closeSessions(sessions);

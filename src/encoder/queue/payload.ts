@@ -6,6 +6,12 @@ import type { ExecutionProvider } from '../graph/session.js';
 /** The one queue and the one job type a worker runs. */
 export const QUEUE_NAME = 'hcd-chunks';
 export const CHUNK_JOB = 'hcd-chunk';
+/**
+ * The log line a worker adds to a chunk job it finished, `encode_ms=N skip_ms=M`: the chunk's own
+ * time from its first frame decoded to its segments in place, and the time spent decoding the
+ * input's frames before the chunk. The job's run time less both is the worker's setup.
+ */
+export const chunkTimesLog = (t: { encodeMs: number; skipMs: number }): string => `encode_ms=${Math.round(t.encodeMs)} skip_ms=${Math.round(t.skipMs)}`;
 
 const count = z.number().int().min(0);
 const positive = z.number().finite().positive();

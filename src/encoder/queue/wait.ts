@@ -54,12 +54,13 @@ export async function waitForChunks(w: Waiting): Promise<void> {
 
 /** One chunk job's state: its result recorded when done; the frames it has done while it runs. */
 async function look(w: Waiting, id: string, range: ChunkRange, pending: Map<string, ChunkRange>): Promise<number> {
-  const job = await w.queue.getJob(id);
+  // the state before the job: a job read before it completed would lack its result
+  const state = await w.queue.getJobState(id);
+  const job = state === 'unknown' ? undefined : await w.queue.getJob(id);
   if (!job) {
     await w.requeue(range);
     return 0;
   }
-  const state = await job.getState();
   if (state === 'failed') throw new HcdError(`chunk ${range.index} (frames ${range.startFrame}-${range.startFrame + range.frames - 1}) failed after ${job.attemptsMade} attempt(s): ${w.scrub(job.failedReason ?? 'no reason given').split('\n')[0]}`);
   if (state !== 'completed') return typeof job.progress === 'number' ? job.progress : 0;
   const parsed = ChunkJobResult.safeParse(job.returnvalue);
