@@ -27,7 +27,7 @@ function wholeRendition(j: ClaimedJob, r: Rendition): string {
 }
 
 /** The source as the encoder reads it (crop, reading rate, `frames` frames), as displayed RGB: a measurement's reference filter. */
-export function sourceAsRead(src: SourceInfo, geo: FrameGeometry, frames: number): string {
+function sourceAsRead(src: SourceInfo, geo: FrameGeometry, frames: number): string {
   return [geo.crop, `fps=${src.fpsNum}/${src.fpsDen}`, `trim=end_frame=${frames}`, yuvToRgb({ matrix: src.matrix, range: src.range })].filter(Boolean).join(',');
 }
 
