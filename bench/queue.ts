@@ -175,7 +175,7 @@ try {
   const [w, h] = values.size.split('x').map(Number);
   const clip = join(dir, 'clip.mp4');
   await runFfmpeg(['-v', 'error', '-ss', values.start, '-t', values.seconds, '-i', values.input, '-vf', `scale=${w}:${h}`, '-c:v', 'libx264', '-crf', '18', '-preset', 'fast', '-c:a', 'aac', '-b:a', '96k', '-y', clip]);
-  const common = (out: string) => ['encode', clip, '-o', out, '--segment', values.segment, '--json'];
+  const common = (out: string) => ['encode', clip, '-o', out, '--segment', values.segment, '--renditions', '150k,300k,600k', '--source-renditions', '800k,1600k', '--json'];
   const load0 = loadavg()[0];
 
   // the single process: every core
