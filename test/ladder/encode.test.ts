@@ -5,6 +5,7 @@ import { parse, setOptions, types } from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LadderReport } from '../../src/encoder/ladder/report.js';
 import type { EncodeSummary } from '../../src/encoder/job/summary.js';
+import { runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
 import { joinSegments, makeClip, probeSegment, runCli, runCliInProcess } from '../encoder/helpers.js';
 
 /**
@@ -166,6 +167,18 @@ describe('hcd encode --ladder auto', () => {
     const big = await runCliInProcess(['encode', input, '-o', join(dir, 'too-big'), '--model', 'bicubic-x2', '--conventional-renditions', '640x360@300k']);
     expect(big.code).not.toBe(0);
     expect(big.stderr).toMatch(/conventional rendition 640x360 is larger than the source \(256x144\)/);
+  });
+
+  it('measures a source whose video starts after 0 s frame for frame (as Sintel\'s does)', async () => {
+    const late = join(dir, 'late.mp4');
+    await runFfmpeg(['-v', 'error', '-i', input, '-itsoffset', '0.033', '-i', input, '-map', '1:v', '-map', '0:a', '-c', 'copy', '-y', late]);
+    const o = join(dir, 'late');
+    const r = await runCliInProcess(['encode', late, '-o', o, '--model', 'bicubic-x2', '--hcd-iters', '0,0', '--segment', '1.5', '--gop', '0.5', '--renditions', '', '--source-renditions', '2M', '--measure', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as EncodeSummary;
+    // a frame of offset between reference and rung would cost far more than 10 dB on testsrc2's motion;
+    // 2 Mb/s on 256x144 also gives fragments whose samples share tfhd's default size (mp4.ts)
+    expect(s.quality![0].psnr_y).toBeGreaterThan(38);
   });
 
   it('refuses a VMAF model libvmaf cannot load before any work, with --metric vmaf', async () => {

@@ -1,13 +1,14 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { rdChartSvg, type RdValue } from '../ladder/chart.js';
 import { qualityAt, type Prediction } from '../ladder/choose.js';
 import type { LadderReport, MeasuredRung } from '../ladder/report.js';
 import { measureShown } from '../ladder/shown.js';
-import { yuvToRgb } from '../media/colour.js';
+import { fileArg, rawRgbInput } from '../media/ffmpeg.js';
+import { framesAhead } from './frames.js';
 import { writeAtomic } from '../media/files.js';
-import type { FrameGeometry, SourceInfo } from '../media/probe.js';
 import { resolveVmaf } from '../media/vmaf.js';
 import { PairNetwork } from '../pairs/network.js';
 import { writeLadder } from './ladder.js';
@@ -26,9 +27,20 @@ function wholeRendition(j: ClaimedJob, r: Rendition): string {
   return file;
 }
 
-/** The source as the encoder reads it (crop, reading rate, `frames` frames), as displayed RGB: a measurement's reference filter. */
-function sourceAsRead(src: SourceInfo, geo: FrameGeometry, frames: number): string {
-  return [geo.crop, `fps=${src.fpsNum}/${src.fpsDen}`, `trim=end_frame=${frames}`, yuvToRgb({ matrix: src.matrix, range: src.range })].filter(Boolean).join(',');
+/**
+ * The source's frames exactly as the encoder read them (framesAhead: crop, reading rate, held
+ * last frame), as raw RGB in a work file: the reference every rung is measured against. Decoding
+ * the input again inside the measurement would have to repeat the reading rate's rounding,
+ * which a source whose video starts after 0 s (Sintel's at 33 ms) makes differ by a frame.
+ */
+async function writeReference(j: ClaimedJob, file: string): Promise<void> {
+  const out = createWriteStream(file);
+  try {
+    for await (const f of framesAhead(j)) if (!out.write(f)) await once(out, 'drain');
+  } finally {
+    out.end();
+    await once(out, 'close');
+  }
 }
 
 const sizeOf = (j: ClaimedJob, r: Rendition) => (r.kind === 'lr' ? j.lr : (r.size ?? j.geo));
@@ -42,11 +54,16 @@ export async function measureRungs(j: ClaimedJob, report: LadderReport | undefin
   const up = j.renditions.some((r) => r.kind === 'lr') ? await PairNetwork.up(j.pair, '420', { ep: j.cfg.ep }) : undefined;
   const seconds = (j.state.totalFrames * j.src.fpsDen) / j.src.fpsNum;
   const out: MeasuredRung[] = [];
+  const rate = `${j.src.fpsNum}/${j.src.fpsDen}`;
+  const reference = join(j.work, 'measure-reference.rgb');
+  const referenceInput = rawRgbInput(j.geo.width, j.geo.height, rate).slice(0, -1).concat(fileArg(reference));
   try {
+    await writeReference(j, reference);
     for (const r of j.renditions) {
       const file = wholeRendition(j, r);
       try {
-        const q = await measureShown(r.kind, file, sizeOf(j, r), { reference: j.cfg.input, referenceFilter: sourceAsRead(j.src, j.geo, j.state.totalFrames), hr: j.geo, rate: `${j.src.fpsNum}/${j.src.fpsDen}`, up, vmaf });
+        const q = await measureShown(r.kind, file, sizeOf(j, r), { reference, referenceInput, referenceFilter: 'null', hr: j.geo, rate, up, vmaf });
+        if (q.frames !== j.state.totalFrames) throw new Error(`measuring ${r.name}: ${q.frames} frames compared, the encode has ${j.state.totalFrames}`);
         const bytes = videoSegments(j, r.name).reduce((a, s) => a + s.bytes, 0);
         const rung = report?.rungs.find((x) => x.rendition === r.name);
         const predicted = rung?.predicted ?? null;
@@ -61,6 +78,7 @@ export async function measureRungs(j: ClaimedJob, report: LadderReport | undefin
     }
   } finally {
     await up?.close();
+    await rm(reference, { force: true });
   }
   return out;
 }

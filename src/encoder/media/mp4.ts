@@ -59,14 +59,19 @@ const TRUN_FIRST_FLAGS = 0x4;
 const TRUN_DURATION = 0x100;
 const TRUN_SIZE = 0x200;
 const TFHD_BASE_OFFSET = 0x1;
+const TFHD_DESCRIPTION_INDEX = 0x2;
+const TFHD_DEFAULT_DURATION = 0x8;
+const TFHD_DEFAULT_SIZE = 0x10;
 const TFHD_DEFAULT_BASE_IS_MOOF = 0x20000;
 /** sample_is_non_sync_sample in the sample flags (ISO 14496-12 8.8.3.1). */
 const NON_SYNC = 0x10000;
 
 /**
  * Reads one moof's track run: samples, where its data starts relative to the moof and the first
- * sample's size. The muxer writes default-base-is-moof, data offsets and per-sample sizes; a file
- * without them is not one this packager made.
+ * sample's size. The muxer writes default-base-is-moof and data offsets, and per-sample sizes
+ * unless every sample of the run has one size (then tfhd's default size, as when x264 pads every
+ * frame to a rate far above what the picture needs); a file without them is not one this
+ * packager made.
  */
 function readMoof(data: Uint8Array, moof: Box): { samples: number; firstEnd: number } {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -76,7 +81,13 @@ function readMoof(data: Uint8Array, moof: Box): { samples: number; firstEnd: num
   if (tfhdFlags & TFHD_BASE_OFFSET || !(tfhdFlags & TFHD_DEFAULT_BASE_IS_MOOF)) throw new Error(`MP4 fragment at byte ${moof.start} is not default-base-is-moof`);
   const trun = child(data, traf, 'trun');
   const flags = view.getUint32(trun.body) & 0xffffff;
-  if (!(flags & TRUN_DATA_OFFSET) || !(flags & TRUN_SIZE)) throw new Error(`MP4 track run at byte ${trun.start} has no data offset or sample sizes`);
+  const defaultSize = (): number | undefined => {
+    if (!(tfhdFlags & TFHD_DEFAULT_SIZE)) return undefined;
+    const at = tfhd.body + 8 + (tfhdFlags & TFHD_DESCRIPTION_INDEX ? 4 : 0) + (tfhdFlags & TFHD_DEFAULT_DURATION ? 4 : 0);
+    return view.getUint32(at);
+  };
+  const fallback = flags & TRUN_SIZE ? undefined : defaultSize();
+  if (!(flags & TRUN_DATA_OFFSET) || (!(flags & TRUN_SIZE) && fallback === undefined)) throw new Error(`MP4 track run at byte ${trun.start} has no data offset or sample sizes`);
   const samples = view.getUint32(trun.body + 4);
   let p = trun.body + 12; // version/flags, sample_count, data_offset
   if (flags & TRUN_FIRST_FLAGS) {
@@ -84,7 +95,7 @@ function readMoof(data: Uint8Array, moof: Box): { samples: number; firstEnd: num
     p += 4;
   }
   if (flags & TRUN_DURATION) p += 4;
-  return { samples, firstEnd: view.getInt32(trun.body + 8) + view.getUint32(p) };
+  return { samples, firstEnd: view.getInt32(trun.body + 8) + (fallback ?? view.getUint32(p)) };
 }
 
 /** Splits a fragmented MP4 (ftyp, moov, then moof + mdat pairs) into init and media segment. */

@@ -206,7 +206,9 @@ export async function checkVmafModel(m: VmafModel): Promise<string | undefined> 
 export interface MeasureOptions {
   /** The reference video (the source, yuv420p). */
   reference: string;
-  /** The filter that turns the reference into displayed RGB (default: BT.709 limited-range YUV to RGB). */
+  /** Input args for the reference instead of `-i reference` (raw RGB frames, say). */
+  referenceInput?: string[];
+  /** The filter that turns the reference into displayed RGB (default: BT.709 limited-range YUV to RGB; 'null' for RGB). */
   referenceFilter?: string;
   /** Input args for the distorted video (a file, or raw frames on stdin). */
   distortedInput: string[];
@@ -239,7 +241,7 @@ export async function measure(o: MeasureOptions): Promise<QualityScores> {
       `[d1][r1]ssim=stats_file=${escValue(ssimFile)}`,
       ...(o.vmaf ? [`[d2][r2]${vmafFilter(o.vmaf, vmafFile, threads)}`] : []),
     ].join(';');
-    const args = ['-threads', String(threads), ...o.distortedInput, '-i', fileArg(o.reference), '-filter_complex', graph, '-an', '-f', 'null', '-'];
+    const args = ['-threads', String(threads), ...o.distortedInput, ...(o.referenceInput ?? ['-i', fileArg(o.reference)]), '-filter_complex', graph, '-an', '-f', 'null', '-'];
     if (o.frames) await ffmpegWithFrames(args, o.frames);
     else await runFfmpeg(args);
     const scores = parseStats(await readFile(psnrFile, 'utf8'), await readFile(ssimFile, 'utf8'));
