@@ -16,11 +16,15 @@ function holdFor(j: JobPlan, n: number, report: DecodeReport | undefined): numbe
 /**
  * The input's frames at the job's geometry and rate, one frame decoded ahead: the next frame is
  * requested before this one is returned, so ffmpeg decodes it while the caller rescales and encodes.
+ * From frame `from` (0 by default) on, by seeking to its time; only for a seekable source.
  */
-export async function* framesAhead(j: JobPlan): AsyncGenerator<Uint8Array> {
+export async function* framesAhead(j: JobPlan, from = 0): AsyncGenerator<Uint8Array> {
   const { cfg, src, geo } = j;
+  if (from > 0 && !src.seekable) throw new Error('frames of a source that is not seekable are read from its start');
   const rate = `${src.fpsNum}/${src.fpsDen}`;
-  const frames = readFrames(cfg.input, { width: geo.width, height: geo.height, rate, frames: j.limit, matrix: src.matrix, range: src.range, filter: geo.crop, strict: true });
+  const start = from > 0 ? (from * src.fpsDen) / src.fpsNum : undefined;
+  const limit = j.limit === undefined ? undefined : j.limit - from;
+  const frames = readFrames(cfg.input, { width: geo.width, height: geo.height, rate, frames: limit, start, matrix: src.matrix, range: src.range, filter: geo.crop, strict: true });
   let ahead = frames.next();
   ahead.catch(() => undefined); // observed here, thrown where it is awaited
   let n = 0;
@@ -31,7 +35,7 @@ export async function* framesAhead(j: JobPlan): AsyncGenerator<Uint8Array> {
       try {
         next = await ahead;
       } catch (e) {
-        throw new HcdError(`cannot decode ${cfg.input} at frame ${n}: corrupt or truncated data (${(e as Error).message.split('\n')[0].slice(0, 160)})`);
+        throw new HcdError(`cannot decode ${cfg.input} at frame ${from + n}: corrupt or truncated data (${(e as Error).message.split('\n')[0].slice(0, 160)})`);
       }
       if (next.done) {
         for (let k = holdFor(j, n, next.value); k > 0; k--) yield last!.slice();

@@ -24,8 +24,10 @@ export interface RangeResult {
 /**
  * Encodes one chunk on its own, to the bytes the whole-input run gives it: every state that
  * crosses frames (scene detection, HCD warm starts, the codec loop) starts afresh at a chunk
- * start there too. The input is decoded from its start and the frames before the chunk are
- * skipped, which is frame-exact whatever the source's timing, at the cost of decoding them.
+ * start there too. A seekable source (constant rate, first frame at 0 s) is read from the
+ * chunk's first frame by seeking to its time, so a chunk late in a long title costs no more than
+ * an early one; any other source is decoded from its start and the frames before the chunk are
+ * skipped, which is frame-exact whatever its timing, at the cost of decoding them.
  * Its segments are put in place; recording them is the caller's. `onFrames` hears the frames
  * encoded so far, 0 once the chunk's first frame is decoded. Undefined when the input ends
  * before the chunk starts.
@@ -34,10 +36,11 @@ export async function encodeRange(j: OpenJob, range: ChunkRange, tracks: Promise
   let result: RangeResult | undefined;
   const chunks = new ChunkRunner(j, new StageTimers(), signal, { audio: tracks, onChunk: (record, info) => (result = { record, info }) });
   const scenes = new SceneCutDetector();
-  const frames = framesAhead(j);
+  const first = j.src.seekable ? range.startFrame : 0;
+  const frames = framesAhead(j, first);
   const end = range.startFrame + range.frames;
   try {
-    for (let n = 0; n < end; n++) {
+    for (let n = first; n < end; n++) {
       if (signal?.aborted) throw interrupted();
       const next = await frames.next();
       if (next.done) break;

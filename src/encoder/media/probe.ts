@@ -26,6 +26,12 @@ export interface SourceInfo {
   /** The container's frame count (nb_frames), 0 when it gives none. */
   sourceFrames: number;
   duration: number;
+  /**
+   * Whether a frame of the reading rate can be reached by seeking to its time: constant-rate
+   * video whose first frame is at the container's time 0 (the reading rate then maps frame n to
+   * n / rate exactly). Otherwise a chunk's frames are reached by decoding from the start.
+   */
+  seekable: boolean;
   hasAudio: boolean;
   /** The YUV matrix and range the source's RGB should be read with. */
   matrix: 'bt709' | 'bt601';
@@ -63,6 +69,7 @@ export async function probeSource(path: string): Promise<SourceInfo> {
     variable: timing.variable,
     sourceFrames: timing.sourceFrames,
     duration: Number(v.duration ?? info.format.duration ?? 0) || 0,
+    seekable: !timing.variable && Number(v.start_time ?? 0) === 0 && Number(info.format.start_time ?? 0) === 0,
     hasAudio: info.streams.some((s) => s.codec_type === 'audio'),
     matrix: /bt470bg|smpte170m|bt601/.test(cs) ? 'bt601' : 'bt709',
     range: v.color_range === 'pc' || /^yuvj/.test(v.pix_fmt ?? '') ? 'pc' : 'tv',
