@@ -191,7 +191,7 @@ try {
   // the submitter's serial parts: the command's start (also each worker's), and the functions it runs
   const version = await hcd(['--version'], join(dir, 'none'));
   const startupMs = version.wallMs;
-  const cfg = resolveEncodeConfig({ input: clip, outdir: join(dir, 'serial'), segment: Number(values.segment) });
+  const cfg = resolveEncodeConfig({ input: clip, outdir: join(dir, 'serial'), segment: Number(values.segment), renditions: [150_000, 300_000, 600_000], sourceRenditions: [800_000, 1_600_000] });
   let t = performance.now();
   const plan = await planJob(cfg, {});
   const planMs = performance.now() - t;
