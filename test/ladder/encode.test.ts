@@ -1,12 +1,12 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { parse, setOptions, types } from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LadderReport } from '../../src/encoder/ladder/report.js';
 import type { EncodeSummary } from '../../src/encoder/job/summary.js';
 import { runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
-import { joinSegments, makeClip, probeSegment, runCli, runCliInProcess } from '../encoder/helpers.js';
+import { joinSegments, listFiles, makeClip, probeSegment, runCli, runCliInProcess } from '../encoder/helpers.js';
 
 /**
  * The per-title ladder end to end on a real encode: the probe through x264, the choice, the
@@ -15,18 +15,6 @@ import { joinSegments, makeClip, probeSegment, runCli, runCliInProcess } from '.
  */
 setOptions({ strictMode: true });
 type Master = InstanceType<typeof types.MasterPlaylist>;
-
-function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else out.push(relative(dir, join(d, e.name)));
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
 
 const readLadder = (out: string) => JSON.parse(readFileSync(join(out, 'ladder.json'), 'utf8')) as LadderReport;
 

@@ -2,28 +2,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseQueueUrl } from '../../src/encoder/queue/url.js';
 import { CHUNK_JOB, QUEUE_NAME } from '../../src/encoder/queue/payload.js';
-import { makeClip, REPO, runCli, runCliInProcess } from '../encoder/helpers.js';
+import { listFiles, makeClip, REPO, runCli, runCliInProcess } from '../encoder/helpers.js';
 import type { EmbeddedRedis } from '../../src/encoder/queue/embedded.js';
 import { startTestRedis } from './redis.js';
 
 const BIN = join(REPO, 'bin', 'hcd.js');
-
-function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else out.push(relative(dir, join(d, e.name)));
-    }
-  };
-  walk(dir);
-  return out.sort();
-}
 
 /** sha256 of every file but job.json (which names its own OUTDIR's input: the same file for both). */
 function digests(dir: string): Record<string, string> {
