@@ -9,6 +9,8 @@
  * build with WebGPU, else its WASM-only build). For the runtime files
  * it also prints what node:zlib makes of them (gzip -6; brotli at quality 4, what the server
  * sends; brotli 11, what a precompressed copy would be).
+ * The page loads the lean hls.js of the player's build (src/player/build-hls.ts), as `hcd serve`
+ * does; the full hls.min.js's gzip size is printed beside it.
  * The last lines are `client_bytes_<path>_<runtime>_<compression>=<runtime bytes>`.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,9 +44,9 @@ interface Load {
 }
 
 function kindOf(path: string): Kind {
+  if (path.startsWith('/vendor/') || /^\/player\/hls\./.test(path)) return 'hls.js';
   if (path.startsWith('/player/')) return 'player';
   if (path.startsWith('/ort/')) return 'onnxruntime-web';
-  if (path.startsWith('/vendor/')) return 'hls.js';
   if (path.startsWith('/api/')) return 'api';
   if (/^\/media\/[^/]+\/upscaler\//.test(path)) return 'model';
   if (path.startsWith('/media/')) return 'media';
@@ -170,6 +172,8 @@ async function main(): Promise<void> {
         await browser.close();
       }
     }
+    const full = gzipSync(readFileSync(join(rt.hlsDir, 'hls.min.js')), { level: 6 }).length;
+    console.log(`\nhls.js's full build (hls.min.js), for comparison: gzip -6 ${mb(full)} (${full} B)`);
     console.log('');
     for (const r of results) console.log(r);
   } finally {

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:player`: milliseconds per upscaled frame in the browser player, headless
  * Chromium, WASM, for LR 320x180 -> 640x360 and 480x270 -> 960x540, on the same model and frames
- * with the player's own WASM kernel (runtime 'auto') and with onnxruntime-web, each with its
+ * with the player's own WASM kernel (runtime 'auto'; its relaxed-SIMD build, the default in
+ * Chromium, and its plain SIMD build, `relaxedSimd: false`) and with onnxruntime-web, each with its
  * default threads (the page is cross-origin isolated) and on one thread, one after the other. Measured through the real plugin (HcdUpscaler.attach on a playing
  * <video>): WebCodecs frame grab, shared/yuv.ts conversion, onnxruntime-web, canvas draw, with
  * the median of each stage (grab: frame -> tensor, infer: the network incl. the proxy worker's
@@ -32,10 +33,10 @@ const PAGE = `<!doctype html><html><head><meta charset="utf-8"></head><body>
 <video id="v" muted playsinline loop></video><canvas id="c"></canvas>
 <script type="module">
 import { HcdUpscaler } from '/player/hcd-player.js';
-window.bench = async (src, runtime, numThreads) => {
+window.bench = async (src, runtime, numThreads, relaxedSimd) => {
   const video = document.getElementById('v');
   const canvas = document.getElementById('c');
-  const up = HcdUpscaler.attach(video, { modelUrl: '/upscaler/manifest.json', canvas, backend: 'wasm', adaptive: false, wasmPaths: '/ort/', runtime, numThreads });
+  const up = HcdUpscaler.attach(video, { modelUrl: '/upscaler/manifest.json', canvas, backend: 'wasm', adaptive: false, wasmPaths: '/ort/', runtime, numThreads, relaxedSimd });
   const backend = new Promise((r) => up.on('backend', (_e, b) => r(b)));
   const fallbacks = [];
   up.on('fallback', (_e, f) => { fallbacks.push(f.reason); console.log('fallback: ' + f.reason); });
@@ -43,8 +44,8 @@ window.bench = async (src, runtime, numThreads) => {
   await video.play();
   await up.ready;
   window.up = up;
-  const { runtime: ran } = fallbacks.length ? {} : await backend;
-  return { fallbacks, ran, isolated: crossOriginIsolated, threads: navigator.hardwareConcurrency };
+  const { runtime: ran, simd } = fallbacks.length ? {} : await backend;
+  return { fallbacks, ran: simd ? ran + ', ' + simd + ' SIMD' : ran, isolated: crossOriginIsolated, threads: navigator.hardwareConcurrency };
 };
 window.ready = true;
 </script></body></html>`;
@@ -97,15 +98,18 @@ function writeModel(site: string): string {
 
 /** What runs the network in one measurement. */
 interface Config {
-  key: 'kernels' | 'kernels1' | 'ort' | 'ort1';
+  key: 'kernels' | 'kernels1' | 'plain' | 'plain1' | 'ort' | 'ort1';
   label: string;
   runtime: 'auto' | 'onnxruntime-web';
   numThreads?: number;
+  relaxedSimd?: boolean;
 }
 const CONFIGS: Config[] = [
   { key: 'kernels', label: 'own WASM kernel (default threads: min(4, cores) workers)', runtime: 'auto' },
   { key: 'ort', label: 'onnxruntime-web WASM (default threads, proxy worker)', runtime: 'onnxruntime-web' },
   { key: 'kernels1', label: 'own WASM kernel (1 thread: the page\'s)', runtime: 'auto', numThreads: 1 },
+  { key: 'plain', label: 'own WASM kernel, plain SIMD (default threads)', runtime: 'auto', relaxedSimd: false },
+  { key: 'plain1', label: 'own WASM kernel, plain SIMD (1 thread)', runtime: 'auto', numThreads: 1, relaxedSimd: false },
   { key: 'ort1', label: 'onnxruntime-web WASM (1 thread, proxy worker)', runtime: 'onnxruntime-web', numThreads: 1 },
 ];
 
@@ -125,8 +129,8 @@ async function measure(browser: Browser, url: string, w: number, h: number, c: C
   await page.goto(`${url}/index.html`);
   await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
   const info = await page.evaluate(
-    ([src, runtime, threads]) => (window as unknown as { bench(s: string, r: string, t?: number): Promise<BenchInfo> }).bench(src, runtime, threads),
-    [`/${w}x${h}.mp4`, c.runtime, c.numThreads] as const,
+    ([src, runtime, threads, relaxed]) => (window as unknown as { bench(s: string, r: string, t?: number, x?: boolean): Promise<BenchInfo> }).bench(src, runtime, threads, relaxed),
+    [`/${w}x${h}.mp4`, c.runtime, c.numThreads, c.relaxedSimd] as const,
   );
   if (info.fallbacks.length) throw new Error(`the player fell back: ${info.fallbacks.join('; ')}`);
   await new Promise((r) => setTimeout(r, SECONDS_PER_SIZE * 1000));
@@ -181,7 +185,7 @@ async function main(): Promise<void> {
         // each runtime on the same frames, one after the other
         for (const c of CONFIGS) results[`${c.key}_${w}x${h}`] = await measure(browser, srv.url, w, h, c);
         const ratio = (a: string, b: string) => (results[`${a}_${w}x${h}`] / results[`${b}_${w}x${h}`]).toFixed(2);
-        console.log(`  own WASM kernel / onnxruntime-web WASM at ${w}x${h}: ${ratio('kernels', 'ort')}x with default threads, ${ratio('kernels1', 'ort1')}x on one thread\n`);
+        console.log(`  own WASM kernel / onnxruntime-web WASM at ${w}x${h}: ${ratio('kernels', 'ort')}x with default threads, ${ratio('kernels1', 'ort1')}x on one thread; relaxed / plain SIMD ${ratio('kernels', 'plain')}x, ${ratio('kernels1', 'plain1')}x on one thread\n`);
       }
     } finally {
       await browser.close();
@@ -194,6 +198,8 @@ async function main(): Promise<void> {
       console.log(`player_ms_kernel1_${k}=${results[`kernels1_${k}`].toFixed(1)}`);
       console.log(`kernel_vs_ort_${k}=${(results[`kernels_${k}`] / results[`ort_${k}`]).toFixed(2)}`);
       console.log(`kernel1_vs_ort1_${k}=${(results[`kernels1_${k}`] / results[`ort1_${k}`]).toFixed(2)}`);
+      console.log(`player_ms_plain_${k}=${results[`plain_${k}`].toFixed(1)}`);
+      console.log(`relaxed_vs_plain_${k}=${(results[`kernels_${k}`] / results[`plain_${k}`]).toFixed(2)}`);
     }
     console.log(`player_ms_320x180=${results['kernels_320x180'].toFixed(1)}`);
     console.log(`player_ms_480x270=${results['kernels_480x270'].toFixed(1)}`);

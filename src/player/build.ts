@@ -3,7 +3,8 @@
  * source map), a copy named by its content hash for pages that cache it for good, its type
  * declarations (dist/player/types/, the package's `hcd-stream/player` entry), and copies the
  * onnxruntime-web files a page needs beside it (dist/player/ort/), so that serving dist/player/
- * is enough: wasmPaths '/player/ort/' (or wherever it is mounted).
+ * is enough: wasmPaths '/player/ort/' (or wherever it is mounted). It also writes the lean hls.js
+ * the demo page loads (build-hls.ts).
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { buildLeanHls, LEAN_HLS_FILE } from './build-hls.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -28,6 +30,8 @@ export interface PlayerBuildInfo {
   bundle: string;
   /** The onnxruntime-web version the files in ort/ are from. */
   onnxruntimeWeb: string;
+  /** The lean hls.js build's file name with its content hash (build-hls.ts). */
+  hls: string;
 }
 
 export const BUILD_INFO = 'player.json';
@@ -52,21 +56,29 @@ export interface BuildResult {
 
 const KERNEL_SOURCE = join(root, 'src/player/kernels/wasm-kernel.as');
 
+/** The kernel's builds: own memory or the threads' shared one, each with and without relaxed SIMD. */
+export interface KernelBuild {
+  shared?: boolean;
+  /** Fused multiply-add (relaxed SIMD); the player uses it where the browser validates it. */
+  relaxed?: boolean;
+}
+
 /**
  * The player's WASM kernel (src/player/kernels/wasm-kernel.as) compiled by AssemblyScript, cached
  * by its source's hash (a compile takes seconds, and every test build needs it). `shared`: the
  * build for worker threads, importing a shared memory (src/player/kernels/threads.ts).
  */
-export async function compileKernel(shared = false): Promise<Uint8Array<ArrayBuffer>> {
+export async function compileKernel(b: KernelBuild = {}): Promise<Uint8Array<ArrayBuffer>> {
   const source = readFileSync(KERNEL_SOURCE, 'utf8');
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const cached = join(tmpdir(), `hcd-kernel-${hash}${shared ? '-shared' : ''}.wasm`);
+  const cached = join(tmpdir(), `hcd-kernel-${hash}${b.shared ? '-shared' : ''}${b.relaxed ? '-relaxed' : ''}.wasm`);
   if (existsSync(cached)) return new Uint8Array(readFileSync(cached));
   const { default: asc } = await import('assemblyscript/asc');
+  const simd = b.relaxed ? ['simd', 'relaxed-simd'] : ['simd'];
   // the stub runtime: the kernel allocates nothing, the player lays out its memory
-  const options = { optimizeLevel: 3, shrinkLevel: 0, runtime: 'stub', noAssert: true, enable: ['simd'] };
-  const threads = { enable: ['simd', 'threads'], importMemory: true, sharedMemory: true, initialMemory: 1, maximumMemory: 16384 };
-  const res = await asc.compileString({ 'kernel.ts': source }, shared ? { ...options, ...threads } : options);
+  const options = { optimizeLevel: 3, shrinkLevel: 0, runtime: 'stub', noAssert: true, enable: simd };
+  const threads = { enable: [...simd, 'threads'], importMemory: true, sharedMemory: true, initialMemory: 1, maximumMemory: 16384 };
+  const res = await asc.compileString({ 'kernel.ts': source }, b.shared ? { ...options, ...threads } : options);
   if (res.error || !res.binary) throw new Error(`compiling ${KERNEL_SOURCE}: ${res.error?.message}\n${res.stderr.toString()}`);
   const tmp = `${cached}.${process.pid}`;
   writeFileSync(tmp, res.binary);
@@ -75,7 +87,7 @@ export async function compileKernel(shared = false): Promise<Uint8Array<ArrayBuf
 }
 
 async function bundle(outDir: string, minify: boolean): Promise<string> {
-  const [own, shared] = await Promise.all([compileKernel(), compileKernel(true)]);
+  const [own, shared, ownRelaxed, sharedRelaxed] = await Promise.all([compileKernel(), compileKernel({ shared: true }), compileKernel({ relaxed: true }), compileKernel({ shared: true, relaxed: true })]);
   const base64 = (b: Uint8Array) => JSON.stringify(Buffer.from(b).toString('base64'));
   const out = join(outDir, 'hcd-player.js');
   // built in a private folder and renamed, so a failed build never leaves a half-written bundle
@@ -90,7 +102,12 @@ async function bundle(outDir: string, minify: boolean): Promise<string> {
       // peer dependencies: only type imports reach them, this keeps it so if that ever changes
       external: ['onnxruntime-web', 'hls.js'],
       // the WASM kernel inside the bundle: no extra request, no path to configure
-      define: { __HCD_KERNEL_WASM__: base64(own), __HCD_KERNEL_WASM_SHARED__: base64(shared) },
+      define: {
+        __HCD_KERNEL_WASM__: base64(own),
+        __HCD_KERNEL_WASM_SHARED__: base64(shared),
+        __HCD_KERNEL_WASM_RELAXED__: base64(ownRelaxed),
+        __HCD_KERNEL_WASM_SHARED_RELAXED__: base64(sharedRelaxed),
+      },
       minify,
       sourcemap: true,
       outfile: join(tmpDir, 'hcd-player.js'),
@@ -104,12 +121,13 @@ async function bundle(outDir: string, minify: boolean): Promise<string> {
   return out;
 }
 
-/** A copy named by the bundle's hash (older ones removed), and player.json naming it. */
-function hashedCopy(outDir: string, bundlePath: string): string {
+/** A copy named by the bundle's hash and the lean hls.js (older ones removed), and player.json naming them. */
+async function hashedCopies(outDir: string, bundlePath: string): Promise<string> {
   const name = `hcd-player.${createHash('sha256').update(readFileSync(bundlePath)).digest('hex').slice(0, 10)}.js`;
-  for (const f of readdirSync(outDir)) if (HASHED.test(f) && f !== name) rmSync(join(outDir, f));
+  const hls = await buildLeanHls(outDir);
+  for (const f of readdirSync(outDir)) if ((HASHED.test(f) && f !== name) || (LEAN_HLS_FILE.test(f) && f !== hls)) rmSync(join(outDir, f));
   copyFileSync(bundlePath, join(outDir, name));
-  const info: PlayerBuildInfo = { bundle: name, onnxruntimeWeb: ortVersion() };
+  const info: PlayerBuildInfo = { bundle: name, onnxruntimeWeb: ortVersion(), hls };
   writeFileSync(join(outDir, BUILD_INFO), `${JSON.stringify(info, null, 2)}\n`);
   return join(outDir, name);
 }
@@ -140,7 +158,7 @@ export async function emitTypes(outDir: string): Promise<void> {
 export async function buildPlayer(outDir = join(root, 'dist/player'), opts: { minify?: boolean; types?: boolean } = {}): Promise<BuildResult> {
   mkdirSync(outDir, { recursive: true });
   const out = await bundle(outDir, opts.minify ?? true);
-  const hashed = hashedCopy(outDir, out);
+  const hashed = await hashedCopies(outDir, out);
   if (opts.types) await emitTypes(outDir);
   const ortOut = join(outDir, 'ort');
   mkdirSync(ortOut, { recursive: true });

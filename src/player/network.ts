@@ -5,9 +5,9 @@ import { configureOrt, createSession, loadModel, webgpuUsable, type ModelInfo } 
 import { OrtEngine, Runner } from './runner.js';
 import { chooseRuntime, loadRuntime } from './runtime.js';
 import { SessionPool } from './sessions.js';
-import type { Backend, BackendChoice, CommonOptions, RuntimeName } from './types.js';
+import type { Backend, BackendChoice, CommonOptions, KernelSimd, RuntimeName } from './types.js';
 
-export type NetworkOptions = Pick<CommonOptions, 'backend' | 'runtime' | 'wasmPaths' | 'ort' | 'ortUrl' | 'numThreads' | 'proxy' | 'tile'>;
+export type NetworkOptions = Pick<CommonOptions, 'backend' | 'runtime' | 'wasmPaths' | 'ort' | 'ortUrl' | 'numThreads' | 'relaxedSimd' | 'proxy' | 'tile'>;
 
 /** An LR frame size the network will be asked for, with what its level is made for. */
 export interface WarmSize {
@@ -32,6 +32,8 @@ export interface Opened {
   runtime: RuntimeName;
   /** WASM: the threads the network runs on. */
   threads?: number;
+  /** The own WASM kernel's build. */
+  simd?: KernelSimd;
   /** Why WebGPU was not used, when 'auto' ended up on WASM. */
   webgpuProblem?: string;
 }
@@ -45,6 +47,7 @@ interface Made {
   device: () => Promise<GpuDevice>;
   webgpuProblem?: string;
   threads?: number;
+  simd?: KernelSimd;
 }
 
 /** The model, and the runtime (the player's own kernels, or onnxruntime-web's sessions) its frames run on. */
@@ -89,15 +92,15 @@ export class Network {
     this.model = model;
     this.backend = res.backend;
     this.runtime = res.runtime;
-    return { backend: res.backend, runtime: res.runtime, webgpuProblem: res.webgpuProblem, threads: res.threads };
+    return { backend: res.backend, runtime: res.runtime, webgpuProblem: res.webgpuProblem, threads: res.threads, simd: res.simd };
   }
 
   private async kernels(plan: KernelPlan, model: ModelInfo, choice: BackendChoice, gpuProblem?: string): Promise<Made> {
-    const k = await openKernels(plan, choice, gpuProblem, this.opts.numThreads);
+    const k = await openKernels(plan, choice, gpuProblem, { numThreads: this.opts.numThreads, relaxedSimd: this.opts.relaxedSimd });
     model.input ||= plan.input;
     model.output ||= plan.output;
     const device = async () => k.device ?? Promise.reject(new Error('the WASM kernel has no GPU device'));
-    return { runner: new Runner(model, k.engine, this.opts.tile), backend: k.backend, runtime: 'kernels', device, webgpuProblem: k.webgpuProblem, threads: k.threads };
+    return { runner: new Runner(model, k.engine, this.opts.tile), backend: k.backend, runtime: 'kernels', device, webgpuProblem: k.webgpuProblem, threads: k.threads, simd: k.simd };
   }
 
   private async ortSessions(model: ModelInfo, choice: BackendChoice, gpuProblem?: string): Promise<Made> {

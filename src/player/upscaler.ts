@@ -171,6 +171,7 @@ export class HcdUpscaler {
       info.backend = opened.backend;
       info.runtime = opened.runtime;
       if (opened.threads) info.threads = opened.threads;
+      if (opened.simd) info.simd = opened.simd;
       // the level playing now may be one this model must not upscale: say what its frames get
       this.report.mode = this.loop.modeNow();
       if (opened.webgpuProblem && (this.opts.backend ?? 'auto') === 'auto') this.events.emit('fallback', { reason: opened.webgpuProblem, to: 'wasm' });

@@ -11,7 +11,7 @@ import { baseHeaders, PAGE_CSP } from './headers.js';
 import { serveMedia } from './media.js';
 import { detectLayout, listOutputs } from './outputs.js';
 import { sendPage } from './page.js';
-import { hashedBundleUrl, mountPlayer } from './player.js';
+import { builtUrls, mountPlayer } from './player.js';
 import { installedRuntime, mountRuntime, runtimeUrls } from './runtime.js';
 
 export interface AppOptions {
@@ -83,7 +83,9 @@ export function createApp(opts: AppOptions): express.Express {
     if (!PAGE_PATHS.has(req.path)) return serveFrom(req, res, root, safeSegments(req.path));
     const page = await resolveInside(root, ['index.html']);
     if (page.kind !== 'file') return sendError(res, 404, 'not found');
-    await sendPage(req, res, page.file, { ...runtimeUrls(runtime), player: await hashedBundleUrl(playerDir) });
+    const built = await builtUrls(playerDir);
+    // the lean hls.js of the player's build where there is one, else the installed full build
+    await sendPage(req, res, page.file, { ...runtimeUrls(runtime), ...(built.hls ? { hls: built.hls } : {}), player: built.player });
   });
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

@@ -5,26 +5,30 @@ import { sendError } from './errors.js';
 import { realDir, safeSegments, serveFrom } from './files.js';
 import { CACHE_FILES, CACHE_IMMUTABLE } from './send.js';
 
-/** The bundle's copy named by its content hash (src/player/build.ts). */
+/** The bundle's copy named by its content hash, and the lean hls.js (src/player/build.ts). */
 const HASHED_BUNDLE = /^hcd-player\.[0-9a-f]{10}\.js$/;
+const HASHED_HLS = /^hls\.hcd\.[0-9a-f]{10}\.js$/;
+const isHashed = (name: string): boolean => HASHED_BUNDLE.test(name) || HASHED_HLS.test(name);
 
-/** The hashed bundle's URL from the build's player.json, or undefined when there is none. */
-export async function hashedBundleUrl(playerDir: string): Promise<string | undefined> {
+/** The URLs of the build's hashed files, from its player.json; each undefined when not built. */
+export async function builtUrls(playerDir: string): Promise<{ player?: string; hls?: string }> {
+  let info: { bundle?: unknown; hls?: unknown };
   try {
-    const info = JSON.parse(await fsp.readFile(path.join(playerDir, 'player.json'), 'utf8')) as { bundle?: unknown };
-    return typeof info.bundle === 'string' && HASHED_BUNDLE.test(info.bundle) ? `/player/${info.bundle}` : undefined;
+    info = JSON.parse(await fsp.readFile(path.join(playerDir, 'player.json'), 'utf8')) as typeof info;
   } catch {
-    return undefined;
+    return {};
   }
+  const url = (name: unknown, re: RegExp) => (typeof name === 'string' && re.test(name) ? `/player/${name}` : undefined);
+  return { player: url(info.bundle, HASHED_BUNDLE), hls: url(info.hls, HASHED_HLS) };
 }
 
-/** `/player/…`: the built bundle; its hashed copy is immutable, everything else revalidates. */
+/** `/player/…`: the built bundle; its hashed files are immutable, everything else revalidates. */
 export function mountPlayer(app: Express, playerDir: string): void {
   app.use('/player', async (req, res) => {
     const root = await realDir(playerDir);
     if (!root) return sendError(res, 404, 'player bundle not built (run npm run build:player)');
     const segs = safeSegments(req.path);
-    const hashed = segs?.length === 1 && HASHED_BUNDLE.test(segs[0]);
+    const hashed = segs?.length === 1 && isHashed(segs[0]);
     await serveFrom(req, res, root, segs, hashed ? CACHE_IMMUTABLE : CACHE_FILES);
   });
 }

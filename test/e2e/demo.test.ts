@@ -51,6 +51,8 @@ describe.skipIf(!!missing)('demo page end to end', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${server.url}?backend=wasm`);
+    // the page runs on the player build's lean hls.js (alternate audio in, subtitles and DRM out)
+    expect(await page.evaluate(() => [...document.scripts].map((s) => new URL(s.src || location.href).pathname).filter((p) => p.includes('hls')))).toEqual([expect.stringMatching(/^\/player\/hls\.hcd\.[0-9a-f]{10}\.js$/)]);
     await page.waitForFunction(() => document.getElementById('stats-backend')?.textContent === 'wasm', undefined, { timeout: 90_000 });
     const canvasStats = () =>
       page.evaluate(() => {

@@ -3,6 +3,7 @@ import { candidatesFor } from '../../src/encoder/ladder/candidates.js';
 import { chooseRungs, curveOf, fitTargets, proxyOptimism, qualityAt, reach, samplingError } from '../../src/encoder/ladder/choose.js';
 import { checkLadderOptions, LADDER_DEFAULTS, PROBE, targetBitrates } from '../../src/encoder/ladder/options.js';
 import type { ProbePoint, ProbeResult } from '../../src/encoder/ladder/probe.js';
+import { neuralChosen } from '../../src/encoder/ladder/report.js';
 import { planWindows } from '../../src/encoder/ladder/windows.js';
 import { HcdError } from '../../src/shared/errors.js';
 
@@ -152,6 +153,19 @@ describe('curves and the choice', () => {
     expect(r.candidate.id).toBe('1/2');
     // HCD above the plain pair: the proxy is cautious, no optimism
     expect(proxyOptimism({ ...c, probe: probeOf(3, () => 0.3, -0.5) }, 40, 'psnr_y')).toBe(0);
+  });
+
+  it('asks for the HCD proxy window only where a neural rung would be chosen without it', () => {
+    const o = { ...LADDER_DEFAULTS, bitrates: [40_000, 150_000] };
+    const without = (p: ProbeResult): ProbeResult => ({ ...p, proxy: undefined });
+    expect(neuralChosen(without(probeOf(3, () => 0.3)), o, FPS)).toBe(true);
+    // behind everywhere, or ahead within the sampling error: the proxy's optimism could only add to the margin
+    expect(neuralChosen(without(probeOf(3, () => -0.3)), o, FPS)).toBe(false);
+    expect(neuralChosen(without(probeOf(3, (w) => [-0.6, 0.3, 1.2][w])), o, FPS)).toBe(false);
+    // and without the proxy, nothing the proxy would have withheld is chosen where it was not before
+    const p = probeOf(3, () => 0.3, 0.5);
+    expect(chooseRungs(p, [40_000], FPS, 'psnr_y')[0].candidate.id).toBe('1/2');
+    expect(chooseRungs(without(p), [40_000], FPS, 'psnr_y')[0].candidate.id).toBe('neural-x2');
   });
 
   it('chooses by VMAF when asked and reports both metrics', () => {

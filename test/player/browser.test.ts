@@ -20,10 +20,10 @@ describe.skipIf(!!missing)('HcdUpscaler in headless Chromium (WASM)', () => {
 
   type Runtime = 'auto' | 'onnxruntime-web';
   /** The backend event, and the onnxruntime-web files the page requested since `from`. */
-  async function ran(page: import('playwright-core').Page, from: number): Promise<{ runtime?: string; backend?: string; threads?: number; ortFiles: string[] }> {
-    const events = await page.evaluate(() => (window as unknown as { events: { name: string; runtime?: string; backend?: string; threads?: number }[] }).events);
+  async function ran(page: import('playwright-core').Page, from: number): Promise<{ runtime?: string; backend?: string; threads?: number; simd?: string; ortFiles: string[] }> {
+    const events = await page.evaluate(() => (window as unknown as { events: { name: string; runtime?: string; backend?: string; threads?: number; simd?: string }[] }).events);
     const e = events.find((x) => x.name === 'backend');
-    return { runtime: e?.runtime, backend: e?.backend, threads: e?.threads, ortFiles: h.server.requests.slice(from).filter((p) => p.startsWith('/ort/')) };
+    return { runtime: e?.runtime, backend: e?.backend, threads: e?.threads, simd: e?.simd, ortFiles: h.server.requests.slice(from).filter((p) => p.startsWith('/ort/')) };
   }
   // 'auto' runs the fixture's model (of the project's pattern) on the player's own WASM kernel and
   // never requests onnxruntime-web; 'onnxruntime-web' forces it
@@ -44,7 +44,8 @@ describe.skipIf(!!missing)('HcdUpscaler in headless Chromium (WASM)', () => {
       // the page is cross-origin isolated: both runtimes use min(4, cores) threads
       const cores = await page.evaluate(() => navigator.hardwareConcurrency);
       expect(r).toMatchObject({ runtime: name, backend: 'wasm', threads: Math.min(4, cores) });
-      if (name === 'kernels') expect(r.ortFiles).toEqual([]);
+      // Chromium has relaxed SIMD: the kernel's fused multiply-add build runs by default
+      if (name === 'kernels') expect(r).toMatchObject({ ortFiles: [], simd: 'relaxed' });
       else expect(r.ortFiles.length).toBeGreaterThan(0);
       const m = await h.bestMatch(cap);
       console.log(`wasm (${name}): mediaTime ${cap.mediaTime.toFixed(3)} -> frame ${m.frame} (~${m.expected} by time), PSNR ${m.db.toFixed(2)} dB, next best ${m.runnerUp.toFixed(2)} dB`);
@@ -82,6 +83,19 @@ describe.skipIf(!!missing)('HcdUpscaler in headless Chromium (WASM)', () => {
       await page.close();
     });
   }
+
+  it('WASM (kernels, relaxedSimd: false): the plain SIMD build matches Node too', async () => {
+    const { page, errors } = await h.openPage();
+    const from = h.server.requests.length;
+    const cap = await captureLrFrame(page, 'wasm', 0.7, 60_000, { runtime: 'auto', relaxedSimd: false });
+    expect(await ran(page, from)).toMatchObject({ runtime: 'kernels', backend: 'wasm', simd: 'plain', ortFiles: [] });
+    const m = await h.bestMatch(cap);
+    console.log(`wasm (kernels, plain SIMD): frame ${m.frame}, PSNR ${m.db.toFixed(2)} dB, next best ${m.runnerUp.toFixed(2)} dB`);
+    expect(m.db).toBeGreaterThanOrEqual(45);
+    expect(m.runnerUp).toBeLessThan(40);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 
   it("WASM (kernels) with models/hcd-x2's upscaler (PRelu, reflect-padded bicubic residual, Clip): the canvas matches Node", async () => {
     const { page, errors } = await h.openPage();

@@ -29,9 +29,9 @@ export interface Fixture {
   modelBytes: Uint8Array;
 }
 
-/** The shared test page, its hcdStart/hcdAttach also passing `opts.runtime` to the player. */
+/** The shared test page, its hcdStart/hcdAttach also passing `opts.runtime` (and hcdStart `opts.relaxedSimd`) to the player. */
 function playerPage(): string {
-  const page = PLAYER_PAGE.replace('keepOnGpu: opts.keepOnGpu })', 'keepOnGpu: opts.keepOnGpu, runtime: opts.runtime })').replace(
+  const page = PLAYER_PAGE.replace('keepOnGpu: opts.keepOnGpu })', 'keepOnGpu: opts.keepOnGpu, runtime: opts.runtime, relaxedSimd: opts.relaxedSimd })').replace(
     "backend: opts.backend ?? 'wasm', statsIntervalMs: 250 })",
     "backend: opts.backend ?? 'wasm', statsIntervalMs: 250, runtime: opts.runtime })",
   );

@@ -42,7 +42,7 @@ export async function captureLrFrame(
   backend: 'wasm' | 'webgpu',
   at: number,
   timeout: number,
-  opts: { tile?: number; keepOnGpu?: boolean; runtime?: 'auto' | 'onnxruntime-web' } = {},
+  opts: { tile?: number; keepOnGpu?: boolean; runtime?: 'auto' | 'onnxruntime-web'; relaxedSimd?: boolean } = {},
 ): Promise<Capture> {
   await page.evaluate(
     ([b, o]) => (window as unknown as { hcdStart(o: object): Promise<boolean> }).hcdStart({ src: '/master.m3u8', level: 0, backend: b, adaptive: false, ...o }),

@@ -1,10 +1,14 @@
 /**
  * The player's own kernels in Node: the ONNX reader and the pattern (the project's upscalers and
  * the test models are recognised, other graphs are not), and the WASM kernel against
- * onnxruntime-node on the same input, whole and at odd sizes.
+ * onnxruntime-node on the same input, whole and at odd sizes, in its plain SIMD build and in its
+ * relaxed-SIMD (fused multiply-add) build. Node 20's V8 has relaxed SIMD behind a flag, which
+ * Chromium ships on.
  */
+setFlagsFromString('--experimental-wasm-relaxed-simd');
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder, attr, convAttrs } from '../../src/encoder/graph/builder.js';
 import { encodeModel } from '../../src/encoder/graph/proto.js';
@@ -79,11 +83,15 @@ describe('the kernels\' ONNX pattern', () => {
   });
 });
 
-describe('the WASM kernel against onnxruntime-node', () => {
+describe.each([
+  { build: 'plain SIMD', relaxed: false },
+  { build: 'relaxed SIMD', relaxed: true },
+])('the WASM kernel ($build) against onnxruntime-node', ({ relaxed }) => {
   let wasm: Uint8Array<ArrayBuffer>;
   beforeAll(async () => {
-    wasm = await compileKernel();
-    await compileKernel(true); // the threads' build compiles too
+    wasm = await compileKernel({ relaxed });
+    expect(WebAssembly.validate(wasm)).toBe(true);
+    await compileKernel({ shared: true, relaxed }); // the threads' build compiles too
   });
 
   for (const [name, bytes] of Object.entries(MODELS)) {

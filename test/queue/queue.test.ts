@@ -256,9 +256,11 @@ describe('hcd encode --queue with hcd workers on a real Redis', () => {
     });
 
     async function failed(id: string) {
+      // The state is read before the job: a job read first could be the still-active one, without its failedReason.
       for (;;) {
-        const job = await queue.getJob(id);
-        if (job && (await job.getState()) === 'failed') return job;
+        const state = await queue.getJobState(id);
+        const job = state === 'failed' ? await queue.getJob(id) : undefined;
+        if (job) return job;
         await new Promise((r) => setTimeout(r, 50));
       }
     }

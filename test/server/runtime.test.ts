@@ -75,6 +75,27 @@ describe('versioned runtime URLs', () => {
     expect((await get('/', { 'If-None-Match': r.headers.etag as string })).status).toBe(304);
   });
 
+  it("with the build's lean hls.js, the page loads it from its hashed URL, cached for good", async () => {
+    const lean = 'hls.hcd.abcdef0123.js';
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hcd-player-'));
+    writeFileSync(path.join(dir, HASHED), 'export class HcdUpscaler {}\n');
+    writeFileSync(path.join(dir, lean), 'var Hls = function () {};\n');
+    writeFileSync(path.join(dir, 'player.json'), JSON.stringify({ bundle: HASHED, onnxruntimeWeb: rt.ortVersion, hls: lean }));
+    const s = await startServer({ root: fx.root, playerDir: dir, port: 0, host: '127.0.0.1' });
+    try {
+      const html = (await raw(s.url, '/')).body.toString();
+      expect(html).toContain(`src="/player/${lean}"`);
+      expect(html).not.toContain('hls.min.js');
+      const r = await raw(s.url, `/player/${lean}`);
+      expect(r.status).toBe(200);
+      expect(r.headers['cache-control']).toBe(IMMUTABLE);
+      expect(r.body.toString()).toBe('var Hls = function () {};\n');
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('media never gets a long lifetime', async () => {
     for (const f of ['master.m3u8', 'lr/seg0.ts', 'upscaler/model.onnx']) {
       expect((await get(`/media/out1/${f}`)).headers['cache-control'], f).toBe('no-cache');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { EncodeConfig } from '../../config.js';
 import { HcdError } from '../../shared/errors.js';
 import { runProbe } from '../ladder/probe.js';
-import { ladderReport, type LadderReport } from '../ladder/report.js';
+import { ladderReport, neuralChosen, type LadderReport } from '../ladder/report.js';
 import { writeAtomic } from '../media/files.js';
 import type { FrameGeometry, SourceInfo } from '../media/probe.js';
 import { resolveVmaf } from '../media/vmaf.js';
@@ -90,7 +90,19 @@ async function chooseLadder(cfg: EncodeConfig, x: LadderContext, key: string): P
         hr: { width: x.geo.width, height: x.geo.height },
         decode: { rate: `${x.src.fpsNum}/${x.src.fpsDen}`, matrix: x.src.matrix, range: x.src.range, filter: x.geo.crop },
       },
-      { pair: x.pair, hcdIters: cfg.hcdIters, neural: cfg.auto.neural, preset: cfg.preset, gop: x.gop, vmaf: vmaf.model, ep: cfg.ep, work },
+      {
+        pair: x.pair,
+        hcdIters: cfg.hcdIters,
+        neural: cfg.auto.neural,
+        preset: cfg.preset,
+        gop: x.gop,
+        // the probe measures only the metric it chooses by: VMAF is two thirds of a probe point's
+        // time; both metrics are measured on the shipped rungs after the encode
+        vmaf: cfg.auto.metric === 'vmaf' ? vmaf.model : undefined,
+        ep: cfg.ep,
+        work,
+        needsProxy: (r) => neuralChosen(r, cfg.auto, fps),
+      },
     );
     const report = ladderReport(probe, cfg.auto, {
       key,

@@ -18,7 +18,7 @@ import { PairNetwork } from '../pairs/network.js';
 import type { RescalingPair } from '../pairs/load.js';
 import { candidatesFor, type Candidate, type Size } from './candidates.js';
 import { PROBE } from './options.js';
-import { planWindows, readWindow } from './windows.js';
+import { planWindows, readWindow, type ProbeWindow, type WindowPlan } from './windows.js';
 
 /** The title as the encoder reads it: its frames at the job's geometry and rate. */
 export interface ProbeSource {
@@ -45,6 +45,12 @@ export interface ProbeSettings {
   threads?: number;
   /** A folder of the probe's own for its temporary files. */
   work: string;
+  /**
+   * Whether the HCD proxy window is worth measuring, asked once every window is measured. Its
+   * only use is to make neural rungs harder to choose, so where none would be chosen without it,
+   * it cannot change the ladder (default: always).
+   */
+  needsProxy?(r: ProbeResult): boolean;
   signal?: AbortSignal;
   /** Encodes done and to do. */
   onStep?(done: number, of: number): void;
@@ -136,49 +142,76 @@ async function writeReference(path: string, frames: Uint8Array[], s: ProbeSource
   await ffmpegWithFrames([...rawRgbInput(s.hr.width, s.hr.height, `${s.fpsNum}/${s.fpsDen}`), '-vf', RGB_TO_YUV709, '-f', 'yuv4mpegpipe', fileArg(path)], frames);
 }
 
+const interrupted = () => new HcdError('interrupted during the ladder probe; nothing was written', 130);
+
+/** Every candidate on one window at every probe CRF, one encode per core. */
+async function measureWindow(t: Tools, win: ProbeWindow, result: ProbeResult, step: () => void): Promise<void> {
+  const { o, s } = t;
+  const lr = o.neural ? await lrFrames(o.pair, win.frames, s.hr, o) : [];
+  const tasks = result.candidates.flatMap((entry) => PROBE.crfs.map((crf) => ({ entry, crf, frames: entry.candidate.kind === 'lr' ? lr : win.frames })));
+  const points = await inParallel(tasks, parallelism(o), async (x) => {
+    if (o.signal?.aborted) throw interrupted();
+    const p = await point(t, x.entry.candidate, x.frames, x.crf);
+    step();
+    return p;
+  });
+  tasks.forEach((x, i) => x.entry.points.push(points[i]));
+}
+
+/** The encode's own HCD LR frames on one window, at every probe CRF. */
+async function measureProxy(t: Tools, win: ProbeWindow, neural: Candidate, step: () => void): Promise<ProbePoint[]> {
+  const hcd = await lrFrames(t.o.pair, win.frames, t.s.hr, t.o, t.o.hcdIters);
+  const points: ProbePoint[] = [];
+  for (const crf of PROBE.crfs) {
+    if (t.o.signal?.aborted) throw interrupted();
+    points.push(await point(t, { ...neural, id: `${neural.id}-hcd` }, hcd, crf));
+    step();
+  }
+  return points;
+}
+
+/** Reads window `window` and runs `fn` on it with its reference written (and removed after). */
+async function onWindow<R>(s: ProbeSource, o: ProbeSettings, up: PairNetwork | undefined, window: number, plan: WindowPlan, fn: (t: Tools, win: ProbeWindow) => Promise<R>): Promise<R> {
+  const win = await readWindow(s.input, plan, s.fpsNum / s.fpsDen, { ...s.decode, ...s.hr });
+  const t: Tools = { s, o, up, window, ref: join(o.work, `ref-${window}.y4m`) };
+  await writeReference(t.ref, win.frames, s);
+  try {
+    return await fn(t, win);
+  } finally {
+    await rm(t.ref, { force: true });
+  }
+}
+
 /**
  * Samples the title (windows.ts) and encodes every candidate on every window at every probe CRF.
  * The neural candidate is the pair without HCD, as HCD on every window would cost what the encode
  * costs; on the middle window the encode's own HCD frames are measured too, so the proxy's error
- * is known (choose.ts).
+ * is known (choose.ts), unless `needsProxy` says it cannot matter.
  */
 export async function runProbe(s: ProbeSource, o: ProbeSettings): Promise<ProbeResult> {
   const t0 = performance.now();
-  const fps = s.fpsNum / s.fpsDen;
-  const plans = planWindows(s.total, fps);
+  const plans = planWindows(s.total, s.fpsNum / s.fpsDen);
   const cands = candidatesFor(s.hr, o.pair.manifest.scale, o.neural);
   const withProxy = o.neural && hcdActive(o.hcdIters);
-  const proxyWindow = Math.floor(plans.length / 2);
   const steps = plans.length * cands.length * PROBE.crfs.length + (withProxy ? PROBE.crfs.length : 0);
   let done = 0;
+  const step = () => o.onStep?.(++done, steps);
   const result: ProbeResult = { windows: [], candidates: cands.map((candidate) => ({ candidate, points: [] })), seconds: 0 };
   const up = o.neural ? await PairNetwork.up(o.pair, '420', { ep: o.ep, threads: o.threads }) : undefined;
   try {
     for (const [window, plan] of plans.entries()) {
-      const win = await readWindow(s.input, plan, fps, { ...s.decode, ...s.hr });
-      result.windows.push({ start: win.start, frames: win.frames.length });
-      const t: Tools = { s, o, up, window, ref: join(o.work, `ref-${window}.y4m`) };
-      await writeReference(t.ref, win.frames, s);
-      const lr = o.neural ? await lrFrames(o.pair, win.frames, s.hr, o) : [];
-      const tasks = result.candidates.flatMap((entry) => PROBE.crfs.map((crf) => ({ entry, crf, frames: entry.candidate.kind === 'lr' ? lr : win.frames })));
-      const points = await inParallel(tasks, parallelism(o), async (x) => {
-        if (o.signal?.aborted) throw new HcdError('interrupted during the ladder probe; nothing was written', 130);
-        const p = await point(t, x.entry.candidate, x.frames, x.crf);
-        o.onStep?.(++done, steps);
-        return p;
+      await onWindow(s, o, up, window, plan, async (t, win) => {
+        result.windows.push({ start: win.start, frames: win.frames.length });
+        await measureWindow(t, win, result, step);
       });
-      tasks.forEach((x, i) => x.entry.points.push(points[i]));
-      if (withProxy && window === proxyWindow) {
-        const hcd = await lrFrames(o.pair, win.frames, s.hr, o, o.hcdIters);
-        const neural = cands.find((c) => c.kind === 'lr')!;
-        const points: ProbePoint[] = [];
-        for (const crf of PROBE.crfs) {
-          points.push(await point(t, { ...neural, id: `${neural.id}-hcd` }, hcd, crf));
-          o.onStep?.(++done, steps);
-        }
-        result.proxy = { window, points };
-      }
-      await rm(t.ref, { force: true });
+    }
+    if (withProxy && (o.needsProxy?.(result) ?? true)) {
+      const window = Math.floor(plans.length / 2);
+      const neural = cands.find((c) => c.kind === 'lr')!;
+      result.proxy = { window, points: await onWindow(s, o, up, window, plans[window], (t, win) => measureProxy(t, win, neural, step)) };
+    } else if (withProxy) {
+      done = steps; // the proxy's steps, skipped
+      o.onStep?.(done, steps);
     }
   } finally {
     await up?.close();

@@ -50,10 +50,24 @@ export interface LadderReport {
 
 const round = (v: number, d = 4): number => Math.round(v * 10 ** d) / 10 ** d;
 
+/** The asked targets, and those the choice uses: fitted to the rates the probe reached. */
+function targetsOf(probe: ProbeResult, o: LadderOptions, fps: number): { asked: ReturnType<typeof targetBitrates>; used: number[] } {
+  const asked = targetBitrates(o);
+  return { asked, used: fitTargets(asked.bitrates, asked.explicit, reach(probe, fps)) };
+}
+
+/**
+ * Whether these curves, as they stand, would ship a neural rung. Without the HCD proxy window
+ * the proxy's optimism counts as 0, and it can only withhold neural rungs: where none is chosen
+ * here, none would be with it.
+ */
+export function neuralChosen(probe: ProbeResult, o: LadderOptions, fps: number): boolean {
+  return chooseRungs(probe, targetsOf(probe, o, fps).used, fps, o.metric).some((c) => c.candidate.kind === 'lr');
+}
+
 /** The probe's curves and the per-target choice as ladder.json holds them. */
 export function ladderReport(probe: ProbeResult, o: LadderOptions, x: { key: string; fps: number; total: number; vmaf: VmafReport; name: (c: RungChoice) => string }): LadderReport {
-  const t = targetBitrates(o);
-  const used = fitTargets(t.bitrates, t.explicit, reach(probe, x.fps));
+  const { asked: t, used } = targetsOf(probe, o, x.fps);
   const all = new Set(probe.windows.map((_, i) => i));
   const tidy = (c: CurvePoint[]) => c.map((p) => ({ crf: p.crf, kbps: round(p.kbps, 2), psnr_y: round(p.psnr_y), vmaf: p.vmaf === null ? null : round(p.vmaf) }));
   const plain = probe.candidates.find((e) => e.candidate.kind === 'lr');
@@ -70,7 +84,7 @@ export function ladderReport(probe: ProbeResult, o: LadderOptions, x: { key: str
       sampled_s: round(sampled, 3),
       share: round(sampled / (x.total / x.fps), 4),
       wall_s: round(probe.seconds, 2),
-      rule: `a neural rung is chosen where its advantage over the best conventional candidate exceeds ${PROBE.z} jackknife standard errors (windows left out in turn) plus the plain pair's optimism against the encode's HCD on the proxy window`,
+      rule: `a neural rung is chosen where its advantage over the best conventional candidate exceeds ${PROBE.z} jackknife standard errors (windows left out in turn) plus the plain pair's optimism against the encode's HCD on the proxy window (measured only where a neural rung would be chosen without it)`,
       ...(probe.proxy && plain ? { proxy: { window: probe.proxy.window, plain: tidy(curveOf(plain.points, new Set([probe.proxy.window]), x.fps)), hcd: tidy(curveOf(probe.proxy.points, new Set([probe.proxy.window]), x.fps)) } } : {}),
     },
     candidates: probe.candidates.map((e) => ({ ...e.candidate, curve: tidy(curveOf(e.points, all, x.fps)) })),

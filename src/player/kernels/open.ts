@@ -4,10 +4,10 @@
  */
 import type { GpuDevice } from '../gpu.js';
 import type { GpuOutput, TileEngine } from '../runner.js';
-import type { Backend, BackendChoice } from '../types.js';
+import type { Backend, BackendChoice, KernelSimd } from '../types.js';
 import { readOnnxGraph } from './onnx.js';
 import { planKernels, type KernelPlan } from './plan.js';
-import { kernelThreads, WasmKernel } from './wasm.js';
+import { bundledKernels, kernelThreads, WasmKernel } from './wasm.js';
 import { WebGpuKernel, type ComputeDevice } from './webgpu.js';
 
 /** The kernels' plan for an ONNX model, or why onnxruntime-web must run it. */
@@ -26,8 +26,9 @@ export interface OpenedKernels {
   device?: GpuDevice;
   /** Why WebGPU was not used, when 'auto' ended up on WASM. */
   webgpuProblem?: string;
-  /** WASM: the threads it runs on. */
+  /** WASM: the threads it runs on, and its build. */
   threads?: number;
+  simd?: KernelSimd;
 }
 
 /** The WASM kernel as a TileEngine. */
@@ -70,7 +71,7 @@ async function webgpu(plan: KernelPlan): Promise<OpenedKernels> {
  * The kernels on the chosen backend; 'auto' tries WebGPU (unless `gpuProblem` says why not),
  * then WASM. Throws if none works.
  */
-export async function openKernels(plan: KernelPlan, choice: BackendChoice, gpuProblem?: string, numThreads?: number): Promise<OpenedKernels> {
+export async function openKernels(plan: KernelPlan, choice: BackendChoice, gpuProblem?: string, wasm: { numThreads?: number; relaxedSimd?: boolean } = {}): Promise<OpenedKernels> {
   let webgpuProblem: string | undefined;
   if (choice !== 'wasm') {
     webgpuProblem = gpuProblem;
@@ -84,8 +85,9 @@ export async function openKernels(plan: KernelPlan, choice: BackendChoice, gpuPr
     if (choice === 'webgpu') throw new Error(webgpuProblem);
   }
   try {
-    const k = await WasmKernel.create(plan, kernelThreads(numThreads));
-    return { engine: new WasmEngine(k), backend: 'wasm', webgpuProblem, threads: k.threads };
+    const builds = bundledKernels(wasm.relaxedSimd ?? true);
+    const k = await WasmKernel.create(plan, kernelThreads(wasm.numThreads), builds);
+    return { engine: new WasmEngine(k), backend: 'wasm', webgpuProblem, threads: k.threads, simd: builds.relaxed ? 'relaxed' : 'plain' };
   } catch (e) {
     throw new Error(`WASM kernel failed: ${(e as Error).message}`);
   }

@@ -20,17 +20,17 @@ function px4co8(src: usize, dst: usize, wt: usize, bias: usize, slope: usize, ad
         const w0 = v128.load(q);
         const w1 = v128.load(q, 16);
         let v = v128.load32_splat(p);
-        a0 = f32x4.add(a0, f32x4.mul(v, w0));
-        a1 = f32x4.add(a1, f32x4.mul(v, w1));
+        a0 = madd(v, w0, a0);
+        a1 = madd(v, w1, a1);
         v = v128.load32_splat(p + inPx);
-        c0 = f32x4.add(c0, f32x4.mul(v, w0));
-        c1 = f32x4.add(c1, f32x4.mul(v, w1));
+        c0 = madd(v, w0, c0);
+        c1 = madd(v, w1, c1);
         v = v128.load32_splat(p + 2 * inPx);
-        d0 = f32x4.add(d0, f32x4.mul(v, w0));
-        d1 = f32x4.add(d1, f32x4.mul(v, w1));
+        d0 = madd(v, w0, d0);
+        d1 = madd(v, w1, d1);
         v = v128.load32_splat(p + 3 * inPx);
-        e0 = f32x4.add(e0, f32x4.mul(v, w0));
-        e1 = f32x4.add(e1, f32x4.mul(v, w1));
+        e0 = madd(v, w0, e0);
+        e1 = madd(v, w1, e1);
         p += 4;
         q += coW;
       }
@@ -57,13 +57,23 @@ function px1co4(src: usize, dst: usize, wt: usize, bias: usize, slope: usize, ad
       let p = src + <usize>ky * inRow + <usize>kx * inPx;
       let q = wt + <usize>(ky * k + kx) * tapW;
       for (let ci = 0; ci < cin; ci++) {
-        a = f32x4.add(a, f32x4.mul(v128.load32_splat(p), v128.load(q)));
+        a = madd(v128.load32_splat(p), v128.load(q), a);
         p += 4;
         q += coW;
       }
     }
   }
   finish(dst, a, slope, add);
+}
+
+// a * b + c. The relaxed-SIMD build fuses it: one instruction where the CPU has FMA, whose units
+// do a multiply and an add per lane in the time of either, so the convolutions' inner loops,
+// which are nothing but these, run up to twice as fast. The plain build (browsers without relaxed
+// SIMD) keeps the two roundings.
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
 }
 
 // Adds what `dst` holds (the skip branch) when `add`, applies PRelu when `slope`, stores.

@@ -7,9 +7,14 @@ import { packPlan, type PackedLayer } from './layout.js';
 import type { KernelPlan } from './plan.js';
 import { ThreadPool, type Call, type Executor, type KernelFn } from './threads.js';
 
-/** The compiled kernels, base64 (own memory; imported shared memory); defined by build.ts when it bundles the player. */
+/**
+ * The compiled kernels, base64 (own memory; imported shared memory; each also with relaxed SIMD's
+ * fused multiply-add); defined by build.ts when it bundles the player.
+ */
 declare const __HCD_KERNEL_WASM__: string | undefined;
 declare const __HCD_KERNEL_WASM_SHARED__: string | undefined;
+declare const __HCD_KERNEL_WASM_RELAXED__: string | undefined;
+declare const __HCD_KERNEL_WASM_SHARED_RELAXED__: string | undefined;
 
 type KernelExports = Record<KernelFn, (...args: number[]) => void> & { memory: WebAssembly.Memory };
 
@@ -55,11 +60,20 @@ export type WasmBytes = Uint8Array<ArrayBuffer>;
 
 const decode = (b64: string | undefined): WasmBytes | undefined => (b64 === undefined ? undefined : Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
 
-/** The WASM bytes bundled with the player, if this is the bundle. */
-export function bundledKernels(): { own?: WasmBytes; shared?: WasmBytes } {
+/**
+ * The WASM bytes bundled with the player, if this is the bundle: the relaxed-SIMD builds where
+ * this engine validates them (Chromium 114 and later), else the plain SIMD ones.
+ * `relaxed: false` forces the plain ones.
+ */
+export function bundledKernels(relaxed = true): { own?: WasmBytes; shared?: WasmBytes; relaxed: boolean } {
+  const own = decode(typeof __HCD_KERNEL_WASM_RELAXED__ === 'string' ? __HCD_KERNEL_WASM_RELAXED__ : undefined);
+  if (relaxed && own && WebAssembly.validate(own)) {
+    return { own, shared: decode(typeof __HCD_KERNEL_WASM_SHARED_RELAXED__ === 'string' ? __HCD_KERNEL_WASM_SHARED_RELAXED__ : undefined), relaxed: true };
+  }
   return {
     own: decode(typeof __HCD_KERNEL_WASM__ === 'string' ? __HCD_KERNEL_WASM__ : undefined),
     shared: decode(typeof __HCD_KERNEL_WASM_SHARED__ === 'string' ? __HCD_KERNEL_WASM_SHARED__ : undefined),
+    relaxed: false,
   };
 }
 
