@@ -6,7 +6,7 @@ import type { RgbImage } from '../../shared/image.js';
 import { createRescaler } from '../hcd/rescalers.js';
 import { hcdActive, type HcdIters } from '../hcd/options.js';
 import type { ExecutionProvider } from '../graph/session.js';
-import { RGB_TO_YUV709 } from '../media/colour.js';
+import { RGB_TO_MEASURED } from '../media/colour.js';
 import type { DecodeOptions } from '../media/decode.js';
 import { ffmpegWithFrames, fileArg, rawRgbInput } from '../media/ffmpeg.js';
 import { measureSize } from '../media/measure.js';
@@ -97,7 +97,7 @@ async function point(t: Tools, c: Candidate, frames: Uint8Array[], crf: number):
   await ffmpegWithFrames(args, frames);
   try {
     const bits = (await measureSize(mp4)).payloadBytes * 8;
-    const q = await measureShown(c.kind, mp4, c, { reference: t.ref, hr: s.hr, rate, up: t.up, vmaf: o.vmaf, threads: o.threads });
+    const q = await measureShown(c.kind, mp4, c, { reference: t.ref, referenceMeasured: true, hr: s.hr, rate, up: t.up, vmaf: o.vmaf, threads: o.threads });
     if (q.frames !== frames.length) throw new Error(`probe ${c.id} at CRF ${crf}: measured ${q.frames} frames of ${frames.length}`);
     return { window: t.window, crf, bits, frames: frames.length, psnr_y: q.psnr_y, vmaf: q.vmaf };
   } finally {
@@ -138,8 +138,12 @@ async function inParallel<T, R>(items: T[], n: number, fn: (x: T) => Promise<R>)
   return out;
 }
 
+/**
+ * The window's frames in the measured space, once: every point of the window is measured against
+ * them, as the encode's check measures its rungs against the frames it read (job/measured.ts).
+ */
 async function writeReference(path: string, frames: Uint8Array[], s: ProbeSource): Promise<void> {
-  await ffmpegWithFrames([...rawRgbInput(s.hr.width, s.hr.height, `${s.fpsNum}/${s.fpsDen}`), '-vf', RGB_TO_YUV709, '-f', 'yuv4mpegpipe', fileArg(path)], frames);
+  await ffmpegWithFrames([...rawRgbInput(s.hr.width, s.hr.height, `${s.fpsNum}/${s.fpsDen}`), '-vf', RGB_TO_MEASURED, '-strict', '-1', '-f', 'yuv4mpegpipe', fileArg(path)], frames);
 }
 
 const interrupted = () => new HcdError('interrupted during the ladder probe; nothing was written', 130);

@@ -210,6 +210,12 @@ export interface MeasureOptions {
   referenceInput?: string[];
   /** The filter that turns the reference into displayed RGB (default: BT.709 limited-range YUV to RGB; 'null' for RGB). */
   referenceFilter?: string;
+  /**
+   * The reference is already in the measured space (displayed RGB through RGB_TO_MEASURED, kept
+   * losslessly as yuv444p): no filter at all, so a reference measured against many times is
+   * converted once.
+   */
+  referenceMeasured?: boolean;
   /** Input args for the distorted video (a file, or raw frames on stdin). */
   distortedInput: string[];
   /** Filter that turns the distorted input into displayed RGB (rgb24) at the reference size; none for RGB on stdin. */
@@ -236,7 +242,7 @@ export async function measure(o: MeasureOptions): Promise<QualityScores> {
     const dist = [o.distortedFilter, RGB_TO_MEASURED, 'setpts=PTS-STARTPTS', `split=${n}`].filter(Boolean).join(',');
     const graph = [
       `[0:v]${dist}[d0][d1]${n === 3 ? '[d2]' : ''}`,
-      `[1:v]${o.referenceFilter ?? YUV709_TO_RGB},${RGB_TO_MEASURED},setpts=PTS-STARTPTS,split=${n}[r0][r1]${n === 3 ? '[r2]' : ''}`,
+      `[1:v]${o.referenceMeasured ? '' : `${o.referenceFilter ?? YUV709_TO_RGB},${RGB_TO_MEASURED},`}setpts=PTS-STARTPTS,split=${n}[r0][r1]${n === 3 ? '[r2]' : ''}`,
       `[d0][r0]psnr=stats_file=${escValue(psnrFile)}`,
       `[d1][r1]ssim=stats_file=${escValue(ssimFile)}`,
       ...(o.vmaf ? [`[d2][r2]${vmafFilter(o.vmaf, vmafFile, threads)}`] : []),
