@@ -61,7 +61,7 @@ module.exports = {
       name: 'browser-safe',
       comment: 'src/shared and the player run in the browser: no Node built-ins (the player build scripts excepted)',
       severity: 'error',
-      from: { path: '^src/(shared|player)/', pathNot: '^src/player/build(-hls)?[.]ts$' },
+      from: { path: '^src/(shared|player)/', pathNot: '^src/player/build(-hls|-cache)?[.]ts$' },
       to: { dependencyTypes: ['core'] },
     },
     {

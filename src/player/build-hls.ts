@@ -9,11 +9,11 @@
  * interstitials) loads any hls.js build it likes; the plugin takes the page's Hls.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
+import { cachedBuild } from './build-cache.js';
 
 /** hls.js's build-time feature switches (its src/define-plugin.d.ts), as this build sets them. */
 export const LEAN_HLS_FEATURES = {
@@ -59,18 +59,12 @@ async function compile(hls: { dir: string; version: string }): Promise<Uint8Arra
 
 /**
  * Writes the lean hls.js into `outDir` as `hls.hcd.<hash>.js` and returns its name. The build
- * (a few seconds) is cached in the temp folder by hls.js's version and the feature set.
+ * (seconds) is cached by hls.js's version and the feature set.
  */
 export async function buildLeanHls(outDir: string): Promise<string> {
   const hls = hlsPackage();
   const key = createHash('sha256').update(JSON.stringify([hls.version, LEAN_HLS_FEATURES])).digest('hex').slice(0, 16);
-  const cached = join(tmpdir(), `hcd-hls-${key}.js`);
-  if (!existsSync(cached)) {
-    const tmp = `${cached}.${process.pid}`;
-    writeFileSync(tmp, await compile(hls));
-    renameSync(tmp, cached);
-  }
-  const bytes = readFileSync(cached);
+  const bytes = await cachedBuild(`hcd-hls-${key}.js`, () => compile(hls));
   const name = `hls.hcd.${createHash('sha256').update(bytes).digest('hex').slice(0, 10)}.js`;
   const tmp = join(outDir, `.${name}.${process.pid}`);
   writeFileSync(tmp, bytes);

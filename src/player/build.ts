@@ -7,13 +7,13 @@
  * the demo page loads (build-hls.ts).
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { buildLeanHls, LEAN_HLS_FILE } from './build-hls.js';
+import { cachedBuild } from './build-cache.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -71,19 +71,16 @@ export interface KernelBuild {
 export async function compileKernel(b: KernelBuild = {}): Promise<Uint8Array<ArrayBuffer>> {
   const source = readFileSync(KERNEL_SOURCE, 'utf8');
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const cached = join(tmpdir(), `hcd-kernel-${hash}${b.shared ? '-shared' : ''}${b.relaxed ? '-relaxed' : ''}.wasm`);
-  if (existsSync(cached)) return new Uint8Array(readFileSync(cached));
-  const { default: asc } = await import('assemblyscript/asc');
-  const simd = b.relaxed ? ['simd', 'relaxed-simd'] : ['simd'];
-  // the stub runtime: the kernel allocates nothing, the player lays out its memory
-  const options = { optimizeLevel: 3, shrinkLevel: 0, runtime: 'stub', noAssert: true, enable: simd };
-  const threads = { enable: [...simd, 'threads'], importMemory: true, sharedMemory: true, initialMemory: 1, maximumMemory: 16384 };
-  const res = await asc.compileString({ 'kernel.ts': source }, b.shared ? { ...options, ...threads } : options);
-  if (res.error || !res.binary) throw new Error(`compiling ${KERNEL_SOURCE}: ${res.error?.message}\n${res.stderr.toString()}`);
-  const tmp = `${cached}.${process.pid}`;
-  writeFileSync(tmp, res.binary);
-  renameSync(tmp, cached);
-  return new Uint8Array(res.binary);
+  return cachedBuild(`hcd-kernel-${hash}${b.shared ? '-shared' : ''}${b.relaxed ? '-relaxed' : ''}.wasm`, async () => {
+    const { default: asc } = await import('assemblyscript/asc');
+    const simd = b.relaxed ? ['simd', 'relaxed-simd'] : ['simd'];
+    // the stub runtime: the kernel allocates nothing, the player lays out its memory
+    const options = { optimizeLevel: 3, shrinkLevel: 0, runtime: 'stub', noAssert: true, enable: simd };
+    const threads = { enable: [...simd, 'threads'], importMemory: true, sharedMemory: true, initialMemory: 1, maximumMemory: 16384 };
+    const res = await asc.compileString({ 'kernel.ts': source }, b.shared ? { ...options, ...threads } : options);
+    if (res.error || !res.binary) throw new Error(`compiling ${KERNEL_SOURCE}: ${res.error?.message}\n${res.stderr.toString()}`);
+    return res.binary;
+  });
 }
 
 async function bundle(outDir: string, minify: boolean): Promise<string> {
