@@ -48,8 +48,35 @@ function px4co8(src: usize, dst: usize, wt: usize, bias: usize, slope: usize, ad
   finish(dst + 3 * coW + 16, e1, s1, add);
 }
 
-// One pixel x 4 output channels: the frame's last columns and the last 4 channels of a layer
-// whose channel count is not a multiple of 8.
+// 4 pixels x 4 output channels: the last 4 channels of a layer whose channel count is not a
+// multiple of 8 (the hcd upscalers' 12-channel skip and output convs). Four accumulators keep
+// four independent multiply-add chains in flight, where one pixel at a time would wait out each
+// multiply-add's latency.
+function px4co4(src: usize, dst: usize, wt: usize, bias: usize, slope: usize, add: i32, inRow: usize, inPx: usize, cin: i32, k: i32, tapW: usize, coW: usize): void {
+  let a = v128.load(bias);
+  let c = a, d = a, e = a;
+  for (let ky = 0; ky < k; ky++) {
+    for (let kx = 0; kx < k; kx++) {
+      let p = src + <usize>ky * inRow + <usize>kx * inPx;
+      let q = wt + <usize>(ky * k + kx) * tapW;
+      for (let ci = 0; ci < cin; ci++) {
+        const w = v128.load(q);
+        a = madd(v128.load32_splat(p), w, a);
+        c = madd(v128.load32_splat(p + inPx), w, c);
+        d = madd(v128.load32_splat(p + 2 * inPx), w, d);
+        e = madd(v128.load32_splat(p + 3 * inPx), w, e);
+        p += 4;
+        q += coW;
+      }
+    }
+  }
+  finish(dst, a, slope, add);
+  finish(dst + coW, c, slope, add);
+  finish(dst + 2 * coW, d, slope, add);
+  finish(dst + 3 * coW, e, slope, add);
+}
+
+// One pixel x 4 output channels: the frame's last columns.
 function px1co4(src: usize, dst: usize, wt: usize, bias: usize, slope: usize, add: i32, inRow: usize, inPx: usize, cin: i32, k: i32, tapW: usize, coW: usize): void {
   let a = v128.load(bias);
   for (let ky = 0; ky < k; ky++) {
@@ -111,7 +138,7 @@ export function conv(inp: usize, out: usize, stride: i32, width: i32, cin: i32, 
       }
       for (; co < cout; co += 4) {
         const o = <usize>co << 2;
-        for (let j = 0; j < 4; j++) px1co4(s + <usize>j * inPx, d + <usize>j * coW + o, wt + o, bias + o, slope ? slope + o : 0, add, inRow, inPx, cin, k, tapW, coW);
+        px4co4(s, d + o, wt + o, bias + o, slope ? slope + o : 0, add, inRow, inPx, cin, k, tapW, coW);
       }
     }
     for (; x < width; x++) {
