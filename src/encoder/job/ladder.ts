@@ -96,8 +96,8 @@ async function chooseLadder(cfg: EncodeConfig, x: LadderContext, key: string): P
         neural: cfg.auto.neural,
         preset: cfg.preset,
         gop: x.gop,
-        // the probe measures only the metric it chooses by: VMAF is two thirds of a probe point's
-        // time; both metrics are measured on the shipped rungs after the encode
+        // the probe measures only the metric it chooses by: VMAF would be two thirds of a probe point's
+        // measurement; both metrics are measured on the shipped rungs after the encode
         vmaf: cfg.auto.metric === 'vmaf' ? vmaf.model : undefined,
         ep: cfg.ep,
         work,

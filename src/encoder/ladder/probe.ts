@@ -143,7 +143,7 @@ async function inParallel<T, R>(items: T[], n: number, fn: (x: T) => Promise<R>)
  * them, as the encode's check measures its rungs against the frames it read (job/measured.ts).
  */
 async function writeReference(path: string, frames: Uint8Array[], s: ProbeSource): Promise<void> {
-  await ffmpegWithFrames([...rawRgbInput(s.hr.width, s.hr.height, `${s.fpsNum}/${s.fpsDen}`), '-vf', RGB_TO_MEASURED, '-strict', '-1', '-f', 'yuv4mpegpipe', fileArg(path)], frames);
+  await ffmpegWithFrames([...rawRgbInput(s.hr.width, s.hr.height, `${s.fpsNum}/${s.fpsDen}`), '-vf', RGB_TO_MEASURED, '-f', 'yuv4mpegpipe', fileArg(path)], frames);
 }
 
 const interrupted = () => new HcdError('interrupted during the ladder probe; nothing was written', 130);

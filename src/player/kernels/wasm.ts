@@ -66,8 +66,8 @@ const decode = (b64: string | undefined): WasmBytes | undefined => (b64 === unde
  * `relaxed: false` forces the plain ones.
  */
 export function bundledKernels(relaxed = true): { own?: WasmBytes; shared?: WasmBytes; relaxed: boolean } {
-  const own = decode(typeof __HCD_KERNEL_WASM_RELAXED__ === 'string' ? __HCD_KERNEL_WASM_RELAXED__ : undefined);
-  if (relaxed && own && WebAssembly.validate(own)) {
+  const own = relaxed ? decode(typeof __HCD_KERNEL_WASM_RELAXED__ === 'string' ? __HCD_KERNEL_WASM_RELAXED__ : undefined) : undefined;
+  if (own && WebAssembly.validate(own)) {
     return { own, shared: decode(typeof __HCD_KERNEL_WASM_SHARED_RELAXED__ === 'string' ? __HCD_KERNEL_WASM_SHARED_RELAXED__ : undefined), relaxed: true };
   }
   return {
