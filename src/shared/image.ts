@@ -48,11 +48,17 @@ export function planarToPacked(
   const scale = opts.scale ?? 255;
   const n = width * height;
   const out = opts.out ?? new Uint8Array(ch * n);
+  // Math.round(v) is floor(v + 0.5); `| 0` floors once v is known to be in range. This loop
+  // runs on every frame the encoder and the ladder probe upscale, where Math.round per channel
+  // made it the heaviest JavaScript of a probe.
+  const level = (v: number): number => {
+    const x = v * scale + 0.5;
+    return x <= 0 ? 0 : x >= 255 ? 255 : x | 0;
+  };
   for (let i = 0, j = 0; i < n; i++, j += ch) {
-    for (let c = 0; c < 3; c++) {
-      const v = Math.round(t[c * n + i] * scale);
-      out[j + c] = v < 0 ? 0 : v > 255 ? 255 : v;
-    }
+    out[j] = level(t[i]);
+    out[j + 1] = level(t[n + i]);
+    out[j + 2] = level(t[2 * n + i]);
     if (ch === 4) out[j + 3] = 255;
   }
   return out;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, setOptions, types } from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROBE } from '../../src/encoder/ladder/options.js';
 import type { LadderReport } from '../../src/encoder/ladder/report.js';
 import type { EncodeSummary } from '../../src/encoder/job/summary.js';
 import { runFfmpeg } from '../../src/encoder/media/ffmpeg.js';
@@ -41,20 +42,26 @@ describe('hcd encode --ladder auto', () => {
     expect(l.probe.windows).toHaveLength(2);
     expect(l.probe.windows.every((w) => w.frames === 48)).toBe(true);
     expect(l.candidates.map((c) => c.id)).toEqual(['source', '3/4', '1/2', '1/4', 'neural-x2']);
+    const [lo, hi] = [Math.min(...l.targets.asked_kbps), Math.max(...l.targets.asked_kbps)];
     for (const c of l.candidates) {
-      expect(c.curve).toHaveLength(6);
-      for (let i = 1; i < 6; i++) {
+      for (let i = 1; i < c.curve.length; i++) {
         expect(c.curve[i].kbps, c.id).toBeGreaterThan(c.curve[i - 1].kbps);
         expect(c.curve[i].psnr_y, c.id).toBeGreaterThan(c.curve[i - 1].psnr_y);
       }
+      // the CRFs past the targets are spared, but every curve reaches past both ends, or ends at the last CRF
+      const first = c.curve[0];
+      const last = c.curve[c.curve.length - 1];
+      expect(first.kbps <= lo || first.crf === PROBE.crfs.at(-1), c.id).toBe(true);
+      expect(last.kbps >= hi || last.crf === PROBE.crfs[0], c.id).toBe(true);
     }
+    expect(l.candidates.reduce((a, c) => a + c.curve.length, 0)).toBeLessThan(l.candidates.length * PROBE.crfs.length);
     // on real pixels: the source at CRF 18 is far better than a quarter-size rung at CRF 48
     expect(l.candidates[0].curve.at(-1)!.psnr_y).toBeGreaterThan(35);
     expect(l.candidates[3].curve[0].psnr_y).toBeLessThan(l.candidates[0].curve.at(-1)!.psnr_y - 10);
     // HCD's own frames are measured on one window against the plain pair the probe used, where a
     // neural rung would be chosen without them; where they are not, no neural advantage clears the sampling error
     if (l.rungs.some((r) => r.candidate.kind === 'lr')) expect(l.probe.proxy).toBeDefined();
-    if (l.probe.proxy) expect(l.probe.proxy.hcd).toHaveLength(6);
+    if (l.probe.proxy) expect(l.probe.proxy.hcd.map((p) => p.crf).sort()).toEqual(l.candidates[4].curve.map((p) => p.crf).sort());
     else for (const r of l.rungs) if (r.neural) expect(r.neural.advantage).toBeLessThanOrEqual(2 * r.neural.samplingSe);
   });
 

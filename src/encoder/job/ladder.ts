@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EncodeConfig } from '../../config.js';
 import { HcdError } from '../../shared/errors.js';
+import type { RateRange } from '../ladder/crfs.js';
+import { targetBitrates, type LadderOptions } from '../ladder/options.js';
 import { runProbe } from '../ladder/probe.js';
 import { ladderReport, neuralChosen, type LadderReport } from '../ladder/report.js';
 import { writeAtomic } from '../media/files.js';
@@ -72,6 +74,12 @@ export async function planLadder(cfg: EncodeConfig, x: LadderContext): Promise<P
   return { rungs: rungsOf(report), report, fresh: true };
 }
 
+/** The rates the targets span, which the probe must reach past. */
+function targetRange(o: LadderOptions): RateRange {
+  const { bitrates } = targetBitrates(o);
+  return { min: bitrates[0], max: bitrates[bitrates.length - 1] };
+}
+
 async function chooseLadder(cfg: EncodeConfig, x: LadderContext, key: string): Promise<LadderReport> {
   const vmaf = await resolveVmaf(cfg.auto.vmafModel);
   if (cfg.auto.metric === 'vmaf' && !vmaf.model) throw new HcdError(`--metric vmaf needs a VMAF model: ${vmaf.report.reason ?? 'none available'}`);
@@ -101,6 +109,7 @@ async function chooseLadder(cfg: EncodeConfig, x: LadderContext, key: string): P
         vmaf: cfg.auto.metric === 'vmaf' ? vmaf.model : undefined,
         ep: cfg.ep,
         work,
+        range: targetRange(cfg.auto),
         needsProxy: (r) => neuralChosen(r, cfg.auto, fps),
       },
     );

@@ -33,12 +33,17 @@ export interface RungChoice {
 
 const metricOf = (p: Prediction | CurvePoint, m: LadderMetric): number | null => (m === 'vmaf' ? p.vmaf : p.psnr_y);
 
-/** Pools the points of the given windows per CRF: bits over seconds, quality weighted by frames. */
+/**
+ * Pools the points of the given windows per CRF: bits over seconds, quality weighted by frames.
+ * Only CRFs measured on every one of the windows: the first window holds CRFs the others were
+ * spared (crfs.ts), and a point from one window is not the title's.
+ */
 export function curveOf(points: ProbePoint[], windows: Set<number>, fps: number): CurvePoint[] {
   const byCrf = new Map<number, ProbePoint[]>();
   for (const p of points) if (windows.has(p.window)) byCrf.set(p.crf, [...(byCrf.get(p.crf) ?? []), p]);
   const out: CurvePoint[] = [];
   for (const [crf, ps] of byCrf) {
+    if (new Set(ps.map((p) => p.window)).size < windows.size) continue;
     const frames = ps.reduce((a, p) => a + p.frames, 0);
     const bits = ps.reduce((a, p) => a + p.bits, 0);
     const vmafs = ps.map((p) => p.vmaf);

@@ -42,6 +42,8 @@ export const PROBE = {
   share: 0.1,
   minSeconds: 6,
   crfs: [18, 24, 30, 36, 42, 48],
+  /** The pair's LR frames of measured windows kept for a window opened again (a 60 s 640x360 title's take 25 MB). */
+  keptLrBytes: 1 << 30,
   /**
    * A neural rung must beat the best conventional one by more than this many jackknife standard
    * errors of its advantage (about 95 %), plus the proxy's measured optimism.

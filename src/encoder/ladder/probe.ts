@@ -1,193 +1,201 @@
-import { rm } from 'node:fs/promises';
+/**
+ * The ladder probe: samples the title (windows.ts) and encodes every candidate on every window
+ * at the CRFs the targets need (crfs.ts), each point measured as the viewer sees it (points.ts).
+ */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { HcdError } from '../../shared/errors.js';
-import type { RgbImage } from '../../shared/image.js';
-import { createRescaler } from '../hcd/rescalers.js';
-import { hcdActive, type HcdIters } from '../hcd/options.js';
-import type { ExecutionProvider } from '../graph/session.js';
-import { RGB_TO_MEASURED } from '../media/colour.js';
-import type { DecodeOptions } from '../media/decode.js';
-import { ffmpegWithFrames, fileArg, rawRgbInput } from '../media/ffmpeg.js';
-import { measureSize } from '../media/measure.js';
-import type { VmafModel } from '../media/quality.js';
-import { SceneCutDetector } from '../media/scenecut.js';
-import { x264Args } from '../media/x264.js';
-import { measureShown } from './shown.js';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { hcdActive } from '../hcd/options.js';
 import { PairNetwork } from '../pairs/network.js';
-import type { RescalingPair } from '../pairs/load.js';
-import { candidatesFor, type Candidate, type Size } from './candidates.js';
+import { candidatesFor, type Candidate } from './candidates.js';
+import { ALL_CRFS, crfsOf, FIRST_SPAN, widen, type CrfSpan } from './crfs.js';
+import { downInProcess } from './down-process.js';
 import { PROBE } from './options.js';
-import { planWindows, readWindow, type ProbeWindow, type WindowPlan } from './windows.js';
+import { closeWindow, hcdFrames, interrupted, openWindow, point, type FramesFile, type OpenWindow, type ProbePoint, type ProbeResult, type ProbeSettings, type ProbeSource } from './points.js';
+import { planWindows, type WindowPlan } from './windows.js';
 
-/** The title as the encoder reads it: its frames at the job's geometry and rate. */
-export interface ProbeSource {
-  input: string;
-  fpsNum: number;
-  fpsDen: number;
-  /** Frames the encode will read. */
-  total: number;
-  hr: Size;
-  /** How the encoder decodes the input (matrix, range, crop), less where and how much. */
-  decode: Omit<DecodeOptions, 'start' | 'frames' | 'width' | 'height'>;
+export type { ProbePoint, ProbeResult, ProbeSettings, ProbeSource } from './points.js';
+
+/**
+ * How the probe shares the cores. x264 runs one thread per encode (as in the encode), so the
+ * probe runs one point per core, up to 4. The pair's D runs beside them in a process of its own
+ * (down-process.ts) on every core: it is the probe's critical path (the neural points of a window
+ * wait for it), so it gets the cores first and the points take what it leaves. U runs on the main
+ * thread.
+ */
+interface Lanes {
+  limit: LimitFunction;
+  downThreads: number;
+  upThreads: number;
 }
 
-export interface ProbeSettings {
-  pair: RescalingPair;
-  /** The encode's HCD iterations: the probe runs the plain pair and measures HCD against it on one window. */
-  hcdIters: HcdIters;
-  neural: boolean;
-  preset: string;
-  /** Frames per GOP, as the encode. */
-  gop: number;
-  vmaf?: VmafModel;
-  ep?: ExecutionProvider;
-  threads?: number;
-  /** A folder of the probe's own for its temporary files. */
-  work: string;
-  /**
-   * Whether the HCD proxy window is worth measuring, asked once every window is measured. Its
-   * only use is to make neural rungs harder to choose, so where none would be chosen without it,
-   * it cannot change the ladder (default: always).
-   */
-  needsProxy?(r: ProbeResult): boolean;
-  signal?: AbortSignal;
-  /** Encodes done and to do. */
-  onStep?(done: number, of: number): void;
+function lanesFor(o: ProbeSettings): Lanes {
+  const cores = Math.max(1, o.threads ?? availableParallelism());
+  const n = Math.min(4, cores);
+  return { limit: pLimit(n), downThreads: cores, upThreads: Math.max(1, Math.floor(cores / n)) };
 }
 
-/** One candidate encoded at one CRF on one window, measured at the display size. */
-export interface ProbePoint {
-  window: number;
+type Entry = ProbeResult['candidates'][number];
+
+/** A candidate's point to encode and measure. */
+interface Wanted {
+  entry: Entry;
   crf: number;
-  /** H.264 payload bits and the window's frames. */
-  bits: number;
-  frames: number;
-  psnr_y: number;
-  vmaf: number | null;
 }
 
-export interface ProbeResult {
-  windows: { start: number; frames: number }[];
-  candidates: { candidate: Candidate; points: ProbePoint[] }[];
-  /**
-   * The encode's HCD LR frames on one window, at the probe's CRFs: what the plain pair (the
-   * neural candidate's proxy) is measured against. Absent without HCD or a neural candidate.
-   */
-  proxy?: { window: number; points: ProbePoint[] };
-  /** Wall time of the probe. */
-  seconds: number;
-}
+const wantedOf = (e: Entry, crfs: number[]): Wanted[] => crfs.map((crf) => ({ entry: e, crf }));
 
-interface Tools {
-  s: ProbeSource;
-  o: ProbeSettings;
-  up?: PairNetwork;
-  ref: string;
-  window: number;
-}
-
-/** Encodes `frames` for candidate `c` at `crf` with the encoder's x264 settings and measures it as the viewer sees it. */
-async function point(t: Tools, c: Candidate, frames: Uint8Array[], crf: number): Promise<ProbePoint> {
-  const { s, o } = t;
-  const rate = `${s.fpsNum}/${s.fpsDen}`;
-  const mp4 = join(o.work, `${c.id.replace('/', '_')}-${t.window}-${crf}.mp4`);
-  const input = c.kind === 'down' ? s.hr : undefined;
-  const args = x264Args({ width: c.width, height: c.height, input, fpsNum: s.fpsNum, fpsDen: s.fpsDen, rate: { crf }, gop: o.gop, preset: o.preset, place: { start: 0, fragmentIndex: 1 }, out: mp4 });
-  await ffmpegWithFrames(args, frames);
-  try {
-    const bits = (await measureSize(mp4)).payloadBytes * 8;
-    const q = await measureShown(c.kind, mp4, c, { reference: t.ref, referenceMeasured: true, hr: s.hr, rate, up: t.up, vmaf: o.vmaf, threads: o.threads });
-    if (q.frames !== frames.length) throw new Error(`probe ${c.id} at CRF ${crf}: measured ${q.frames} frames of ${frames.length}`);
-    return { window: t.window, crf, bits, frames: frames.length, psnr_y: q.psnr_y, vmaf: q.vmaf };
-  } finally {
-    await rm(mp4, { force: true });
-  }
-}
-
-/** The pair's LR frames for a window: plain, or with the encode's HCD (warm starts reset at cuts as in the encoder). */
-async function lrFrames(pair: RescalingPair, frames: Uint8Array[], hr: Size, o: ProbeSettings, hcdIters?: HcdIters): Promise<Uint8Array[]> {
-  const rescaler = await createRescaler(pair, { ep: o.ep, threads: o.threads, hcdIters });
-  const scenes = new SceneCutDetector();
-  try {
-    const out: Uint8Array[] = [];
-    for (const [index, data] of frames.entries()) {
-      const img: RgbImage = { ...hr, data };
-      out.push((await rescaler.process(img, { index, sceneCut: scenes.next(img) })).data);
-    }
-    return out;
-  } finally {
-    await rescaler.close();
-  }
-}
-
-/** x264 runs on one thread per encode (as in the encode), so the probe runs one encode per core. */
-const parallelism = (o: ProbeSettings): number => Math.max(1, Math.min(4, o.threads ?? availableParallelism()));
-
-/** `fn` over `items`, at most `n` at once; results in the items' order, so the probe's output does not depend on timing. */
-async function inParallel<T, R>(items: T[], n: number, fn: (x: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, lane));
-  return out;
+/** The pair's plain LR frames of the window, made in a process of its own. */
+async function plainLr(at: OpenWindow, lanes: Lanes, file = join(at.dir, 'lr.rgb')): Promise<FramesFile> {
+  await downInProcess(at.o.pair, { ep: at.o.ep, threads: lanes.downThreads }, at.s.hr, at.hr.file, file);
+  return { file, count: at.hr.count };
 }
 
 /**
- * The window's frames in the measured space, once: every point of the window is measured against
- * them, as the encode's check measures its rungs against the frames it read (job/measured.ts).
+ * Encodes and measures `wanted` on one window, each point on a lane; the neural points queue
+ * once the window's D is done. Every point settles before this returns, so none writes into a
+ * folder its caller is about to remove.
  */
-async function writeReference(path: string, frames: Uint8Array[], s: ProbeSource): Promise<void> {
-  await ffmpegWithFrames([...rawRgbInput(s.hr.width, s.hr.height, `${s.fpsNum}/${s.fpsDen}`), '-vf', RGB_TO_MEASURED, '-f', 'yuv4mpegpipe', fileArg(path)], frames);
-}
-
-const interrupted = () => new HcdError('interrupted during the ladder probe; nothing was written', 130);
-
-/** Every candidate on one window at every probe CRF, one encode per core. */
-async function measureWindow(t: Tools, win: ProbeWindow, result: ProbeResult, step: () => void): Promise<void> {
-  const { o, s } = t;
-  const lr = o.neural ? await lrFrames(o.pair, win.frames, s.hr, o) : [];
-  const tasks = result.candidates.flatMap((entry) => PROBE.crfs.map((crf) => ({ entry, crf, frames: entry.candidate.kind === 'lr' ? lr : win.frames })));
-  const points = await inParallel(tasks, parallelism(o), async (x) => {
-    if (o.signal?.aborted) throw interrupted();
-    const p = await point(t, x.entry.candidate, x.frames, x.crf);
-    step();
-    return p;
+async function measureOn(at: OpenWindow, wanted: Wanted[], lanes: Lanes, step: () => void): Promise<void> {
+  if (wanted.some((x) => x.entry.candidate.kind === 'lr')) at.lr ??= plainLr(at, lanes);
+  const runs = wanted.map(async ({ entry, crf }) => {
+    const src = entry.candidate.kind === 'lr' ? await at.lr! : at.hr;
+    return lanes.limit(async () => {
+      if (at.o.signal?.aborted) throw interrupted();
+      const p = await point(at, entry.candidate, src, crf);
+      step();
+      return p;
+    });
   });
-  tasks.forEach((x, i) => x.entry.points.push(points[i]));
+  (await settleAll(runs)).forEach((p, i) => wanted[i].entry.points.push(p));
 }
 
-/** The encode's own HCD LR frames on one window, at every probe CRF. */
-async function measureProxy(t: Tools, win: ProbeWindow, neural: Candidate, step: () => void): Promise<ProbePoint[]> {
-  const hcd = await lrFrames(t.o.pair, win.frames, t.s.hr, t.o, t.o.hcdIters);
+/** Promise.all, except that it waits for every promise to settle before it throws the first failure. */
+async function settleAll<T>(runs: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(runs);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+/** A candidate's rates on one window, bits/s by CRF. */
+function ratesOn(e: Entry, window: number, fps: number): Map<number, number> {
+  return new Map(e.points.filter((p) => p.window === window).map((p) => [p.crf, p.bits / (p.frames / fps)]));
+}
+
+/** The CRFs of a candidate's span not yet measured on a window. */
+function missingOn(e: Entry, window: number, span: CrfSpan): Wanted[] {
+  return wantedOf(e, crfsOf(span).filter((crf) => !e.points.some((p) => p.window === window && p.crf === crf)));
+}
+
+/**
+ * Measures one candidate on the window at its span and, with target rates, widens the span until
+ * this window's rates reach past them (crfs.ts), measuring what that takes while the window's
+ * files are at hand.
+ */
+async function sampleCandidate(at: OpenWindow, e: Entry, spans: Map<Entry, CrfSpan>, lanes: Lanes, step: () => void): Promise<void> {
+  for (;;) {
+    // measured first: widen() reads every CRF of the span on this window, and a span another
+    // window widened holds some this one has not measured
+    const wanted = missingOn(e, at.window, spans.get(e)!);
+    if (wanted.length > 0) {
+      await measureOn(at, wanted, lanes, step);
+      continue;
+    }
+    if (!at.o.range) return;
+    const r = widen(spans.get(e)!, ratesOn(e, at.window, at.s.fpsNum / at.s.fpsDen), at.o.range);
+    spans.set(e, r.span);
+    if (r.missing.length === 0) return;
+  }
+}
+
+/** Every candidate on one window, each widening its own span as it goes. */
+async function sampleWindow(at: OpenWindow, spans: Map<Entry, CrfSpan>, lanes: Lanes, step: () => void): Promise<void> {
+  await settleAll([...spans.keys()].map((e) => sampleCandidate(at, e, spans, lanes, step)));
+}
+
+/** The encode's own HCD LR frames on one window, at the neural candidate's CRFs. */
+async function measureProxy(at: OpenWindow, neural: Candidate, crfs: number[], step: () => void): Promise<ProbePoint[]> {
+  const hcd = await hcdFrames(at, at.o.pair, { ep: at.o.ep, threads: at.o.threads, hcdIters: at.o.hcdIters });
   const points: ProbePoint[] = [];
-  for (const crf of PROBE.crfs) {
-    if (t.o.signal?.aborted) throw interrupted();
-    points.push(await point(t, { ...neural, id: `${neural.id}-hcd` }, hcd, crf));
+  for (const crf of crfs) {
+    if (at.o.signal?.aborted) throw interrupted();
+    points.push(await point(at, { ...neural, id: `${neural.id}-hcd` }, hcd, crf));
     step();
   }
   return points;
 }
 
-/** Reads window `window` and runs `fn` on it with its reference written (and removed after). */
-async function onWindow<R>(s: ProbeSource, o: ProbeSettings, up: PairNetwork | undefined, window: number, plan: WindowPlan, fn: (t: Tools, win: ProbeWindow) => Promise<R>): Promise<R> {
-  const win = await readWindow(s.input, plan, s.fpsNum / s.fpsDen, { ...s.decode, ...s.hr });
-  const t: Tools = { s, o, up, window, ref: join(o.work, `ref-${window}.y4m`) };
-  await writeReference(t.ref, win.frames, s);
-  try {
-    return await fn(t, win);
-  } finally {
-    await rm(t.ref, { force: true });
-  }
+/** Probe steps done and (as far as the spans tell yet; they only grow) to do, for `onStep`. */
+function progressOf(o: ProbeSettings, windows: number, spans: Map<Entry, CrfSpan>, withProxy: boolean) {
+  let done = 0;
+  const total = () => {
+    const sizes = [...spans].map(([e, sp]) => ({ lr: e.candidate.kind === 'lr', n: sp.to - sp.from + 1 }));
+    const proxy = withProxy ? (sizes.find((x) => x.lr)?.n ?? 0) : 0;
+    return Math.max(done, windows * sizes.reduce((a, x) => a + x.n, 0) + proxy);
+  };
+  return {
+    step: () => o.onStep?.(++done, total()),
+    finish: () => o.onStep?.((done = total()), done),
+  };
 }
 
 /**
- * Samples the title (windows.ts) and encodes every candidate on every window at every probe CRF.
+ * The probe's windows. Each is opened one ahead of the one being measured, so that its D (one at
+ * a time, in a process of its own) runs while the window before it is measured: D is the longest
+ * step of a window, and its neural points wait on it. The LR frames D made are kept (up to
+ * PROBE.keptLrBytes) for a window opened again, when a later window widened a span, so that D
+ * does not run twice on it.
+ */
+function windowSource(s: ProbeSource, o: ProbeSettings, up: PairNetwork | undefined, plans: WindowPlan[], lanes: Lanes) {
+  const opened = new Map<number, Promise<OpenWindow>>();
+  const kept = new Map<number, Promise<FramesFile>>();
+  let keptBytes = 0;
+  let downs: Promise<unknown> = Promise.resolve();
+  const lrOf = (at: OpenWindow): Promise<FramesFile> => {
+    const scale = o.pair.manifest.scale;
+    const bytes = at.hr.count * (s.hr.width / scale) * (s.hr.height / scale) * 3;
+    const keep = keptBytes + bytes <= PROBE.keptLrBytes;
+    const lr = downs.then(() => plainLr(at, lanes, keep ? join(o.work, `lr-${at.window}.rgb`) : join(at.dir, 'lr.rgb')));
+    downs = lr.catch(() => undefined);
+    if (keep) {
+      keptBytes += bytes;
+      kept.set(at.window, lr);
+    }
+    return lr;
+  };
+  const openAt = (w: number): Promise<OpenWindow> => {
+    const known = opened.get(w);
+    if (known) return known;
+    const p = openWindow(s, o, up, w, plans[w]).then((at) => {
+      if (o.neural) at.lr = lrOf(at);
+      return at;
+    });
+    p.catch(() => undefined); // awaited where it is used; one opened ahead and never used is in the caller's folder, removed with it
+    opened.set(w, p);
+    return p;
+  };
+  return {
+    take: async (w: number): Promise<OpenWindow> => {
+      const at = await openAt(w);
+      if (w + 1 < plans.length) void openAt(w + 1);
+      return at;
+    },
+    /** Window `w` opened again, with the LR frames kept from its first opening. */
+    again: async (w: number): Promise<OpenWindow> => {
+      const at = await openWindow(s, o, up, w, plans[w]);
+      at.lr = kept.get(w);
+      return at;
+    },
+    /** Settles what was started ahead, before the caller removes the probe's folder. */
+    settle: async () => {
+      await Promise.allSettled([...opened.values()].map(async (p) => (await p).lr));
+    },
+  };
+}
+
+/**
+ * Samples the title and encodes every candidate on every window at the CRFs the targets need.
  * The neural candidate is the pair without HCD, as HCD on every window would cost what the encode
  * costs; on the middle window the encode's own HCD frames are measured too, so the proxy's error
  * is known (choose.ts), unless `needsProxy` says it cannot matter.
@@ -197,27 +205,40 @@ export async function runProbe(s: ProbeSource, o: ProbeSettings): Promise<ProbeR
   const plans = planWindows(s.total, s.fpsNum / s.fpsDen);
   const cands = candidatesFor(s.hr, o.pair.manifest.scale, o.neural);
   const withProxy = o.neural && hcdActive(o.hcdIters);
-  const steps = plans.length * cands.length * PROBE.crfs.length + (withProxy ? PROBE.crfs.length : 0);
-  let done = 0;
-  const step = () => o.onStep?.(++done, steps);
   const result: ProbeResult = { windows: [], candidates: cands.map((candidate) => ({ candidate, points: [] })), seconds: 0 };
-  const up = o.neural ? await PairNetwork.up(o.pair, '420', { ep: o.ep, threads: o.threads }) : undefined;
+  const spans = new Map<Entry, CrfSpan>(result.candidates.map((e) => [e, o.range ? FIRST_SPAN : ALL_CRFS]));
+  const lanes = lanesFor(o);
+  const progress = progressOf(o, plans.length, spans, withProxy);
+  const up = o.neural ? await PairNetwork.up(o.pair, '420', { ep: o.ep, threads: lanes.upThreads }) : undefined;
+  const windows = windowSource(s, o, up, plans, lanes);
+  const again = async <R>(w: number, fn: (at: OpenWindow) => Promise<R>): Promise<R> => {
+    const at = await windows.again(w);
+    try {
+      return await fn(at);
+    } finally {
+      await closeWindow(at);
+    }
+  };
   try {
-    for (const [window, plan] of plans.entries()) {
-      await onWindow(s, o, up, window, plan, async (t, win) => {
-        result.windows.push({ start: win.start, frames: win.frames.length });
-        await measureWindow(t, win, result, step);
-      });
+    for (const w of plans.keys()) {
+      const at = await windows.take(w);
+      try {
+        result.windows.push({ start: at.start, frames: at.hr.count });
+        await sampleWindow(at, spans, lanes, progress.step);
+      } finally {
+        await at.lr?.catch(() => undefined);
+        await closeWindow(at);
+      }
     }
-    if (withProxy && (o.needsProxy?.(result) ?? true)) {
+    for (const w of plans.keys()) if ([...spans].some(([e, span]) => missingOn(e, w, span).length > 0)) await again(w, (at) => sampleWindow(at, spans, lanes, progress.step));
+    const neural = result.candidates.find((e) => e.candidate.kind === 'lr');
+    if (withProxy && neural && (o.needsProxy?.(result) ?? true)) {
       const window = Math.floor(plans.length / 2);
-      const neural = cands.find((c) => c.kind === 'lr')!;
-      result.proxy = { window, points: await onWindow(s, o, up, window, plans[window], (t, win) => measureProxy(t, win, neural, step)) };
-    } else if (withProxy) {
-      done = steps; // the proxy's steps, skipped
-      o.onStep?.(done, steps);
+      result.proxy = { window, points: await again(window, (at) => measureProxy(at, neural.candidate, crfsOf(spans.get(neural)!), progress.step)) };
     }
+    progress.finish();
   } finally {
+    await windows.settle();
     await up?.close();
   }
   result.seconds = (performance.now() - t0) / 1000;

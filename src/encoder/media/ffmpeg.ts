@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { basename } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { cannotRun, toolBinary, type Binary } from './tools.js';
+import { cannotRun, fileArg, toolBinary, type Binary } from './tools.js';
 
 export { ffmpegPath, ffprobePath, fileArg, ToolError } from './tools.js';
 export { probe } from './ffprobe.js';
@@ -167,9 +167,9 @@ export async function runTool(bin: string, args: string[], opts: RunOptions = {}
   return run({ name: basename(bin), path: bin }, args, opts);
 }
 
-/** Input args for packed RGB24 frames on stdin. */
-export function rawRgbInput(width: number, height: number, fps: string): string[] {
-  return ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', fps, '-i', 'pipe:0'];
+/** Input args for packed RGB24 frames on stdin, or in `file`. */
+export function rawRgbInput(width: number, height: number, fps: string, file?: string): string[] {
+  return ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-framerate', fps, '-i', file ? fileArg(file) : 'pipe:0'];
 }
 
 /** Resolves on 'drain', or when the pipe is gone and never will drain. */

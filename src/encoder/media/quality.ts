@@ -38,11 +38,11 @@ function fields(line: string): Record<string, number> {
 const mseToPsnr = (mse: number): number => (mse <= 0 ? PSNR_CAP : Math.min(PSNR_CAP, 10 * Math.log10((255 * 255) / mse)));
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** Parses ffmpeg's psnr and ssim stats files into means over frames. */
-export function parseStats(psnrLog: string, ssimLog: string): Omit<QualityScores, 'vmaf' | 'vmaf_p5'> {
+/** Parses ffmpeg's psnr and ssim stats files into means over frames; without an ssim log the SSIMs are NaN. */
+export function parseStats(psnrLog: string, ssimLog?: string): Omit<QualityScores, 'vmaf' | 'vmaf_p5'> {
   const p = psnrLog.split('\n').filter((l) => l.startsWith('n:')).map(fields);
-  const s = ssimLog.split('\n').filter((l) => l.startsWith('n:')).map(fields);
-  if (p.length === 0 || s.length === 0) throw new Error('quality measurement produced no frames');
+  const s = ssimLog?.split('\n').filter((l) => l.startsWith('n:')).map(fields);
+  if (p.length === 0 || s?.length === 0) throw new Error('quality measurement produced no frames');
   const y = mean(p.map((f) => mseToPsnr(f.mse_y)));
   const u = mean(p.map((f) => mseToPsnr(f.mse_u)));
   const v = mean(p.map((f) => mseToPsnr(f.mse_v)));
@@ -52,8 +52,8 @@ export function parseStats(psnrLog: string, ssimLog: string): Omit<QualityScores
     psnr_u: u,
     psnr_v: v,
     psnr_yuv: (6 * y + u + v) / 8,
-    ssim_y: mean(s.map((f) => f.Y)),
-    ssim_all: mean(s.map((f) => f.All)),
+    ssim_y: s ? mean(s.map((f) => f.Y)) : NaN,
+    ssim_all: s ? mean(s.map((f) => f.All)) : NaN,
   };
 }
 
@@ -224,6 +224,8 @@ export interface MeasureOptions {
   frames?: AsyncIterable<Uint8Array>;
   /** libvmaf model (checked with checkVmafModel first); no model, no VMAF. */
   vmaf?: VmafModel;
+  /** false: no SSIM (NaN in the scores), for a caller that reads only PSNR and VMAF (default true). */
+  ssim?: boolean;
   threads?: number;
 }
 
@@ -238,19 +240,22 @@ export async function measure(o: MeasureOptions): Promise<QualityScores> {
     const ssimFile = join(dir, 'ssim.log');
     const vmafFile = join(dir, 'vmaf.json');
     const threads = o.threads ?? 2;
-    const n = o.vmaf ? 3 : 2;
-    const dist = [o.distortedFilter, RGB_TO_MEASURED, 'setpts=PTS-STARTPTS', `split=${n}`].filter(Boolean).join(',');
+    const ssim = o.ssim ?? true;
+    const labels = (p: string) => ['psnr', ...(ssim ? ['ssim'] : []), ...(o.vmaf ? ['vmaf'] : [])].map((m) => `[${p}${m}]`);
+    const n = labels('').length;
+    const split = n > 1 ? `split=${n}` : 'null';
+    const dist = [o.distortedFilter, RGB_TO_MEASURED, 'setpts=PTS-STARTPTS', split].filter(Boolean).join(',');
     const graph = [
-      `[0:v]${dist}[d0][d1]${n === 3 ? '[d2]' : ''}`,
-      `[1:v]${o.referenceMeasured ? '' : `${o.referenceFilter ?? YUV709_TO_RGB},${RGB_TO_MEASURED},`}setpts=PTS-STARTPTS,split=${n}[r0][r1]${n === 3 ? '[r2]' : ''}`,
-      `[d0][r0]psnr=stats_file=${escValue(psnrFile)}`,
-      `[d1][r1]ssim=stats_file=${escValue(ssimFile)}`,
-      ...(o.vmaf ? [`[d2][r2]${vmafFilter(o.vmaf, vmafFile, threads)}`] : []),
+      `[0:v]${dist}${labels('d').join('')}`,
+      `[1:v]${o.referenceMeasured ? '' : `${o.referenceFilter ?? YUV709_TO_RGB},${RGB_TO_MEASURED},`}setpts=PTS-STARTPTS,${split}${labels('r').join('')}`,
+      `[dpsnr][rpsnr]psnr=stats_file=${escValue(psnrFile)}`,
+      ...(ssim ? [`[dssim][rssim]ssim=stats_file=${escValue(ssimFile)}`] : []),
+      ...(o.vmaf ? [`[dvmaf][rvmaf]${vmafFilter(o.vmaf, vmafFile, threads)}`] : []),
     ].join(';');
     const args = ['-threads', String(threads), ...o.distortedInput, ...(o.referenceInput ?? ['-i', fileArg(o.reference)]), '-filter_complex', graph, '-an', '-f', 'null', '-'];
     if (o.frames) await ffmpegWithFrames(args, o.frames);
     else await runFfmpeg(args);
-    const scores = parseStats(await readFile(psnrFile, 'utf8'), await readFile(ssimFile, 'utf8'));
+    const scores = parseStats(await readFile(psnrFile, 'utf8'), ssim ? await readFile(ssimFile, 'utf8') : undefined);
     if (!o.vmaf) return { ...scores, vmaf: null, vmaf_p5: null };
     const v = parseVmafLog(await readFile(vmafFile, 'utf8'));
     if (v.frames > 0 && v.frames !== scores.frames) throw new Error(`libvmaf scored ${v.frames} frames, psnr ${scores.frames}`);

@@ -18,6 +18,8 @@ export interface X264Options {
    * downscaled rung, scaled by ffmpeg with bicubic (CONVENTIONAL_DOWN) before the colour conversion.
    */
   input?: { width: number; height: number };
+  /** A file of the raw RGB frames to read instead of stdin (the ladder probe encodes one window many times). */
+  from?: string;
   /** Frames per GOP: every one of them starts with an IDR frame. */
   gop: number;
   preset: string;
@@ -82,7 +84,7 @@ export function x264Args(o: X264Options): string[] {
   const input = o.input ?? o;
   const scaled = input.width !== o.width || input.height !== o.height;
   return [
-    ...rawRgbInput(input.width, input.height, `${o.fpsNum}/${o.fpsDen}`),
+    ...rawRgbInput(input.width, input.height, `${o.fpsNum}/${o.fpsDen}`, o.from),
     // RGB -> YUV exactly as the player (and decode.ts) converts back: BT.709, limited range
     '-vf', scaled ? `${conventionalScale(o.width, o.height)},${RGB_TO_YUV709}` : RGB_TO_YUV709,
     '-c:v', 'libx264', '-preset', o.preset, '-profile:v', 'high',
