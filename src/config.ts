@@ -139,6 +139,11 @@ export const DEFAULTS = {
   worker: { concurrency: 1, stallMs: 30_000 },
   /** `hcd image`, `hcd eval`. */
   still: { hcdIters: STILL_HCD_ITERS },
+  /**
+   * `hcd train-data`: sequences of one GOP at 24 fps, CRFs across the low rungs (the probe's
+   * curves put a 150 kb/s 320x180 neural rung near CRF 30 on animation, higher on harder titles).
+   */
+  trainData: { count: 64, frames: 12, width: 128, height: 128, fps: 24, crfs: [30, 34, 38, 42], seed: 1, data: '../shared/data/train' },
 } as const;
 
 /** What a caller gives an encode: input and output, any other field (the loop's fields one by one). */

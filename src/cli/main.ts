@@ -9,6 +9,7 @@ import { registerImage } from './commands/image.js';
 import { registerEval } from './commands/eval.js';
 import { registerModels } from './commands/models.js';
 import { registerTrain } from './commands/train.js';
+import { registerTrainData } from './commands/train-data.js';
 import { registerWorker } from './commands/worker.js';
 
 /** Every command registers itself here; a command that does not exist yet is simply absent. */
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerEval(program);
   registerModels(program);
   registerTrain(program);
+  registerTrainData(program);
   registerWorker(program);
   return program;
 }

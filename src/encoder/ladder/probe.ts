@@ -95,8 +95,8 @@ function missingOn(e: Entry, window: number, span: CrfSpan): Wanted[] {
  */
 async function sampleCandidate(at: OpenWindow, e: Entry, spans: Map<Entry, CrfSpan>, lanes: Lanes, step: () => void): Promise<void> {
   for (;;) {
-    // measured first: widen() reads every CRF of the span on this window, and a span another
-    // window widened holds some this one has not measured
+    // measured first: widen() reads every CRF of the span on this window, and where a later
+    // window widened the span (the last pass of runProbe), this one has not measured them all
     const wanted = missingOn(e, at.window, spans.get(e)!);
     if (wanted.length > 0) {
       await measureOn(at, wanted, lanes, step);
