@@ -10,14 +10,13 @@
  * written last. Nothing here is committed: the stills come from ../shared/data/train.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HcdError } from '../shared/errors.js';
 import { deriveSeed } from '../shared/rng.js';
 import { createRescaler } from '../encoder/hcd/rescalers.js';
 import { readFrames } from '../encoder/media/decode.js';
 import { runFfmpeg } from '../encoder/media/ffmpeg.js';
-import { writeAtomic } from '../encoder/media/files.js';
+import { writeAtomic, writeFrames } from '../encoder/media/files.js';
 import { measureSize } from '../encoder/media/measure.js';
 import { x264Args } from '../encoder/media/x264.js';
 import type { RescalingPair } from '../encoder/pairs/load.js';
@@ -63,15 +62,6 @@ export interface SequenceSet {
 
 export const MANIFEST = 'sequences.json';
 const ENTRY = 'entry.json';
-
-async function writeFrames(file: string, frames: Uint8Array[]): Promise<void> {
-  const fh = await open(file, 'w');
-  try {
-    for (const f of frames) await fh.write(f);
-  } finally {
-    await fh.close();
-  }
-}
 
 /** x264 at `crf` on the LR frames in `lr` (frames of `lrSize`), decoded again; its payload bits. */
 async function codeAndDecode(lr: string, lrSize: Size, s: SequenceSettings, crf: number, dir: string): Promise<{ frames: Uint8Array[]; bits: number }> {

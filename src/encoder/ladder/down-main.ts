@@ -2,9 +2,10 @@
  * `node --import tsx down-main.ts PAIR EP THREADS WIDTH HEIGHT IN.rgb OUT.rgb`: the pair's plain D
  * on a file of raw RGB frames, into another (down-process.ts starts it).
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRescaler } from '../hcd/rescalers.js';
 import type { ExecutionProvider } from '../graph/session.js';
+import { writeFrames } from '../media/files.js';
 import { loadPair } from '../pairs/load.js';
 
 async function main(argv: string[]): Promise<void> {
@@ -19,7 +20,7 @@ async function main(argv: string[]): Promise<void> {
     out.push((await rescaler.process({ width, height, data: frames.subarray(i * size, (i + 1) * size) }, { index: i, sceneCut: false })).data);
   }
   await rescaler.close();
-  await writeFile(output, out);
+  await writeFrames(output, out);
 }
 
 // one line on stderr, which the parent's error ends with

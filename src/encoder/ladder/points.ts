@@ -2,7 +2,7 @@
  * The ladder probe's unit of work: one window of the title, read once into files of its own, and
  * one candidate encoded from them at one CRF and measured as the viewer sees it.
  */
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HcdError } from '../../shared/errors.js';
 import type { RgbImage } from '../../shared/image.js';
@@ -12,6 +12,7 @@ import type { ExecutionProvider } from '../graph/session.js';
 import { RGB_TO_MEASURED } from '../media/colour.js';
 import type { DecodeOptions } from '../media/decode.js';
 import { ffmpegWithFrames, fileArg, rawRgbInput, runFfmpeg } from '../media/ffmpeg.js';
+import { writeFrames } from '../media/files.js';
 import { measureSize } from '../media/measure.js';
 import type { VmafModel } from '../media/quality.js';
 import { SceneCutDetector } from '../media/scenecut.js';
@@ -99,13 +100,8 @@ export interface FramesFile {
   count: number;
 }
 
-async function writeFrames(file: string, frames: Uint8Array[]): Promise<FramesFile> {
-  const fh = await open(file, 'w');
-  try {
-    for (const f of frames) await fh.write(f);
-  } finally {
-    await fh.close();
-  }
+async function framesFile(file: string, frames: Uint8Array[]): Promise<FramesFile> {
+  await writeFrames(file, frames);
   return { file, count: frames.length };
 }
 
@@ -142,7 +138,7 @@ export async function openWindow(s: ProbeSource, o: ProbeSettings, up: PairNetwo
   await mkdir(dir, { recursive: true });
   const ref = join(dir, 'ref.y4m');
   await ffmpegWithFrames([...rawRgbInput(s.hr.width, s.hr.height, `${s.fpsNum}/${s.fpsDen}`), '-vf', RGB_TO_MEASURED, '-f', 'yuv4mpegpipe', fileArg(ref)], win.frames);
-  return { s, o, up, window, start: win.start, dir, ref, hr: await writeFrames(join(dir, 'hr.rgb'), win.frames) };
+  return { s, o, up, window, start: win.start, dir, ref, hr: await framesFile(join(dir, 'hr.rgb'), win.frames) };
 }
 
 export async function closeWindow(at: OpenWindow): Promise<void> {
@@ -177,7 +173,7 @@ export async function hcdFrames(at: OpenWindow, pair: RescalingPair, o: { ep?: E
       const img: RgbImage = { ...hr, data };
       out.push((await rescaler.process(img, { index, sceneCut: scenes.next(img) })).data);
     }
-    return await writeFrames(join(at.dir, 'hcd.rgb'), out);
+    return await framesFile(join(at.dir, 'hcd.rgb'), out);
   } finally {
     await rescaler.close();
   }

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { hcdActive } from '../hcd/options.js';
+import { allSettled } from '../media/files.js';
 import { PairNetwork } from '../pairs/network.js';
 import { candidatesFor, type Candidate } from './candidates.js';
 import { ALL_CRFS, crfsOf, FIRST_SPAN, widen, type CrfSpan } from './crfs.js';
@@ -67,16 +68,9 @@ async function measureOn(at: OpenWindow, wanted: Wanted[], lanes: Lanes, step: (
       return p;
     });
   });
-  (await settleAll(runs)).forEach((p, i) => wanted[i].entry.points.push(p));
+  (await allSettled(runs)).forEach((p, i) => wanted[i].entry.points.push(p));
 }
 
-/** Promise.all, except that it waits for every promise to settle before it throws the first failure. */
-async function settleAll<T>(runs: Promise<T>[]): Promise<T[]> {
-  const settled = await Promise.allSettled(runs);
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
-}
 
 /** A candidate's rates on one window, bits/s by CRF. */
 function ratesOn(e: Entry, window: number, fps: number): Map<number, number> {
@@ -111,7 +105,7 @@ async function sampleCandidate(at: OpenWindow, e: Entry, spans: Map<Entry, CrfSp
 
 /** Every candidate on one window, each widening its own span as it goes. */
 async function sampleWindow(at: OpenWindow, spans: Map<Entry, CrfSpan>, lanes: Lanes, step: () => void): Promise<void> {
-  await settleAll([...spans.keys()].map((e) => sampleCandidate(at, e, spans, lanes, step)));
+  await allSettled([...spans.keys()].map((e) => sampleCandidate(at, e, spans, lanes, step)));
 }
 
 /** The encode's own HCD LR frames on one window, at the neural candidate's CRFs. */

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, statfsSync, statSync, writeFileSync, type Stats } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { open, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { HcdError } from '../../shared/errors.js';
 
@@ -28,6 +28,16 @@ export function writeAtomic(path: string, data: string | Uint8Array): void {
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+/** Raw frames, one after another, into `file` (a work file: x264 and the trainers read them back). */
+export async function writeFrames(file: string, frames: Iterable<Uint8Array>): Promise<void> {
+  const fh = await open(file, 'w');
+  try {
+    for (const f of frames) await fh.write(f);
+  } finally {
+    await fh.close();
   }
 }
 
