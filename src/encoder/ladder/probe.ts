@@ -20,8 +20,8 @@ export type { ProbePoint, ProbeResult, ProbeSettings, ProbeSource } from './poin
 /**
  * How the probe shares the cores. x264 runs one thread per encode (as in the encode), so the
  * probe runs one point per core, up to 4. The pair's D runs beside them in a process of its own
- * (down-process.ts) on every core: it is the probe's critical path (the neural points of a window
- * wait for it), so it gets the cores first and the points take what it leaves. U runs on the main
+ * (down-process.ts) with the cores they leave, at least one: on 2 cores the probe took as long
+ * with D on one thread as on two (54-56 s on Big Buck Bunny), for less CPU. U runs on the main
  * thread.
  */
 interface Lanes {
@@ -33,7 +33,7 @@ interface Lanes {
 function lanesFor(o: ProbeSettings): Lanes {
   const cores = Math.max(1, o.threads ?? availableParallelism());
   const n = Math.min(4, cores);
-  return { limit: pLimit(n), downThreads: cores, upThreads: Math.max(1, Math.floor(cores / n)) };
+  return { limit: pLimit(n), downThreads: Math.max(1, cores - n), upThreads: Math.max(1, Math.floor(cores / n)) };
 }
 
 type Entry = ProbeResult['candidates'][number];
