@@ -161,14 +161,32 @@ export function reflectPad(g: GraphBuilder, x: string, before: number, after: nu
 }
 
 /** U (or the still head): LR 'x' [N,3,h,w] -> HR [N,3,h*s,w*s], unclamped. */
-export function addUpscaler(g: GraphBuilder, p: Params, arch: PairArch, x: string, out?: string, head: UpHead = 'up'): string {
+export function addUpscaler(g: GraphBuilder, p: Params, arch: PairArch, x: string, out?: string, head: UpHead = 'up', prev?: string): string {
   const s = arch.scale;
-  let h = conv(g, p, x, `${head}.c0`, true);
+  // recurrent: U's own previous output [N,3,H,W] enters at LR size, by space-to-depth, beside the frame
+  const input = prev ? g.op('Concat', [x, g.op('SpaceToDepth', [prev], { blocksize: attr.int(s) })], { axis: attr.int(1) }) : x;
+  let h = conv(g, p, input, `${head}.c0`, true);
   for (let i = 1; i <= hiddenOf(arch, head); i++) h = conv(g, p, h, `${head}.c${i}`, true);
   h = conv(g, p, h, `${head}.out`, false);
   const res = g.op('Conv', [reflectPad(g, x, 2, 2), weight(g, p, `${head}.res.w`)], convAttrs(5, { pad: 0, group: 3 }));
   const sum = g.op('Add', [h, res]);
   return g.op('DepthToSpace', [sum], { blocksize: attr.int(s), mode: attr.string('CRD') }, out);
+}
+
+/**
+ * U's weights made recurrent: its first conv takes the previous output's 3·s² space-to-depth
+ * channels after the frame's 3, with zero weights, so the recurrent U starts as exactly this U.
+ */
+export function recurrentUp(p: Params, scale: number): Params {
+  const out: Params = new Map(p);
+  const w = p.get('up.c0.w');
+  if (!w) throw new Error('missing parameter up.c0.w');
+  const [co, ci, k] = w.dims;
+  const extra = 3 * scale * scale;
+  const data = new Float32Array(co * (ci + extra) * k * k);
+  for (let o = 0; o < co; o++) data.set(w.data.subarray(o * ci * k * k, (o + 1) * ci * k * k), o * (ci + extra) * k * k);
+  out.set('up.c0.w', { dims: [co, ci + extra, k, k], data });
+  return out;
 }
 
 /** D: HR 'x' [N,3,H,W] -> LR [N,3,H/s,W/s], unclamped and unquantized. */
