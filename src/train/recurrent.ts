@@ -10,15 +10,19 @@ import type { ModelProto } from '../encoder/graph/proto.js';
 import { addUpscaler, type PairArch } from './nets.js';
 import type { Params } from './params.js';
 
-/** Inputs 'prev' and hr0..hr{T-1} [N,3,H,W], lr0..lr{T-1} [N,3,H/s,W/s]; outputs 'loss' and each frame's 'y{t}'. */
-export function buildRecurrentObjective(p: Params, arch: PairArch, frames: number): ModelProto {
+/**
+ * Inputs 'prev' and hr0..hr{T-1} [N,3,H,W], lr0..lr{T-1} [N,3,H/s,W/s]; outputs 'loss' and each
+ * frame's 'y{t}'. `recurrent: false` runs the frames independently through the plain U (the same
+ * recipe without time, to compare against); 'prev' is then still an input, unused.
+ */
+export function buildRecurrentObjective(p: Params, arch: PairArch, frames: number, recurrent = true): ModelProto {
   const g = new GraphBuilder('hcd_train_recurrent');
   let prev = g.input('prev', ['N', 3, 'H', 'W']);
   const errs: string[] = [];
   for (let t = 0; t < frames; t++) {
     const x = g.input(`lr${t}`, ['N', 3, 'h', 'w']);
     const hr = g.input(`hr${t}`, ['N', 3, 'H', 'W']);
-    const y = addUpscaler(g, p, arch, x, `y${t}`, 'up', prev);
+    const y = addUpscaler(g, p, arch, x, `y${t}`, 'up', recurrent ? prev : undefined);
     g.output(`y${t}`, ['N', 3, 'H', 'W']);
     const d = g.op('Sub', [y, hr]);
     errs.push(g.op('ReduceMean', [g.op('Mul', [d, d])], { keepdims: attr.int(0) }));
