@@ -25,7 +25,7 @@ import { MOVE_LIMITS } from '../src/train/moves.js';
 import { defaultArch, recurrentUp } from '../src/train/nets.js';
 import type { Params } from '../src/train/params.js';
 import { buildRecurrentObjective } from '../src/train/recurrent.js';
-import { buildSequences, type SequenceSet } from '../src/train/sequences.js';
+import { buildSequences } from '../src/train/sequences.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const data = resolve(here, '..', '..', 'shared', 'data', 'train');
@@ -52,7 +52,7 @@ const settings = { pair: pair.manifest.id, size: { width: d.width, height: d.hei
 const trainSet = await buildSequences(join(cache, 'train'), pair, train, 48, settings);
 const valSet = await buildSequences(join(cache, 'val'), pair, val, 8, { ...settings, seed: d.seed + 1 });
 
-const frameBytes = (set: SequenceSet, dir: string, id: string, file: string) => new Uint8Array(readFileSync(join(dir, id, file)));
+const frameBytes = (dir: string, id: string, file: string) => new Uint8Array(readFileSync(join(dir, id, file)));
 /** Planar 0-1 [3,h,w] of frame `t` of a packed RGB24 sequence file, cropped at (x, y). */
 function planar(buf: Uint8Array, w: number, h: number, t: number, x: number, y: number, cw: number, ch: number, out: Float32Array, off: number): void {
   for (let c = 0; c < 3; c++) for (let j = 0; j < ch; j++) for (let i = 0; i < cw; i++) out[off + (c * ch + j) * cw + i] = buf[(t * h * w + (y + j) * w + x + i) * 3 + c] / 255;
@@ -77,8 +77,8 @@ async function fineTune(init: Params, recurrent: boolean): Promise<Params> {
       const t0 = rng.int(d.frames - T + 1);
       const x = rng.int(W - CROP + 1);
       const y = rng.int(H - CROP + 1);
-      const dec = frameBytes(trainSet, dir, seq.id, seq.decoded[crf]);
-      const hi = frameBytes(trainSet, dir, seq.id, seq.hr);
+      const dec = frameBytes(dir, seq.id, seq.decoded[crf]);
+      const hi = frameBytes(dir, seq.id, seq.hr);
       for (let t = 0; t < T; t++) {
         planar(dec, W, H, t0 + t, x, y, CROP, CROP, lr[t], b * 3 * CROP * CROP);
         planar(hi, d.width, d.height, t0 + t, x * s, y * s, CROP * s, CROP * s, hr[t], b * 3 * CROP * s * CROP * s);
@@ -104,8 +104,8 @@ async function evaluate(p: Params, recurrent: boolean): Promise<Record<number, {
     let all = 0;
     let first = 0;
     for (const seq of valSet.sequences) {
-      const dec = frameBytes(valSet, dir, seq.id, seq.decoded[crf]);
-      const hi = frameBytes(valSet, dir, seq.id, seq.hr);
+      const dec = frameBytes(dir, seq.id, seq.decoded[crf]);
+      const hi = frameBytes(dir, seq.id, seq.hr);
       const feeds: Record<string, ort.Tensor> = { prev: new ort.Tensor('float32', new Float32Array(3 * d.width * d.height), [1, 3, d.height, d.width]) };
       for (let t = 0; t < d.frames; t++) {
         const lr = new Float32Array(3 * W * H);

@@ -12,6 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { HcdError } from '../shared/errors.js';
+import type { RgbImage } from '../shared/image.js';
 import { deriveSeed } from '../shared/rng.js';
 import { createRescaler } from '../encoder/hcd/rescalers.js';
 import { readFrames } from '../encoder/media/decode.js';
@@ -23,10 +24,7 @@ import type { RescalingPair } from '../encoder/pairs/load.js';
 import type { TrainImage } from './data.js';
 import { cameraFrames, moveFor, type CameraMove } from './moves.js';
 
-export interface Size {
-  width: number;
-  height: number;
-}
+type Size = Pick<RgbImage, 'width' | 'height'>;
 
 export interface SequenceSettings {
   /** The pair whose D makes the LR frames (its id names the set). */
@@ -62,6 +60,7 @@ export interface SequenceSet {
 
 export const MANIFEST = 'sequences.json';
 const ENTRY = 'entry.json';
+const sequenceId = (index: number): string => `seq-${String(index).padStart(4, '0')}`;
 
 /** x264 at `crf` on the LR frames in `lr` (frames of `lrSize`), decoded again; its payload bits. */
 async function codeAndDecode(lr: string, lrSize: Size, s: SequenceSettings, crf: number, dir: string): Promise<{ frames: Uint8Array[]; bits: number }> {
@@ -77,7 +76,7 @@ async function codeAndDecode(lr: string, lrSize: Size, s: SequenceSettings, crf:
 
 /** Builds one sequence into `dir` (a temporary folder the caller renames). */
 async function buildOne(pair: RescalingPair, img: TrainImage, index: number, s: SequenceSettings, lrSize: Size, dir: string): Promise<SequenceEntry> {
-  const id = `seq-${String(index).padStart(4, '0')}`;
+  const id = sequenceId(index);
   const move = moveFor(s.seed, index);
   const hr = cameraFrames(img, move, s.frames, s.size);
   await writeFrames(join(dir, 'hr.rgb'), hr);
@@ -123,8 +122,7 @@ export async function buildSequences(out: string, pair: RescalingPair, images: T
   const lrSize = { width: s.size.width / scale, height: s.size.height / scale };
   const sequences: SequenceEntry[] = [];
   for (let i = 0; i < count; i++) {
-    const id = `seq-${String(i).padStart(4, '0')}`;
-    const dir = join(out, id);
+    const dir = join(out, sequenceId(i));
     const done = existsSync(join(dir, ENTRY));
     if (!done) {
       const tmp = `${dir}.tmp`;
