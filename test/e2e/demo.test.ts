@@ -110,17 +110,23 @@ describe.skipIf(!!missing)('demo page end to end', () => {
       { timeout: 60_000, polling: 250 },
     );
     // playback goes on after the switch: 0.3 s of it, summed over the clip's loops, polled rather
-    // than timed over a fixed second, which a loaded machine can spend stalled
+    // than timed over a fixed second, which a loaded machine can spend stalled. A switch that
+    // lands in the 2 s clip's last half second can leave the new audio group's buffer ending a
+    // few frames before the video's, and MSE then waits there without ever reporting `ended`: a
+    // position held there for 2 s is taken as the end, and playback starts again from 0
     await page.evaluate(() => {
       const v = document.getElementById('video') as HTMLVideoElement;
-      (window as unknown as { advanced: { last: number; sum: number } }).advanced = { last: v.currentTime, sum: 0 };
+      (window as unknown as { advanced: { last: number; sum: number; still: number } }).advanced = { last: v.currentTime, sum: 0, still: 0 };
     });
     await page.waitForFunction(
       () => {
         const v = document.getElementById('video') as HTMLVideoElement;
-        const a = (window as unknown as { advanced: { last: number; sum: number } }).advanced;
-        if (v.ended) {
+        const a = (window as unknown as { advanced: { last: number; sum: number; still: number } }).advanced;
+        a.still = v.currentTime === a.last ? a.still + 1 : 0;
+        const heldAtEnd = a.still >= 20 && v.duration - v.currentTime < 0.5;
+        if (v.ended || heldAtEnd) {
           v.currentTime = 0;
+          a.still = 0;
           void v.play();
         }
         a.sum += v.currentTime >= a.last ? v.currentTime - a.last : v.currentTime;
@@ -129,7 +135,15 @@ describe.skipIf(!!missing)('demo page end to end', () => {
       },
       undefined,
       { timeout: 30_000, polling: 100 },
-    );
+    ).catch(async () => {
+      // say where playback stood, so a stall can be told from a slow machine
+      const at = await page.evaluate(() => {
+        const v = document.getElementById('video') as HTMLVideoElement;
+        const ranges = (r: TimeRanges) => Array.from({ length: r.length }, (_, k) => [r.start(k), r.end(k)].map((t) => t.toFixed(2)).join('-'));
+        return { time: v.currentTime, duration: v.duration, paused: v.paused, ended: v.ended, readyState: v.readyState, buffered: ranges(v.buffered) };
+      });
+      throw new Error(`playback did not advance 0.3 s after the audio-group switch: ${JSON.stringify(at)}`);
+    });
     const group = await page.evaluate(() => (window as unknown as { hcdDemo: { hls: HlsView } }).hcdDemo.hls.audioTracks[0].groupId);
     expect(group).toBe(wanted);
     const shot = join(dir, 'demo.png');
