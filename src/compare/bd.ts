@@ -20,14 +20,30 @@ function safe(f: () => number): number | null {
   }
 }
 
-/** One pipeline's measured points on the given quality axis (points without a score left out). */
+/** VMAF's scores are clipped to 0-100. */
+const VMAF_RANGE: [number, number] = [0, 100];
+
+/**
+ * A bounded score's clipped points past the first: a run of points at the floor (or the ceiling)
+ * says only that the curve is off the scale there, and its repeated values cannot be interpolated
+ * through, which would leave every BD figure on that curve (and on a hull it is part of) undefined.
+ * Keeps the floor point with the highest rate and the ceiling point with the lowest.
+ */
+function dropClipped(c: RdPoint[], [lo, hi]: [number, number]): RdPoint[] {
+  const sorted = [...c].sort((a, b) => a.bitrate - b.bitrate);
+  const lastFloor = sorted.findLastIndex((p) => p.psnr <= lo);
+  const firstCeiling = sorted.findIndex((p) => p.psnr >= hi);
+  return sorted.filter((p, i) => (p.psnr > lo || i === lastFloor) && (p.psnr < hi || i === firstCeiling));
+}
+
+/** One pipeline's measured points on the given quality axis (points without a score left out; VMAF's clipped runs cut to one point). */
 export function curveOf(rows: RdRow[], id: string, metric: BdMetric = 'psnr_y'): RdPoint[] {
   const out: RdPoint[] = [];
   for (const r of rows) {
     const q = r[metric];
     if (r.pipeline === id && q !== null) out.push({ bitrate: r.bitrate_kbps, psnr: q });
   }
-  return out;
+  return metric === 'vmaf' ? dropClipped(out, VMAF_RANGE) : out;
 }
 
 /** The hull pipelines' curves on one quality axis (those with enough points to interpolate). */

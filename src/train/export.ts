@@ -26,6 +26,22 @@ export function upscalerModel(p: Params, arch: PairArch, head: UpHead = 'up'): M
   return g.toModel({ docString: `hcd-stream learned ${head === 'still' ? 'still-image (lossless RGB LR) ' : ''}upscaler x${arch.scale}` });
 }
 
+/**
+ * U as a stream runs it: 'x' [1,3,h,w] -> 'y' [1,3,h*s,w*s] clamped to 0-1; a recurrent U also
+ * takes 'prev' [1,3,H,W], its own previous 'state' (the unclamped output, as training fed it;
+ * zeros after a reset).
+ */
+export function streamUpscalerModel(p: Params, arch: PairArch, recurrent: boolean): ModelProto {
+  const g = new GraphBuilder(`hcd_up${recurrent ? '_recurrent' : ''}_x${arch.scale}`);
+  const x = g.input('x', [1, 3, 'h', 'w']);
+  const prev = recurrent ? g.input('prev', [1, 3, 'H', 'W']) : undefined;
+  const y = addUpscaler(g, p, arch, x, recurrent ? 'state' : undefined, 'up', prev);
+  g.op('Clip', [y, g.constF([0], [], 'zero'), g.constF([1], [], 'one')], {}, 'y');
+  g.output('y', [1, 3, 'H', 'W']);
+  if (recurrent) g.output('state', [1, 3, 'H', 'W']);
+  return g.toModel({ docString: `hcd-stream ${recurrent ? 'recurrent ' : ''}upscaler x${arch.scale}` });
+}
+
 /** Multiply-accumulates of U per 1920x1080 output frame, in GMAC. */
 export function upscalerGmac1080p(u: ModelProto, scale: number): number {
   const { macs } = modelStats(u, [Math.round(1080 / scale), Math.round(1920 / scale)]);
