@@ -145,16 +145,24 @@ export async function closeWindow(at: OpenWindow): Promise<void> {
   await rm(at.dir, { recursive: true, force: true });
 }
 
+/**
+ * The points' ffmpeg processes yield the cores to the pair's D (down-process.ts): D makes the
+ * neural candidate's frames one window after another and is the probe's longest chain, while a
+ * conventional point can run whenever a core is free. Not the measurement of a neural point: it
+ * reads what U makes on the main thread, which would wait for it.
+ */
+const POINT_PRIORITY = 10;
+
 /** Encodes `src` for candidate `c` at `crf` with the encoder's x264 settings and measures it as the viewer sees it (PSNR, and VMAF where asked). */
 export async function point(at: OpenWindow, c: Candidate, src: FramesFile, crf: number): Promise<ProbePoint> {
   const { s, o } = at;
   const rate = `${s.fpsNum}/${s.fpsDen}`;
   const mp4 = join(at.dir, `${c.id.replace('/', '_')}-${crf}.mp4`);
   const input = c.kind === 'down' ? s.hr : { width: c.width, height: c.height };
-  await runFfmpeg(x264Args({ width: c.width, height: c.height, input, from: src.file, fpsNum: s.fpsNum, fpsDen: s.fpsDen, rate: { crf }, gop: o.gop, preset: o.preset, place: { start: 0, fragmentIndex: 1 }, out: mp4 }));
+  await runFfmpeg(x264Args({ width: c.width, height: c.height, input, from: src.file, fpsNum: s.fpsNum, fpsDen: s.fpsDen, rate: { crf }, gop: o.gop, preset: o.preset, place: { start: 0, fragmentIndex: 1 }, out: mp4 }), { priority: POINT_PRIORITY });
   try {
     const bits = (await measureSize(mp4)).payloadBytes * 8;
-    const q = await measureShown(c.kind, mp4, c, { reference: at.ref, referenceMeasured: true, hr: s.hr, rate, up: at.up, vmaf: o.vmaf, ssim: false, threads: o.threads });
+    const q = await measureShown(c.kind, mp4, c, { reference: at.ref, referenceMeasured: true, hr: s.hr, rate, up: at.up, vmaf: o.vmaf, ssim: false, threads: o.threads, ...(c.kind === 'lr' ? {} : { priority: POINT_PRIORITY }) });
     if (q.frames !== src.count) throw new Error(`probe ${c.id} at CRF ${crf}: measured ${q.frames} frames of ${src.count}`);
     return { window: at.window, crf, bits, frames: src.count, psnr_y: q.psnr_y, vmaf: q.vmaf };
   } finally {

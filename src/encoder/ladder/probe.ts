@@ -4,13 +4,13 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import pLimit, { type LimitFunction } from 'p-limit';
 import { hcdActive } from '../hcd/options.js';
 import { allSettled } from '../media/files.js';
 import { PairNetwork } from '../pairs/network.js';
 import { candidatesFor, type Candidate } from './candidates.js';
 import { ALL_CRFS, crfsOf, FIRST_SPAN, widen, type CrfSpan } from './crfs.js';
 import { downInProcess } from './down-process.js';
+import { Lanes as PointLanes } from './lanes.js';
 import { PROBE } from './options.js';
 import { closeWindow, hcdFrames, interrupted, openWindow, point, type FramesFile, type OpenWindow, type ProbePoint, type ProbeResult, type ProbeSettings, type ProbeSource } from './points.js';
 import { planWindows, type WindowPlan } from './windows.js';
@@ -19,13 +19,13 @@ export type { ProbePoint, ProbeResult, ProbeSettings, ProbeSource } from './poin
 
 /**
  * How the probe shares the cores. x264 runs one thread per encode (as in the encode), so the
- * probe runs one point per core, up to 4. The pair's D runs beside them in a process of its own
- * (down-process.ts) with the cores they leave, at least one: on 2 cores the probe took as long
- * with D on one thread as on two (54-56 s on Big Buck Bunny), for less CPU. U runs on the main
- * thread.
+ * probe runs one point per core, up to 4, neural points placed so that the main thread (U) and
+ * the other cores stay busy together (lanes.ts). The pair's D runs beside them in a process of
+ * its own (down-process.ts) with the cores they leave, at least one: on 2 cores the probe took as
+ * long with D on one thread as on two (54-56 s on Big Buck Bunny), for less CPU.
  */
 interface Lanes {
-  limit: LimitFunction;
+  points: PointLanes;
   downThreads: number;
   upThreads: number;
 }
@@ -33,7 +33,7 @@ interface Lanes {
 function lanesFor(o: ProbeSettings): Lanes {
   const cores = Math.max(1, o.threads ?? availableParallelism());
   const n = Math.min(4, cores);
-  return { limit: pLimit(n), downThreads: Math.max(1, cores - n), upThreads: Math.max(1, Math.floor(cores / n)) };
+  return { points: new PointLanes(n), downThreads: Math.max(1, cores - n), upThreads: Math.max(1, Math.floor(cores / n)) };
 }
 
 type Entry = ProbeResult['candidates'][number];
@@ -60,8 +60,9 @@ async function plainLr(at: OpenWindow, lanes: Lanes, file = join(at.dir, 'lr.rgb
 async function measureOn(at: OpenWindow, wanted: Wanted[], lanes: Lanes, step: () => void): Promise<void> {
   if (wanted.some((x) => x.entry.candidate.kind === 'lr')) at.lr ??= plainLr(at, lanes);
   const runs = wanted.map(async ({ entry, crf }) => {
-    const src = entry.candidate.kind === 'lr' ? await at.lr! : at.hr;
-    return lanes.limit(async () => {
+    const neural = entry.candidate.kind === 'lr';
+    const src = neural ? await at.lr! : at.hr;
+    return lanes.points.run(neural ? 'main-thread' : 'processes', async () => {
       if (at.o.signal?.aborted) throw interrupted();
       const p = await point(at, entry.candidate, src, crf);
       step();
@@ -135,11 +136,10 @@ function progressOf(o: ProbeSettings, windows: number, spans: Map<Entry, CrfSpan
 }
 
 /**
- * The probe's windows. Each is opened one ahead of the one being measured, so that its D (one at
- * a time, in a process of its own) runs while the window before it is measured: D is the longest
- * step of a window, and its neural points wait on it. The LR frames D made are kept (up to
- * PROBE.keptLrBytes) for a window opened again, when a later window widened a span, so that D
- * does not run twice on it.
+ * The probe's windows, all opened at once. The pair's D makes their LR frames one window after
+ * another (one process at a time), from the start, so that each window's neural points can go as
+ * soon as possible. The LR frames D made are kept (up to PROBE.keptLrBytes) for a window opened
+ * again, when a later window widened a span, so that D does not run twice on it.
  */
 function windowSource(s: ProbeSource, o: ProbeSettings, up: PairNetwork | undefined, plans: WindowPlan[], lanes: Lanes) {
   const opened = new Map<number, Promise<OpenWindow>>();
@@ -165,16 +165,12 @@ function windowSource(s: ProbeSource, o: ProbeSettings, up: PairNetwork | undefi
       if (o.neural) at.lr = lrOf(at);
       return at;
     });
-    p.catch(() => undefined); // awaited where it is used; one opened ahead and never used is in the caller's folder, removed with it
+    p.catch(() => undefined); // awaited where it is used; a failed one is reported there
     opened.set(w, p);
     return p;
   };
   return {
-    take: async (w: number): Promise<OpenWindow> => {
-      const at = await openAt(w);
-      if (w + 1 < plans.length) void openAt(w + 1);
-      return at;
-    },
+    take: (w: number): Promise<OpenWindow> => openAt(w),
     /** Window `w` opened again, with the LR frames kept from its first opening. */
     again: async (w: number): Promise<OpenWindow> => {
       const at = await openWindow(s, o, up, w, plans[w]);
@@ -214,22 +210,29 @@ export async function runProbe(s: ProbeSource, o: ProbeSettings): Promise<ProbeR
     }
   };
   try {
-    for (const w of plans.keys()) {
-      const at = await windows.take(w);
-      try {
-        result.windows.push({ start: at.start, frames: at.hr.count });
-        await sampleWindow(at, spans, lanes, progress.step);
-      } finally {
-        await at.lr?.catch(() => undefined);
-        await closeWindow(at);
-      }
-    }
+    // every window at once: D makes their LR frames one after another from the start, and the
+    // lanes take conventional points of any window while a window's neural points wait for D
+    await allSettled(
+      [...plans.keys()].map(async (w) => {
+        const at = await windows.take(w);
+        try {
+          result.windows[w] = { start: at.start, frames: at.hr.count };
+          await sampleWindow(at, spans, lanes, progress.step);
+        } finally {
+          await at.lr?.catch(() => undefined);
+          await closeWindow(at);
+        }
+      }),
+    );
     for (const w of plans.keys()) if ([...spans].some(([e, span]) => missingOn(e, w, span).length > 0)) await again(w, (at) => sampleWindow(at, spans, lanes, progress.step));
     const neural = result.candidates.find((e) => e.candidate.kind === 'lr');
     if (withProxy && neural && (o.needsProxy?.(result) ?? true)) {
       const window = Math.floor(plans.length / 2);
       result.proxy = { window, points: await again(window, (at) => measureProxy(at, neural.candidate, crfsOf(spans.get(neural)!), progress.step)) };
     }
+    // windows measured at once finish in any order: the curves pool points in one order, so that
+    // the same title gives the same ladder.json to the last digit
+    for (const e of result.candidates) e.points.sort((a, b) => a.window - b.window || a.crf - b.crf);
     progress.finish();
   } finally {
     await windows.settle();

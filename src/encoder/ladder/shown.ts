@@ -25,6 +25,8 @@ export interface Shown {
   /** false: PSNR (and VMAF) only, as the probe chooses by them. */
   ssim?: boolean;
   threads?: number;
+  /** A niceness for its ffmpeg (RunOptions.priority). */
+  priority?: number;
 }
 
 /**
@@ -33,7 +35,7 @@ export interface Shown {
  * the pair's upscaler as the player runs it.
  */
 export async function measureShown(kind: Candidate['kind'], file: string, lr: Size, o: Shown): Promise<QualityScores> {
-  const common = { reference: o.reference, referenceInput: o.referenceInput, referenceFilter: o.referenceFilter, referenceMeasured: o.referenceMeasured, vmaf: o.vmaf, ssim: o.ssim, threads: o.threads ?? 2 };
+  const common = { reference: o.reference, referenceInput: o.referenceInput, referenceFilter: o.referenceFilter, referenceMeasured: o.referenceMeasured, vmaf: o.vmaf, ssim: o.ssim, threads: o.threads ?? 2, priority: o.priority };
   if (kind === 'lr') {
     if (!o.up) throw new Error('an LR rung is measured with the pair\'s upscaler, and none was given');
     return measure({ ...common, distortedInput: rawRgbInput(o.hr.width, o.hr.height, o.rate), frames: upscaled(o.up, file, lr) });

@@ -14,6 +14,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { basename } from 'node:path';
+import { setPriority } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { cannotRun, fileArg, toolBinary, type Binary } from './tools.js';
 
@@ -55,6 +56,7 @@ class Process {
     args: string[],
     io: { stdin: boolean; stdout: boolean; progress?: boolean },
     signal?: AbortSignal,
+    priority?: number,
   ) {
     const stdio: StdioPipe[] = [io.stdin ? 'pipe' : 'ignore', io.stdout ? 'pipe' : 'ignore', 'pipe', ...(io.progress ? ['pipe' as const] : [])];
     try {
@@ -62,6 +64,7 @@ class Process {
     } catch (e) {
       throw cannotRun(bin, e as NodeJS.ErrnoException);
     }
+    if (priority !== undefined && this.child.pid !== undefined) lowerPriority(this.child.pid, priority);
     this.child.stderr?.on('data', (b: Buffer) => this.keep(b));
     (this.child.stdio[PROGRESS_FD] as Readable | undefined)?.on('data', (b: Buffer) => {
       this.progressText = (this.progressText + b.toString('utf8')).slice(-PROGRESS_KEEP);
@@ -140,10 +143,21 @@ export interface RunOptions {
   /** Written to stdin, which is then closed. */
   input?: Buffer;
   signal?: AbortSignal;
+  /** A niceness (1-19) for work that should yield the cores to other work of the same job. */
+  priority?: number;
+}
+
+/** Lowers a started process's priority; a process that has already exited, or a system that refuses, keeps its own. */
+function lowerPriority(pid: number, niceness: number): void {
+  try {
+    setPriority(pid, niceness);
+  } catch {
+    // the work still runs, only without yielding
+  }
 }
 
 async function run(bin: Binary, args: string[], opts: RunOptions): Promise<RunResult> {
-  const p = new Process(bin, args, { stdin: true, stdout: true }, opts.signal);
+  const p = new Process(bin, args, { stdin: true, stdout: true }, opts.signal, opts.priority);
   const out: Buffer[] = [];
   p.child.stdout!.on('data', (b: Buffer) => out.push(b));
   if (opts.input) p.child.stdin!.end(opts.input);
@@ -192,8 +206,8 @@ function drained(stdin: Writable): Promise<void> {
 export class FfmpegSink {
   private readonly p: Process;
 
-  constructor(args: string[], signal?: AbortSignal) {
-    this.p = new Process(toolBinary('ffmpeg'), [...FFMPEG_PREFIX, ...args], { stdin: true, stdout: false }, signal);
+  constructor(args: string[], signal?: AbortSignal, priority?: number) {
+    this.p = new Process(toolBinary('ffmpeg'), [...FFMPEG_PREFIX, ...args], { stdin: true, stdout: false }, signal, priority);
   }
 
   /** Hands ffmpeg one frame; false once it takes no more input (it has exited or closed stdin). */
@@ -228,8 +242,8 @@ export class FfmpegSink {
  * reading early (a filter that ends first) is not an error; its exit status decides. Resolves
  * with stderr.
  */
-export async function ffmpegWithFrames(args: string[], frames: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<string> {
-  const sink = new FfmpegSink(args);
+export async function ffmpegWithFrames(args: string[], frames: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, priority?: number): Promise<string> {
+  const sink = new FfmpegSink(args, undefined, priority);
   try {
     for await (const f of frames) if (!(await sink.offer(f))) break;
   } catch (e) {

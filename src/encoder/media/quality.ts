@@ -227,6 +227,8 @@ export interface MeasureOptions {
   /** false: no SSIM (NaN in the scores), for a caller that reads only PSNR and VMAF (default true). */
   ssim?: boolean;
   threads?: number;
+  /** A niceness for the measuring ffmpeg (RunOptions.priority). */
+  priority?: number;
 }
 
 /**
@@ -253,8 +255,8 @@ export async function measure(o: MeasureOptions): Promise<QualityScores> {
       ...(o.vmaf ? [`[dvmaf][rvmaf]${vmafFilter(o.vmaf, vmafFile, threads)}`] : []),
     ].join(';');
     const args = ['-threads', String(threads), ...o.distortedInput, ...(o.referenceInput ?? ['-i', fileArg(o.reference)]), '-filter_complex', graph, '-an', '-f', 'null', '-'];
-    if (o.frames) await ffmpegWithFrames(args, o.frames);
-    else await runFfmpeg(args);
+    if (o.frames) await ffmpegWithFrames(args, o.frames, o.priority);
+    else await runFfmpeg(args, { priority: o.priority });
     const scores = parseStats(await readFile(psnrFile, 'utf8'), ssim ? await readFile(ssimFile, 'utf8') : undefined);
     if (!o.vmaf) return { ...scores, vmaf: null, vmaf_p5: null };
     const v = parseVmafLog(await readFile(vmafFile, 'utf8'));
