@@ -13,12 +13,9 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULTS } from '../src/config.js';
-import { buildGradientModel } from '../src/encoder/graph/autodiff/index.js';
 import { createSession, ort } from '../src/encoder/graph/session.js';
 import { loadPair } from '../src/encoder/pairs/load.js';
-import { Rng } from '../src/shared/rng.js';
 import { psnrY } from '../src/shared/metrics.js';
-import { adamStep, DEFAULT_ADAM, learningRate, newSlot } from '../src/train/adam.js';
 import { loadImages, splitImages } from '../src/train/data.js';
 import { loadInitSource } from '../src/train/init.js';
 import { MOVE_LIMITS } from '../src/train/moves.js';
@@ -26,6 +23,7 @@ import { defaultArch, recurrentUp } from '../src/train/nets.js';
 import type { Params } from '../src/train/params.js';
 import { buildRecurrentObjective } from '../src/train/recurrent.js';
 import { buildSequences } from '../src/train/sequences.js';
+import { cropPlanar, trainUpOnSequences, VIDEO_TRAIN_DEFAULTS } from '../src/train/video.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const data = resolve(here, '..', '..', 'shared', 'data', 'train');
@@ -53,47 +51,8 @@ const trainSet = await buildSequences(join(cache, 'train'), pair, train, 48, set
 const valSet = await buildSequences(join(cache, 'val'), pair, val, 8, { ...settings, seed: d.seed + 1 });
 
 const frameBytes = (dir: string, id: string, file: string) => new Uint8Array(readFileSync(join(dir, id, file)));
-/** Planar 0-1 [3,h,w] of frame `t` of a packed RGB24 sequence file, cropped at (x, y). */
-function planar(buf: Uint8Array, w: number, h: number, t: number, x: number, y: number, cw: number, ch: number, out: Float32Array, off: number): void {
-  for (let c = 0; c < 3; c++) for (let j = 0; j < ch; j++) for (let i = 0; i < cw; i++) out[off + (c * ch + j) * cw + i] = buf[(t * h * w + (y + j) * w + x + i) * 3 + c] / 255;
-}
-
-async function fineTune(init: Params, recurrent: boolean): Promise<Params> {
-  const p: Params = new Map([...init].map(([k, v]) => [k, { dims: v.dims, data: v.data.slice() }]));
-  const names = [...p.keys()].filter((k) => k.startsWith('up.'));
-  const model = buildGradientModel(buildRecurrentObjective(p, arch, T, recurrent), { wrt: names, loss: { kind: 'scalar', output: 'loss' } });
-  const sess = await createSession(model, { threads: 2 });
-  const weights = Object.fromEntries(names.map((n) => [n, new ort.Tensor('float32', p.get(n)!.data, p.get(n)!.dims)]));
-  const slots = new Map(names.map((n) => [n, newSlot(p.get(n)!.data.length)]));
-  const rng = new Rng(11);
-  const dir = join(cache, 'train');
-  for (let step = 0; step < STEPS; step++) {
-    const feeds: Record<string, ort.Tensor> = { prev: new ort.Tensor('float32', new Float32Array(BATCH * 3 * CROP * s * CROP * s), [BATCH, 3, CROP * s, CROP * s]) };
-    const lr = Array.from({ length: T }, () => new Float32Array(BATCH * 3 * CROP * CROP));
-    const hr = Array.from({ length: T }, () => new Float32Array(BATCH * 3 * CROP * s * CROP * s));
-    for (let b = 0; b < BATCH; b++) {
-      const seq = trainSet.sequences[rng.int(trainSet.sequences.length)];
-      const crf = d.crfs[rng.int(d.crfs.length)];
-      const t0 = rng.int(d.frames - T + 1);
-      const x = rng.int(W - CROP + 1);
-      const y = rng.int(H - CROP + 1);
-      const dec = frameBytes(dir, seq.id, seq.decoded[crf]);
-      const hi = frameBytes(dir, seq.id, seq.hr);
-      for (let t = 0; t < T; t++) {
-        planar(dec, W, H, t0 + t, x, y, CROP, CROP, lr[t], b * 3 * CROP * CROP);
-        planar(hi, d.width, d.height, t0 + t, x * s, y * s, CROP * s, CROP * s, hr[t], b * 3 * CROP * s * CROP * s);
-      }
-    }
-    for (let t = 0; t < T; t++) {
-      feeds[`lr${t}`] = new ort.Tensor('float32', lr[t], [BATCH, 3, CROP, CROP]);
-      feeds[`hr${t}`] = new ort.Tensor('float32', hr[t], [BATCH, 3, CROP * s, CROP * s]);
-    }
-    const r = await sess.run({ ...feeds, ...weights });
-    const rate = learningRate({ ...DEFAULT_ADAM, lr: 5e-4 }, step, STEPS);
-    for (const n of names) adamStep(p.get(n)!.data, r[`grad_${n}`].data as Float32Array, slots.get(n)!, DEFAULT_ADAM, n.endsWith('.res.w') ? rate * 0.01 : rate, step + 1, false);
-  }
-  return p;
-}
+const RECIPE = { ...VIDEO_TRAIN_DEFAULTS, steps: STEPS, batch: BATCH, crop: CROP, unroll: T, threads: 2 };
+const fineTune = (init: Params, recurrent: boolean): Promise<Params> => trainUpOnSequences(init, arch, trainSet, join(cache, 'train'), { ...RECIPE, recurrent });
 
 /** PSNR-Y per CRF over held-out sequences, all frames from a reset, and frame 0 alone. */
 async function evaluate(p: Params, recurrent: boolean): Promise<Record<number, { all: number; first: number }>> {
@@ -109,7 +68,7 @@ async function evaluate(p: Params, recurrent: boolean): Promise<Record<number, {
       const feeds: Record<string, ort.Tensor> = { prev: new ort.Tensor('float32', new Float32Array(3 * d.width * d.height), [1, 3, d.height, d.width]) };
       for (let t = 0; t < d.frames; t++) {
         const lr = new Float32Array(3 * W * H);
-        planar(dec, W, H, t, 0, 0, W, H, lr, 0);
+        cropPlanar(dec, W, H, t, 0, 0, W, H, lr, 0);
         feeds[`lr${t}`] = new ort.Tensor('float32', lr, [1, 3, H, W]);
         feeds[`hr${t}`] = new ort.Tensor('float32', new Float32Array(3 * d.width * d.height), [1, 3, d.height, d.width]);
       }

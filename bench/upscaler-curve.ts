@@ -39,6 +39,8 @@ import { MOVE_LIMITS } from '../src/train/moves.js';
 import { defaultArch, recurrentUp, type PairArch } from '../src/train/nets.js';
 import { paramCount, type Params } from '../src/train/params.js';
 import { buildSequences } from '../src/train/sequences.js';
+import { loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint.js';
+import { newSlot } from '../src/train/adam.js';
 import { trainUpOnSequences, VIDEO_TRAIN_DEFAULTS } from '../src/train/video.js';
 import { SequenceUpscaler } from '../src/train/video-run.js';
 import { widenUp } from '../src/train/widen.js';
@@ -83,18 +85,13 @@ const set = await buildSequences(seqDir, pair, images, SEQUENCES, { pair: pair.m
 
 // --- training, cached per variant and step count ---
 const shipped = (await loadInitSource(join(root, 'models', 'hcd-x2'), true)).params;
-const save = (file: string, p: Params) => writeFileSync(file, JSON.stringify(Object.fromEntries([...p].map(([k, v]) => [k, { dims: v.dims, data: Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength).toString('base64') }]))));
-const load = (file: string): Params => {
-  const o = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { dims: number[]; data: string }>;
-  return new Map(Object.entries(o).map(([k, v]) => {
-    const b = Buffer.from(v.data, 'base64');
-    return [k, { dims: v.dims, data: new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) }];
-  }));
-};
+/** Trained weights kept as a train checkpoint (its Adam moments zero: nothing resumes from it). */
+const save = (file: string, params: Params, variant: Variant) =>
+  saveCheckpoint(file, { step: STEPS, rng: new Rng(0).state(), params, slots: new Map([...params].map(([k, v]) => [k, newSlot(v.data.length)])), history: [] }, { bench: 'upscaler-curve', variant: variant.id, recipe: VIDEO_TRAIN_DEFAULTS });
 const trained = new Map<string, Params>();
 const trainSeconds: Record<string, number> = {};
 for (const v of VARIANTS) {
-  const file = join(cache, `${v.id}-${STEPS}.json`);
+  const file = join(cache, `${v.id}-${STEPS}.checkpoint.json`);
   if (!existsSync(file)) {
     const grown = widenUp(shipped, base, v.arch, new Rng(7));
     const init = v.recurrent ? recurrentUp(grown, 2) : grown;
@@ -106,9 +103,9 @@ for (const v of VARIANTS) {
     });
     trainSeconds[v.id] = (performance.now() - t0) / 1000;
     console.log(`${v.id}: ${last} steps in ${trainSeconds[v.id].toFixed(0)} s`);
-    save(file, p);
+    await save(file, p, v);
   }
-  trained.set(v.id, load(file));
+  trained.set(v.id, (await loadCheckpoint(file)).state.params);
 }
 
 // --- measurement after the real codec ---

@@ -32,14 +32,13 @@ export function upscalerModel(p: Params, arch: PairArch, head: UpHead = 'up'): M
  * zeros after a reset).
  */
 export function streamUpscalerModel(p: Params, arch: PairArch, recurrent: boolean): ModelProto {
-  const g = new GraphBuilder(`hcd_up${recurrent ? '_recurrent' : ''}_x${arch.scale}`);
-  const x = g.input('x', [1, 3, 'h', 'w']);
-  const prev = recurrent ? g.input('prev', [1, 3, 'H', 'W']) : undefined;
-  const y = addUpscaler(g, p, arch, x, recurrent ? 'state' : undefined, 'up', prev);
+  if (!recurrent) return upscalerModel(p, arch);
+  const g = new GraphBuilder(`hcd_up_recurrent_x${arch.scale}`);
+  const y = addUpscaler(g, p, arch, g.input('x', [1, 3, 'h', 'w']), 'state', 'up', g.input('prev', [1, 3, 'H', 'W']));
   g.op('Clip', [y, g.constF([0], [], 'zero'), g.constF([1], [], 'one')], {}, 'y');
   g.output('y', [1, 3, 'H', 'W']);
-  if (recurrent) g.output('state', [1, 3, 'H', 'W']);
-  return g.toModel({ docString: `hcd-stream ${recurrent ? 'recurrent ' : ''}upscaler x${arch.scale}` });
+  g.output('state', [1, 3, 'H', 'W']);
+  return g.toModel({ docString: `hcd-stream recurrent upscaler x${arch.scale}` });
 }
 
 /** Multiply-accumulates of U per 1920x1080 output frame, in GMAC. */

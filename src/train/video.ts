@@ -49,7 +49,7 @@ class Frames {
 }
 
 /** Planar 0-1 crop (cw x ch at x, y) of frame t of a packed RGB24 file of w x h frames, into out at off. */
-function cropPlanar(buf: Uint8Array, w: number, h: number, t: number, x: number, y: number, cw: number, ch: number, out: Float32Array, off: number): void {
+export function cropPlanar(buf: Uint8Array, w: number, h: number, t: number, x: number, y: number, cw: number, ch: number, out: Float32Array, off: number): void {
   const base = t * h * w;
   for (let c = 0; c < 3; c++) for (let j = 0; j < ch; j++) for (let i = 0; i < cw; i++) out[off + (c * ch + j) * cw + i] = buf[(base + (y + j) * w + x + i) * 3 + c] / 255;
 }

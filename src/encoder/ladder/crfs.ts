@@ -3,8 +3,8 @@
  * two that bracket a target rate: points beyond the first one below the lowest target (or above
  * the highest) never enter an interpolation. Each candidate starts at the middle CRF and widens
  * its span a CRF at a time, on each window, until that window's rates reach past both ends of the
- * targets (or the span holds the last CRF on that side); a later window starts from the span the
- * earlier ones needed, and the windows before a span grew get its new CRFs too. On every window,
+ * targets (or the span holds the last CRF on that side). The windows share each candidate's span
+ * as it grows, and a window measured before it grew gets its new CRFs too. On every window,
  * and so on every pooled curve, the span reaches past the targets. x264's rate falls as CRF
  * rises, so the curves over the targets are those every CRF would have given, and the choice is
  * the same.

@@ -50,8 +50,8 @@ export interface ProbeSettings {
   /** A folder of the probe's own for its temporary files. */
   work: string;
   /**
-   * The rates the ladder's targets span: after the first window, each candidate is encoded only
-   * at the CRFs that reach past them (crfs.ts). Absent: every CRF on every window.
+   * The rates the ladder's targets span: each candidate is encoded only at the CRFs that reach
+   * past them (crfs.ts). Absent: every CRF on every window.
    */
   range?: RateRange;
   /**
