@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { beatenAtTop, curveOf, qualityAt } from '../../src/encoder/ladder/choose.js';
 import { ALL_CRFS, crfsOf, FIRST_SPAN, widen, type CrfSpan, type RateRange } from '../../src/encoder/ladder/crfs.js';
-import { curveOf, qualityAt } from '../../src/encoder/ladder/choose.js';
 import { PROBE } from '../../src/encoder/ladder/options.js';
 import type { ProbePoint } from '../../src/encoder/ladder/probe.js';
 
@@ -42,7 +42,33 @@ describe('probe CRF spans', () => {
 
   it('leave a span alone on a window whose rates already reach past both ends', () => {
     const span = settle(FIRST_SPAN, 400_000, range);
-    expect(widen(span, ratesOf(400_000, crfsOf(span)), range)).toEqual({ span, missing: [] });
+    expect(widen(span, ratesOf(400_000, crfsOf(span)), range)).toEqual({ span, missing: [], held: false });
+  });
+
+  it('grow toward higher rates only as the larger candidates allow', () => {
+    // held: the low end widens, the high end waits and says so
+    const held = widen(FIRST_SPAN, ratesOf(400_000, [30]), range, 'held');
+    expect(crfsOf(held.span)).toEqual([30, 36]);
+    expect(held).toMatchObject({ missing: [36], held: true });
+    // capped: the span is final without reaching the top target
+    expect(widen(held.span, ratesOf(400_000, [30, 36]), range, 'capped')).toMatchObject({ missing: [42], held: false });
+    expect(widen({ from: 2, to: 4 }, ratesOf(400_000, [30, 36, 42]), range, 'capped')).toEqual({ span: { from: 2, to: 4 }, missing: [], held: false });
+    // nothing to hold where the rates already reach past the top target
+    expect(widen(FIRST_SPAN, ratesOf(2_000_000, [30]), range, 'held').held).toBe(false);
+  });
+
+  it('are capped where a larger candidate is ahead at the top rate by more than the margin', () => {
+    const pt = (kbps: number, psnr_y: number) => ({ crf: 30, kbps, psnr_y, vmaf: psnr_y * 2 });
+    const own = [pt(50, 25), pt(100, 27)];
+    const larger = [pt(80, 26), pt(200, 30)]; // at 100 kb/s: 26 + 4·log(100/80)/log(200/80) = 26.97
+    expect(beatenAtTop(own, [larger], 'psnr_y', 0.1)).toBe(false);
+    expect(beatenAtTop(own, [[pt(80, 27), pt(200, 31)]], 'psnr_y', 0.1)).toBe(true);
+    // within the margin, or where the larger curve does not reach the top rate: not capped
+    expect(beatenAtTop(own, [[pt(80, 26.2), pt(200, 30.2)]], 'psnr_y', 0.5)).toBe(false);
+    expect(beatenAtTop(own, [[pt(120, 40), pt(200, 45)]], 'psnr_y', 0.1)).toBe(false);
+    expect(beatenAtTop(own, [], 'psnr_y', 0.1)).toBe(false);
+    // by the ladder's metric
+    expect(beatenAtTop(own, [[pt(80, 27), pt(200, 31)]], 'vmaf', 1)).toBe(true);
   });
 
   it('give the same curve over the targets as every CRF does, on every window and every subset of them', () => {

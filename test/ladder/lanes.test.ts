@@ -8,7 +8,7 @@ function harness(width: number) {
   const running = new Set<string>();
   const release = new Map<string, () => void>();
   let most = 0;
-  const add = (name: string, kind: LaneKind, fail = false) =>
+  const add = (name: string, kind: LaneKind, fail = false, rank = 0) =>
     lanes.run(kind, async () => {
       running.add(name);
       most = Math.max(most, running.size);
@@ -17,7 +17,7 @@ function harness(width: number) {
       running.delete(name);
       if (fail) throw new Error(`${name} failed`);
       return name;
-    });
+    }, rank);
   const finish = async (name: string) => {
     release.get(name)!();
     for (let i = 0; i < 5; i++) await Promise.resolve();
@@ -41,6 +41,17 @@ describe('the probe lanes', () => {
     await h.finish('n2');
     expect(await Promise.all(done)).toEqual(['c1', 'c2', 'n1', 'n2', 'c3']);
     expect(h.most()).toBe(2);
+  });
+
+  it("takes an earlier window's points first, each window's in arrival order", async () => {
+    const h = harness(1);
+    const done = [h.add('w2a', 'processes', false, 2), h.add('w1a', 'processes', false, 1), h.add('w2b', 'processes', false, 2), h.add('w0a', 'processes', false, 0), h.add('w1b', 'processes', false, 1)];
+    await Promise.resolve();
+    // w2a started before the others arrived; then by window
+    for (const name of ['w2a', 'w0a', 'w1a', 'w1b']) await h.finish(name);
+    await h.finish('w2b');
+    expect(h.log.map((l) => l.split(':')[0])).toEqual(['w2a', 'w0a', 'w1a', 'w1b', 'w2b']);
+    expect(await Promise.all(done)).toEqual(['w2a', 'w1a', 'w2b', 'w0a', 'w1b']);
   });
 
   it('passes a failure to its caller and goes on with the rest', async () => {

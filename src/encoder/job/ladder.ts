@@ -110,6 +110,7 @@ async function chooseLadder(cfg: EncodeConfig, x: LadderContext, key: string): P
         ep: cfg.ep,
         work,
         range: targetRange(cfg.auto),
+        metric: cfg.auto.metric,
         needsProxy: (r) => neuralChosen(r, cfg.auto, fps),
       },
     );

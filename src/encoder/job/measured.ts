@@ -85,7 +85,9 @@ export async function measureRungs(j: ClaimedJob, report: LadderReport | undefin
 
 /** The candidates' curves, the chosen rungs as predicted and the shipped rungs as measured, as one picture. */
 export async function ladderChart(report: LadderReport): Promise<string> {
-  const values: RdValue[] = report.candidates.flatMap((c) => c.curve.map((p) => ({ series: `${c.id} (${c.width}x${c.height}${c.kind === 'lr' ? ', neural' : ''})`, kbps: p.kbps, q: p.psnr_y, crf: p.crf })));
+  const of = report.probe.windows.length;
+  const stopped = (c: LadderReport['candidates'][number]) => (c.windows ? `, ${c.windows.length} of ${of} windows: stopped` : '');
+  const values: RdValue[] = report.candidates.flatMap((c) => c.curve.map((p) => ({ series: `${c.id} (${c.width}x${c.height}${c.kind === 'lr' ? ', neural' : ''}${stopped(c)})`, kbps: p.kbps, q: p.psnr_y, crf: p.crf })));
   for (const m of report.measured ?? []) values.push({ series: 'shipped rungs, measured', kbps: m.kbps, q: m.psnr_y, crf: 0 });
   const marks = report.rungs.map((r) => ({ kbps: r.target / 1000, q: r.predicted.psnr_y, label: r.rendition }));
   return rdChartSvg(values, { title: 'per-title ladder: probe curves (PSNR-Y), chosen rungs (diamonds)', axis: 'PSNR-Y (dB), probe windows', dashed: (s) => s.startsWith('shipped'), marks });

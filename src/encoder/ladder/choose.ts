@@ -1,7 +1,7 @@
 import { HcdError } from '../../shared/errors.js';
 import type { Candidate } from './candidates.js';
 import { PROBE, type LadderMetric } from './options.js';
-import type { ProbePoint, ProbeResult } from './probe.js';
+import type { ProbePoint, ProbeResult } from './points.js';
 
 /** A candidate's rate-quality curve over a set of windows, one point per CRF, rising in rate. */
 export interface CurvePoint {
@@ -31,7 +31,7 @@ export interface RungChoice {
   why: string;
 }
 
-const metricOf = (p: Prediction | CurvePoint, m: LadderMetric): number | null => (m === 'vmaf' ? p.vmaf : p.psnr_y);
+export const metricOf = (p: Prediction | CurvePoint, m: LadderMetric): number | null => (m === 'vmaf' ? p.vmaf : p.psnr_y);
 
 /**
  * Pools the points of the given windows per CRF: bits over seconds, quality weighted by frames.
@@ -70,6 +70,25 @@ export function qualityAt(curve: CurvePoint[], kbps: number): Prediction | undef
   const t = b.kbps === a.kbps ? 0 : (Math.log(kbps) - Math.log(a.kbps)) / (Math.log(b.kbps) - Math.log(a.kbps));
   const mix = (x: number, y: number) => x + (y - x) * t;
   return { psnr_y: mix(a.psnr_y, b.psnr_y), vmaf: a.vmaf === null || b.vmaf === null ? null : mix(a.vmaf, b.vmaf) };
+}
+
+/**
+ * Whether a larger conventional candidate beats this one at its highest measured rate on the
+ * window, by more than `margin`: its curve there above this one's top point (the CRF cap of
+ * crfs.ts). Two resolutions'
+ * rate-quality curves cross once (the smaller ahead at low rates, the larger above), so the
+ * larger one is ahead at every higher rate too, and this one's lower CRFs need not be encoded.
+ * bench/probe.ts checks the ladder against the probe at every CRF.
+ */
+export function beatenAtTop(own: CurvePoint[], larger: CurvePoint[][], m: LadderMetric, margin: number): boolean {
+  const top = own[own.length - 1];
+  const q = top && metricOf(top, m);
+  if (q === null || q === undefined) return false;
+  return larger.some((curve) => {
+    const at = qualityAt(curve, top.kbps);
+    const v = at && metricOf(at, m);
+    return v !== undefined && v !== null && v > q + margin;
+  });
 }
 
 interface Curves {
@@ -129,7 +148,8 @@ export function proxyOptimism(c: Curves, kbps: number, m: LadderMetric): number 
 /** The rates every candidate together reaches: from the lowest to the highest measured. */
 export function reach(probe: ProbeResult, fps: number): { min: number; max: number } {
   const all = new Set(probe.windows.map((_, i) => i));
-  const curves = probe.candidates.map((e) => curveOf(e.points, all, fps));
+  // a candidate the probe stopped measuring (stop.ts) has no curve over every window
+  const curves = probe.candidates.map((e) => curveOf(e.points, all, fps)).filter((c) => c.length > 0);
   return { min: Math.min(...curves.map((c) => c[0].kbps)) * 1000, max: Math.max(...curves.map((c) => c[c.length - 1].kbps)) * 1000 };
 }
 
@@ -173,6 +193,8 @@ export function chooseRungs(probe: ProbeResult, targets: number[], fps: number, 
     }
     const bestConventional = { id: best.candidate.id, ...best.q };
     const choice: RungChoice = { target, candidate: best.candidate, predicted: best.q, bestConventional, margin: 0, why: `${best.candidate.id} has the best ${m} of the conventional candidates` };
+    const stop = probe.neuralStop;
+    if (stop) return { ...choice, why: `${choice.why}; the neural candidate lost to the best conventional one by more than ${fmt(stop.margin, m)} at every rate of the targets on ${stop.windows.length} of ${stop.of} windows, which leaves it no way to clear the probe's error, and was measured no further` };
     if (!n) return { ...choice, why: `${choice.why}; the neural rung does not reach this rate` };
     const adv = metricOf(n.q, m)! - metricOf(best.q, m)!;
     const samplingSe = samplingError(c, kbps, m);

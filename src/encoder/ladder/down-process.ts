@@ -14,8 +14,8 @@ const require = createRequire(import.meta.url);
  * there: the upscaler of the neural points, the pipes to ffmpeg, the bookkeeping of every lane.
  * A worker thread would do as well, but tsx's loader did not take effect in one on Node 20.
  */
-export async function downInProcess(pair: RescalingPair, o: { ep?: ExecutionProvider; threads: number }, hr: Size, input: string, output: string): Promise<void> {
+export async function downInProcess(pair: RescalingPair, o: { ep?: ExecutionProvider; threads: number; signal?: AbortSignal }, hr: Size, input: string, output: string): Promise<void> {
   const loader = pathToFileURL(require.resolve('tsx')).href;
   const main = fileURLToPath(new URL('./down-main.ts', import.meta.url));
-  await runTool(process.execPath, ['--import', loader, main, pair.dir ?? pair.id, o.ep ?? 'cpu', String(o.threads), String(hr.width), String(hr.height), input, output]);
+  await runTool(process.execPath, ['--import', loader, main, pair.dir ?? pair.id, o.ep ?? 'cpu', String(o.threads), String(hr.width), String(hr.height), input, output], { signal: o.signal });
 }

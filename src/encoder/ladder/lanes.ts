@@ -5,6 +5,10 @@
  * starts only when nothing else waits: beside the first it would wait for the main thread while a
  * conventional point could use the core.
  *
+ * Within a kind, jobs go by rank (the probe's window), then in arrival order: the probe judges the
+ * neural candidate window by window (stop.ts), so a window's last points must not queue behind
+ * every later window's.
+ *
  * Hand-written: p-limit runs in arrival order and p-queue by a fixed priority; this rule depends
  * on what is in flight.
  */
@@ -12,6 +16,7 @@ export type LaneKind = 'main-thread' | 'processes';
 
 interface Job {
   kind: LaneKind;
+  rank: number;
   start(): Promise<void>;
 }
 
@@ -22,9 +27,11 @@ export class Lanes {
 
   constructor(readonly width: number) {}
 
-  run<T>(kind: LaneKind, fn: () => Promise<T>): Promise<T> {
+  run<T>(kind: LaneKind, fn: () => Promise<T>, rank = 0): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.waiting[kind].push({ kind, start: () => fn().then(resolve, reject) });
+      const queue = this.waiting[kind];
+      const at = queue.findIndex((j) => j.rank > rank);
+      queue.splice(at < 0 ? queue.length : at, 0, { kind, rank, start: () => fn().then(resolve, reject) });
       this.next();
     });
   }

@@ -49,6 +49,13 @@ export const PROBE = {
    * errors of its advantage (about 95 %), plus the proxy's measured optimism.
    */
   z: 2,
+  /**
+   * A lead the probe acts on, the acceptance's tolerance for equal quality: a larger candidate
+   * ahead by more than this at a smaller one's highest rate spares the smaller one's lower CRFs
+   * (crfs.ts); the neural candidate behind by more than this at every rate of the targets loses
+   * the window (stop.ts).
+   */
+  margin: { psnr_y: 0.1, vmaf: 0.5 },
 } as const;
 
 /** Targets in bits/s, rising, and whether the user named them (then each must be reachable). */

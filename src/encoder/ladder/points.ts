@@ -21,6 +21,7 @@ import type { PairNetwork } from '../pairs/network.js';
 import type { RescalingPair } from '../pairs/load.js';
 import type { Candidate, Size } from './candidates.js';
 import type { RateRange } from './crfs.js';
+import type { LadderMetric } from './options.js';
 import { measureShown } from './shown.js';
 import { readWindow, type WindowPlan } from './windows.js';
 
@@ -54,6 +55,13 @@ export interface ProbeSettings {
    * past them (crfs.ts). Absent: every CRF on every window.
    */
   range?: RateRange;
+  /** The metric the ladder is chosen by (default PSNR-Y): the neural stop (stop.ts) judges by it. */
+  metric?: LadderMetric;
+  /**
+   * Stop measuring the neural candidate once the windows it lost on leave its rung no way to be
+   * chosen (stop.ts). Default: on wherever `range` is given.
+   */
+  stopNeural?: boolean;
   /**
    * Whether the HCD proxy window is worth measuring, asked once every window is measured. Its
    * only use is to make neural rungs harder to choose, so where none would be chosen without it,
@@ -84,6 +92,11 @@ export interface ProbeResult {
    * neural candidate's proxy) is measured against. Absent without HCD or a neural candidate.
    */
   proxy?: { window: number; points: ProbePoint[] };
+  /**
+   * Where the probe stopped measuring the neural candidate: the windows it lost on, of how many,
+   * and by at least what (stop.ts). Its points stay, measured on fewer windows than the others'.
+   */
+  neuralStop?: { windows: number[]; of: number; margin: number };
   /** Wall time of the probe. */
   seconds: number;
 }

@@ -8,11 +8,13 @@ import { hcdActive } from '../hcd/options.js';
 import { allSettled } from '../media/files.js';
 import { PairNetwork } from '../pairs/network.js';
 import { candidatesFor, type Candidate } from './candidates.js';
+import { beatenAtTop, curveOf } from './choose.js';
 import { ALL_CRFS, crfsOf, FIRST_SPAN, widen, type CrfSpan } from './crfs.js';
 import { downInProcess } from './down-process.js';
 import { Lanes as PointLanes } from './lanes.js';
 import { PROBE } from './options.js';
 import { closeWindow, hcdFrames, interrupted, openWindow, point, type FramesFile, type OpenWindow, type ProbePoint, type ProbeResult, type ProbeSettings, type ProbeSource } from './points.js';
+import { NeuralStop } from './stop.js';
 import { planWindows, type WindowPlan } from './windows.js';
 
 export type { ProbePoint, ProbeResult, ProbeSettings, ProbeSource } from './points.js';
@@ -46,9 +48,27 @@ interface Wanted {
 
 const wantedOf = (e: Entry, crfs: number[]): Wanted[] => crfs.map((crf) => ({ entry: e, crf }));
 
-/** The pair's plain LR frames of the window, made in a process of its own. */
-async function plainLr(at: OpenWindow, lanes: Lanes, file = join(at.dir, 'lr.rgb')): Promise<FramesFile> {
-  await downInProcess(at.o.pair, { ep: at.o.ep, threads: lanes.downThreads }, at.s.hr, at.hr.file, file);
+/** What every window of one probe shares: the cores, the progress count, the neural stop. */
+interface Run {
+  lanes: Lanes;
+  step: () => void;
+  stop?: NeuralStop;
+  /** Candidates largest first (the neural one after the conventional one of its size): the order of a window's points in the lanes. */
+  order: Entry[];
+}
+
+const isNeural = (e: Entry): boolean => e.candidate.kind === 'lr';
+const pixels = (e: Entry): number => e.candidate.width * e.candidate.height;
+
+/** Largest first, the neural candidate after any conventional one of its size. */
+const bySize = (entries: Entry[]): Entry[] => [...entries].sort((a, b) => pixels(b) - pixels(a) || Number(isNeural(a)) - Number(isNeural(b)));
+
+/** Whether the neural stop has ended this candidate's measurement. */
+const stopped = (run: Run, e: Entry): boolean => isNeural(e) && (run.stop?.stopped ?? false);
+
+/** The pair's plain LR frames of the window, made in a process of its own (killed by the neural stop). */
+async function plainLr(at: OpenWindow, run: Run, file = join(at.dir, 'lr.rgb')): Promise<FramesFile> {
+  await downInProcess(at.o.pair, { ep: at.o.ep, threads: run.lanes.downThreads, signal: run.stop?.signal }, at.s.hr, at.hr.file, file);
   return { file, count: at.hr.count };
 }
 
@@ -57,19 +77,24 @@ async function plainLr(at: OpenWindow, lanes: Lanes, file = join(at.dir, 'lr.rgb
  * once the window's D is done. Every point settles before this returns, so none writes into a
  * folder its caller is about to remove.
  */
-async function measureOn(at: OpenWindow, wanted: Wanted[], lanes: Lanes, step: () => void): Promise<void> {
-  if (wanted.some((x) => x.entry.candidate.kind === 'lr')) at.lr ??= plainLr(at, lanes);
+async function measureOn(at: OpenWindow, wanted: Wanted[], run: Run): Promise<void> {
+  if (wanted.some((x) => isNeural(x.entry))) at.lr ??= plainLr(at, run);
   const runs = wanted.map(async ({ entry, crf }) => {
-    const neural = entry.candidate.kind === 'lr';
-    const src = neural ? await at.lr! : at.hr;
-    return lanes.points.run(neural ? 'main-thread' : 'processes', async () => {
+    const neural = isNeural(entry);
+    // the neural stop kills D: its points are then dropped, not failed
+    const src = neural ? await at.lr!.catch((e: unknown) => (stopped(run, entry) ? undefined : Promise.reject(e))) : at.hr;
+    if (!src) return undefined;
+    return run.lanes.points.run(neural ? 'main-thread' : 'processes', async () => {
       if (at.o.signal?.aborted) throw interrupted();
+      if (stopped(run, entry)) return undefined;
       const p = await point(at, entry.candidate, src, crf);
-      step();
+      run.step();
       return p;
-    });
+      // a window's points before a later window's (stop.ts judges windows in order), and within
+      // a window the larger candidates' first (the smaller ones' CRFs are capped by them, crfs.ts)
+    }, at.window + run.order.indexOf(entry) / (run.order.length + 1));
   });
-  (await allSettled(runs)).forEach((p, i) => wanted[i].entry.points.push(p));
+  (await allSettled(runs)).forEach((p, i) => p && wanted[i].entry.points.push(p));
 }
 
 
@@ -83,30 +108,52 @@ function missingOn(e: Entry, window: number, span: CrfSpan): Wanted[] {
   return wantedOf(e, crfsOf(span).filter((crf) => !e.points.some((p) => p.window === window && p.crf === crf)));
 }
 
+/** Whether a larger conventional candidate is ahead of `e` at its highest rate on this window (crfs.ts). */
+function cappedOn(at: OpenWindow, e: Entry, run: Run): boolean {
+  const one = new Set([at.window]);
+  const fps = at.s.fpsNum / at.s.fpsDen;
+  const m = at.o.metric ?? 'psnr_y';
+  const larger = run.order.filter((o) => !isNeural(o) && pixels(o) > pixels(e)).map((o) => curveOf(o.points, one, fps));
+  return beatenAtTop(curveOf(e.points, one, fps), larger, m, PROBE.margin[m]);
+}
+
 /**
  * Measures one candidate on the window at its span and, with target rates, widens the span until
  * this window's rates reach past them (crfs.ts), measuring what that takes while the window's
- * files are at hand.
+ * files are at hand. Its span grows toward higher rates only once the larger candidates are done
+ * on the window (`larger`), and not past a rate where one of them is ahead of it.
  */
-async function sampleCandidate(at: OpenWindow, e: Entry, spans: Map<Entry, CrfSpan>, lanes: Lanes, step: () => void): Promise<void> {
+async function sampleCandidate(at: OpenWindow, e: Entry, spans: Map<Entry, CrfSpan>, run: Run, larger: Promise<unknown>): Promise<void> {
+  let largerDone = false;
   for (;;) {
+    if (stopped(run, e)) return;
     // measured first: widen() reads every CRF of the span on this window, and where a later
     // window widened the span (the last pass of runProbe), this one has not measured them all
     const wanted = missingOn(e, at.window, spans.get(e)!);
     if (wanted.length > 0) {
-      await measureOn(at, wanted, lanes, step);
+      await measureOn(at, wanted, run);
       continue;
     }
     if (!at.o.range) return;
-    const r = widen(spans.get(e)!, ratesOn(e, at.window, at.s.fpsNum / at.s.fpsDen), at.o.range);
+    const top = !largerDone ? 'held' : cappedOn(at, e, run) ? 'capped' : 'open';
+    const r = widen(spans.get(e)!, ratesOn(e, at.window, at.s.fpsNum / at.s.fpsDen), at.o.range, top);
     spans.set(e, r.span);
-    if (r.missing.length === 0) return;
+    if (r.missing.length > 0) continue;
+    if (!r.held) return;
+    await larger;
+    largerDone = true;
   }
 }
 
 /** Every candidate on one window, each widening its own span as it goes. */
-async function sampleWindow(at: OpenWindow, spans: Map<Entry, CrfSpan>, lanes: Lanes, step: () => void): Promise<void> {
-  await allSettled([...spans.keys()].map((e) => sampleCandidate(at, e, spans, lanes, step)));
+async function sampleWindow(at: OpenWindow, spans: Map<Entry, CrfSpan>, run: Run): Promise<void> {
+  const done = new Map<Entry, Promise<void>>();
+  for (const e of run.order) {
+    const larger = Promise.all(run.order.filter((o) => !isNeural(o) && pixels(o) > pixels(e)).map((o) => done.get(o)));
+    larger.catch(() => undefined); // awaited where it is needed; the failure is reported by its own candidate
+    done.set(e, sampleCandidate(at, e, spans, run, larger));
+  }
+  await allSettled([...done.values()]);
 }
 
 /** The encode's own HCD LR frames on one window, at the neural candidate's CRFs. */
@@ -122,10 +169,10 @@ async function measureProxy(at: OpenWindow, neural: Candidate, crfs: number[], s
 }
 
 /** Probe steps done and (as far as the spans tell yet; they only grow) to do, for `onStep`. */
-function progressOf(o: ProbeSettings, windows: number, spans: Map<Entry, CrfSpan>, withProxy: boolean) {
+function progressOf(o: ProbeSettings, windows: number, spans: Map<Entry, CrfSpan>, withProxy: boolean, stop?: NeuralStop) {
   let done = 0;
   const total = () => {
-    const sizes = [...spans].map(([e, sp]) => ({ lr: e.candidate.kind === 'lr', n: sp.to - sp.from + 1 }));
+    const sizes = [...spans].map(([e, sp]) => ({ lr: isNeural(e), n: sp.to - sp.from + 1 })).filter((x) => !(x.lr && stop?.stopped));
     const proxy = withProxy ? (sizes.find((x) => x.lr)?.n ?? 0) : 0;
     return Math.max(done, windows * sizes.reduce((a, x) => a + x.n, 0) + proxy);
   };
@@ -137,21 +184,29 @@ function progressOf(o: ProbeSettings, windows: number, spans: Map<Entry, CrfSpan
 
 /**
  * The probe's windows, all opened at once. The pair's D makes their LR frames one window after
- * another (one process at a time), from the start, so that each window's neural points can go as
- * soon as possible. The LR frames D made are kept (up to PROBE.keptLrBytes) for a window opened
- * again, when a later window widened a span, so that D does not run twice on it.
+ * another in window order (one process at a time, the order the neural stop judges windows in),
+ * from the start, so that each window's neural points can go as soon as possible (a D the neural
+ * stop makes useless is killed, and the next does not start). The LR frames D made are kept (up to PROBE.keptLrBytes) for a window opened again,
+ * when a later window widened a span, so that D does not run twice on it.
  */
-function windowSource(s: ProbeSource, o: ProbeSettings, up: PairNetwork | undefined, plans: WindowPlan[], lanes: Lanes) {
+function windowSource(s: ProbeSource, o: ProbeSettings, up: PairNetwork | undefined, plans: WindowPlan[], run: Run) {
   const opened = new Map<number, Promise<OpenWindow>>();
   const kept = new Map<number, Promise<FramesFile>>();
   let keptBytes = 0;
-  let downs: Promise<unknown> = Promise.resolve();
+  // window w's D starts once window w - 1's is over (or its window failed to open)
+  const downDone = plans.map(() => {
+    let resolve = (): void => undefined;
+    return { promise: new Promise<void>((r) => (resolve = r)), resolve: () => resolve() };
+  });
   const lrOf = (at: OpenWindow): Promise<FramesFile> => {
     const scale = o.pair.manifest.scale;
     const bytes = at.hr.count * (s.hr.width / scale) * (s.hr.height / scale) * 3;
     const keep = keptBytes + bytes <= PROBE.keptLrBytes;
-    const lr = downs.then(() => plainLr(at, lanes, keep ? join(o.work, `lr-${at.window}.rgb`) : join(at.dir, 'lr.rgb')));
-    downs = lr.catch(() => undefined);
+    const lr = (downDone[at.window - 1]?.promise ?? Promise.resolve()).then(() => {
+      if (run.stop?.stopped) throw new Error('the neural candidate is stopped');
+      return plainLr(at, run, keep ? join(o.work, `lr-${at.window}.rgb`) : join(at.dir, 'lr.rgb'));
+    });
+    void lr.catch(() => undefined).then(() => downDone[at.window].resolve());
     if (keep) {
       keptBytes += bytes;
       kept.set(at.window, lr);
@@ -165,7 +220,8 @@ function windowSource(s: ProbeSource, o: ProbeSettings, up: PairNetwork | undefi
       if (o.neural) at.lr = lrOf(at);
       return at;
     });
-    p.catch(() => undefined); // awaited where it is used; a failed one is reported there
+    // awaited where it is used; a failed one is reported there, and lets the next window's D go
+    p.catch(() => downDone[w].resolve());
     opened.set(w, p);
     return p;
   };
@@ -197,10 +253,13 @@ export async function runProbe(s: ProbeSource, o: ProbeSettings): Promise<ProbeR
   const withProxy = o.neural && hcdActive(o.hcdIters);
   const result: ProbeResult = { windows: [], candidates: cands.map((candidate) => ({ candidate, points: [] })), seconds: 0 };
   const spans = new Map<Entry, CrfSpan>(result.candidates.map((e) => [e, o.range ? FIRST_SPAN : ALL_CRFS]));
+  const fps = s.fpsNum / s.fpsDen;
+  const stop = o.neural && o.range && o.stopNeural !== false ? new NeuralStop(plans.length, { range: o.range, fps, metric: o.metric ?? 'psnr_y' }) : undefined;
   const lanes = lanesFor(o);
-  const progress = progressOf(o, plans.length, spans, withProxy);
+  const progress = progressOf(o, plans.length, spans, withProxy, stop);
+  const run: Run = { lanes, step: progress.step, stop, order: bySize(result.candidates) };
   const up = o.neural ? await PairNetwork.up(o.pair, '420', { ep: o.ep, threads: lanes.upThreads }) : undefined;
-  const windows = windowSource(s, o, up, plans, lanes);
+  const windows = windowSource(s, o, up, plans, run);
   const again = async <R>(w: number, fn: (at: OpenWindow) => Promise<R>): Promise<R> => {
     const at = await windows.again(w);
     try {
@@ -214,21 +273,33 @@ export async function runProbe(s: ProbeSource, o: ProbeSettings): Promise<ProbeR
     // lanes take conventional points of any window while a window's neural points wait for D
     await allSettled(
       [...plans.keys()].map(async (w) => {
-        const at = await windows.take(w);
+        let at: OpenWindow | undefined;
         try {
+          at = await windows.take(w);
           result.windows[w] = { start: at.start, frames: at.hr.count };
-          await sampleWindow(at, spans, lanes, progress.step);
+          await sampleWindow(at, spans, run);
+          stop?.finished(result.candidates, w);
+        } catch (e) {
+          // the probe fails: D need not go on
+          stop?.cancel();
+          throw e;
         } finally {
-          await at.lr?.catch(() => undefined);
-          await closeWindow(at);
+          await at?.lr?.catch(() => undefined);
+          if (at) await closeWindow(at);
         }
       }),
     );
-    for (const w of plans.keys()) if ([...spans].some(([e, span]) => missingOn(e, w, span).length > 0)) await again(w, (at) => sampleWindow(at, spans, lanes, progress.step));
-    const neural = result.candidates.find((e) => e.candidate.kind === 'lr');
-    if (withProxy && neural && (o.needsProxy?.(result) ?? true)) {
+    const missing = (w: number) => [...spans].some(([e, span]) => !stopped(run, e) && missingOn(e, w, span).length > 0);
+    for (const w of plans.keys()) if (missing(w)) await again(w, (at) => sampleWindow(at, spans, run));
+    const neural = result.candidates.find(isNeural);
+    if (neural && stop?.verdict) {
+      // points a later window measured before the stop came would make the ladder.json depend on timing
+      neural.points = neural.points.filter((p) => p.window <= stop.last!);
+      result.neuralStop = stop.verdict;
+    }
+    if (withProxy && neural && !stop?.stopped && (o.needsProxy?.(result) ?? true)) {
       const window = Math.floor(plans.length / 2);
-      result.proxy = { window, points: await again(window, (at) => measureProxy(at, neural.candidate, crfsOf(spans.get(neural)!), progress.step)) };
+      result.proxy = { window, points: await again(window, (at) => measureProxy(at, neural.candidate, crfsOf(spans.get(neural)!), run.step)) };
     }
     // windows measured at once finish in any order: the curves pool points in one order, so that
     // the same title gives the same ladder.json to the last digit

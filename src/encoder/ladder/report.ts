@@ -41,8 +41,11 @@ export interface LadderReport {
     rule: string;
     /** The encode's HCD frames on one window: the neural candidate's proxy is measured against it. */
     proxy?: { window: number; plain: CurvePoint[]; hcd: CurvePoint[] };
+    /** Where the probe stopped measuring the neural candidate (src/encoder/ladder/stop.ts): the windows it lost on, of how many, by at least what. */
+    neural_stop?: { windows: number[]; of: number; margin: number; rule: string };
   };
-  candidates: (Candidate & { curve: CurvePoint[] })[];
+  /** Each candidate's curve over every window; `windows` names those it pools where it is fewer (a stopped neural candidate). */
+  candidates: (Candidate & { curve: CurvePoint[]; windows?: number[] })[];
   rungs: (RungChoice & { rendition: string })[];
   /** Filled in once the encode is done. */
   measured?: MeasuredRung[];
@@ -85,9 +88,14 @@ export function ladderReport(probe: ProbeResult, o: LadderOptions, x: { key: str
       share: round(sampled / (x.total / x.fps), 4),
       wall_s: round(probe.seconds, 2),
       rule: `a neural rung is chosen where its advantage over the best conventional candidate exceeds ${PROBE.z} jackknife standard errors (windows left out in turn) plus the plain pair's optimism against the encode's HCD on the proxy window (measured only where a neural rung would be chosen without it)`,
+      ...(probe.neuralStop ? { neural_stop: { ...probe.neuralStop, rule: `the neural candidate is measured no further once it has lost, at every rate the targets span, by more than the margin, on enough windows that its advantage cannot exceed ${PROBE.z} jackknife standard errors whatever the other windows show` } } : {}),
       ...(probe.proxy && plain ? { proxy: { window: probe.proxy.window, plain: tidy(curveOf(plain.points, new Set([probe.proxy.window]), x.fps)), hcd: tidy(curveOf(probe.proxy.points, new Set([probe.proxy.window]), x.fps)) } } : {}),
     },
-    candidates: probe.candidates.map((e) => ({ ...e.candidate, curve: tidy(curveOf(e.points, all, x.fps)) })),
+    candidates: probe.candidates.map((e) => {
+      if (e.candidate.kind !== 'lr' || !probe.neuralStop) return { ...e.candidate, curve: tidy(curveOf(e.points, all, x.fps)) };
+      const on = new Set(e.points.map((p) => p.window));
+      return { ...e.candidate, curve: tidy(curveOf(e.points, on, x.fps)), windows: [...on].sort((a, b) => a - b) };
+    }),
     rungs: chooseRungs(probe, used, x.fps, o.metric).map((c) => ({ ...c, rendition: x.name(c) })),
   };
 }
