@@ -75,10 +75,9 @@ export function qualityAt(curve: CurvePoint[], kbps: number): Prediction | undef
 /**
  * Whether a larger conventional candidate beats this one at its highest measured rate on the
  * window, by more than `margin`: its curve there above this one's top point (the CRF cap of
- * crfs.ts). Two resolutions'
- * rate-quality curves cross once (the smaller ahead at low rates, the larger above), so the
- * larger one is ahead at every higher rate too, and this one's lower CRFs need not be encoded.
- * bench/probe.ts checks the ladder against the probe at every CRF.
+ * crfs.ts). Two resolutions' rate-quality curves cross once (the smaller ahead at low rates, the
+ * larger above), so the larger one is ahead at every higher rate too, and this one's lower CRFs
+ * need not be encoded. bench/probe.ts checks the ladder against the probe at every CRF.
  */
 export function beatenAtTop(own: CurvePoint[], larger: CurvePoint[][], m: LadderMetric, margin: number): boolean {
   const top = own[own.length - 1];

@@ -63,6 +63,9 @@ const pixels = (e: Entry): number => e.candidate.width * e.candidate.height;
 /** Largest first, the neural candidate after any conventional one of its size. */
 const bySize = (entries: Entry[]): Entry[] => [...entries].sort((a, b) => pixels(b) - pixels(a) || Number(isNeural(a)) - Number(isNeural(b)));
 
+/** The conventional candidates larger than `e`, which cap its CRFs (crfs.ts). */
+const largerThan = (run: Run, e: Entry): Entry[] => run.order.filter((o) => !isNeural(o) && pixels(o) > pixels(e));
+
 /** Whether the neural stop has ended this candidate's measurement. */
 const stopped = (run: Run, e: Entry): boolean => isNeural(e) && (run.stop?.stopped ?? false);
 
@@ -84,19 +87,19 @@ async function measureOn(at: OpenWindow, wanted: Wanted[], run: Run): Promise<vo
     // the neural stop kills D: its points are then dropped, not failed
     const src = neural ? await at.lr!.catch((e: unknown) => (stopped(run, entry) ? undefined : Promise.reject(e))) : at.hr;
     if (!src) return undefined;
+    // a window's points before a later window's (stop.ts judges windows in order), and within a
+    // window the larger candidates' first (the smaller ones' CRFs are capped by them, crfs.ts)
+    const rank = at.window + run.order.indexOf(entry) / (run.order.length + 1);
     return run.lanes.points.run(neural ? 'main-thread' : 'processes', async () => {
       if (at.o.signal?.aborted) throw interrupted();
       if (stopped(run, entry)) return undefined;
       const p = await point(at, entry.candidate, src, crf);
       run.step();
       return p;
-      // a window's points before a later window's (stop.ts judges windows in order), and within
-      // a window the larger candidates' first (the smaller ones' CRFs are capped by them, crfs.ts)
-    }, at.window + run.order.indexOf(entry) / (run.order.length + 1));
+    }, rank);
   });
   (await allSettled(runs)).forEach((p, i) => p && wanted[i].entry.points.push(p));
 }
-
 
 /** A candidate's rates on one window, bits/s by CRF. */
 function ratesOn(e: Entry, window: number, fps: number): Map<number, number> {
@@ -113,7 +116,7 @@ function cappedOn(at: OpenWindow, e: Entry, run: Run): boolean {
   const one = new Set([at.window]);
   const fps = at.s.fpsNum / at.s.fpsDen;
   const m = at.o.metric ?? 'psnr_y';
-  const larger = run.order.filter((o) => !isNeural(o) && pixels(o) > pixels(e)).map((o) => curveOf(o.points, one, fps));
+  const larger = largerThan(run, e).map((o) => curveOf(o.points, one, fps));
   return beatenAtTop(curveOf(e.points, one, fps), larger, m, PROBE.margin[m]);
 }
 
@@ -149,7 +152,7 @@ async function sampleCandidate(at: OpenWindow, e: Entry, spans: Map<Entry, CrfSp
 async function sampleWindow(at: OpenWindow, spans: Map<Entry, CrfSpan>, run: Run): Promise<void> {
   const done = new Map<Entry, Promise<void>>();
   for (const e of run.order) {
-    const larger = Promise.all(run.order.filter((o) => !isNeural(o) && pixels(o) > pixels(e)).map((o) => done.get(o)));
+    const larger = Promise.all(largerThan(run, e).map((o) => done.get(o)));
     larger.catch(() => undefined); // awaited where it is needed; the failure is reported by its own candidate
     done.set(e, sampleCandidate(at, e, spans, run, larger));
   }
@@ -186,8 +189,9 @@ function progressOf(o: ProbeSettings, windows: number, spans: Map<Entry, CrfSpan
  * The probe's windows, all opened at once. The pair's D makes their LR frames one window after
  * another in window order (one process at a time, the order the neural stop judges windows in),
  * from the start, so that each window's neural points can go as soon as possible (a D the neural
- * stop makes useless is killed, and the next does not start). The LR frames D made are kept (up to PROBE.keptLrBytes) for a window opened again,
- * when a later window widened a span, so that D does not run twice on it.
+ * stop makes useless is killed, and the next does not start). The LR frames D made are kept (up
+ * to PROBE.keptLrBytes) for a window opened again, when a later window widened a span, so that D
+ * does not run twice on it.
  */
 function windowSource(s: ProbeSource, o: ProbeSettings, up: PairNetwork | undefined, plans: WindowPlan[], run: Run) {
   const opened = new Map<number, Promise<OpenWindow>>();
@@ -248,12 +252,12 @@ function windowSource(s: ProbeSource, o: ProbeSettings, up: PairNetwork | undefi
  */
 export async function runProbe(s: ProbeSource, o: ProbeSettings): Promise<ProbeResult> {
   const t0 = performance.now();
-  const plans = planWindows(s.total, s.fpsNum / s.fpsDen);
+  const fps = s.fpsNum / s.fpsDen;
+  const plans = planWindows(s.total, fps);
   const cands = candidatesFor(s.hr, o.pair.manifest.scale, o.neural);
   const withProxy = o.neural && hcdActive(o.hcdIters);
   const result: ProbeResult = { windows: [], candidates: cands.map((candidate) => ({ candidate, points: [] })), seconds: 0 };
   const spans = new Map<Entry, CrfSpan>(result.candidates.map((e) => [e, o.range ? FIRST_SPAN : ALL_CRFS]));
-  const fps = s.fpsNum / s.fpsDen;
   const stop = o.neural && o.range && o.stopNeural !== false ? new NeuralStop(plans.length, { range: o.range, fps, metric: o.metric ?? 'psnr_y' }) : undefined;
   const lanes = lanesFor(o);
   const progress = progressOf(o, plans.length, spans, withProxy, stop);

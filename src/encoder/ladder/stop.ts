@@ -15,11 +15,10 @@
  * conventional candidate by PROBE.margin, and bench/probe.ts checks the ladder against the same
  * probe without the stop and at every CRF.
  */
-import type { Candidate } from './candidates.js';
 import { curveOf, metricOf, qualityAt, type CurvePoint } from './choose.js';
 import type { RateRange } from './crfs.js';
 import { PROBE, type LadderMetric } from './options.js';
-import type { ProbePoint } from './points.js';
+import type { ProbeResult } from './points.js';
 
 /** How many windows of `n` the neural candidate must lose on for its rung to be out of reach at `z`. */
 export function lossesToStop(n: number, z: number): number {
@@ -37,7 +36,7 @@ function ratesOver(range: RateRange, curves: CurvePoint[][]): number[] {
   return [...grid, ...measured];
 }
 
-type Entries = { candidate: Candidate; points: ProbePoint[] }[];
+type Entries = ProbeResult['candidates'];
 
 /**
  * The neural candidate's quality minus the best conventional one's on a window, at each rate
@@ -119,9 +118,9 @@ export class NeuralStop {
     this.controller.abort();
   }
 
-  /** The last window judged before the stop: the neural candidate's points count up to it. */
+  /** The window that stopped it, the last one judged: the neural candidate's points count up to it. */
   get last(): number | undefined {
-    return this.stopped && !this.cancelled ? this.next : undefined;
+    return this.verdict?.windows.at(-1);
   }
 
   /** What ladder.json says of it, once stopped. */
