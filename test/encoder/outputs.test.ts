@@ -34,16 +34,22 @@ function commands(out: string): Record<string, string[]> {
   };
 }
 
+/** `args` with --json, for the commands that have it: their progress and results go to stdout. */
+function withJson(args: string[]): string[] {
+  return args[0] === 'sample' ? args : [...args, '--json'];
+}
+
 describe('output folders on pseudo-filesystems', () => {
-  it.runIf(process.platform === 'linux')('-o /proc/hcd-test: every command exits non-zero within seconds, with one line', async () => {
+  it.runIf(process.platform === 'linux')('-o /proc/hcd-test: every command exits non-zero with one line, before any work', async () => {
     const runs = Object.entries(commands('/proc/hcd-test'));
-    const results = await mapLimited(runs, 2, ([, args]) => runCliWithin(args, 30_000));
+    // the kill only guards against a hang (a wait on a folder that never appears); it is not a time bound
+    const results = await mapLimited(runs, 2, ([, args]) => runCliWithin(withJson(args), 60_000));
     results.forEach((r, i) => {
       const name = runs[i][0];
       expect(r.killed, `${name} had to be killed`).toBe(false);
-      expect(r.ms, name).toBeLessThan(15_000);
+      expect(r.stdout, `${name} reported progress or a result before failing`).toBe('');
       expect(oneLineFailure(r), name).toMatch(/^hcd: output folder \/proc\/hcd-test\b.* is on \/proc, a proc pseudo-filesystem that cannot hold files; choose another folder$/);
-    });
+    }, 200_000);
   });
 
   it.runIf(process.platform === 'linux')('sysfs too, and a path below an existing /proc entry', async () => {
@@ -59,11 +65,11 @@ describe('an output that is a file', () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'precious');
     for (const [name, args] of Object.entries(commands(file))) {
-      const t0 = Date.now();
-      const r = await runCliInProcess(args);
+      const r = await runCliInProcess(withJson(args));
       expect(oneLineFailure(r), name).toBe(`hcd: output folder ${file} is a file, not a folder`);
-      // the work (decoding, HCD, encoding, loading the data, building the player) would take seconds
-      expect(Date.now() - t0, name).toBeLessThan(3000);
+      // work (decoding, HCD, encoding, loading the data, building the player) reports progress
+      // lines or a result under --json; none came
+      expect(r.stdout, name).toBe('');
     }
     expect(existsSync(join(dir, 'ckpt'))).toBe(false);
   });

@@ -123,6 +123,7 @@ function startBilinear(video, canvas, scaleOf, shown) {
   let vfc = 0;
   let raf = 0;
   let paintedT = NaN;
+  let fallbackT = NaN;
 
   // The target size is the neural side's own when the plugin says it (a kept frame may come
   // from another level than the current one), else the source size times the level's scale.
@@ -178,12 +179,16 @@ function startBilinear(video, canvas, scaleOf, shown) {
         paint(ring[k].bmp, ring[k].bmp.width, ring[k].bmp.height, d);
         paintedT = t;
         misses = 0;
-      } else if (video.paused || ++misses > 10) {
-        // A refresh while paused (the plugin then uses currentTime), or a frame we never
-        // kept: the video's current frame is the best there is.
+      } else if (video.paused && Math.abs(video.currentTime - t) < 1e-3) {
+        // A refresh while paused: the plugin drew the current frame, at currentTime.
         paintCurrent(d);
         paintedT = t;
         misses = 0;
+      } else if (++misses > 10 && fallbackT !== t) {
+        // A frame we may never have kept: the video's current frame stands in, once, and the
+        // ring is still searched, so the kept frame replaces it if its copy was only late.
+        paintCurrent(d);
+        fallbackT = t;
       }
       // Otherwise the copy of that frame is still on its way (createImageBitmap is async).
     }
