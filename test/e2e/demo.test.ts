@@ -87,6 +87,19 @@ describe.skipIf(!!missing)('demo page end to end', () => {
     expect(media.buffered).toBeGreaterThan(1);
     // to the rung of the other audio group: hls.js switches the audio track with it, and plays on
     type HlsView = { levels: { attrs: Record<string, string> }[]; currentLevel: number; audioTracks: { groupId: string }[] };
+    // what hls.js did around the switch, to tell a stall's cause if playback does not go on
+    await page.evaluate(() => {
+      const w = window as unknown as { hcdDemo: { hls: { on: (e: string, f: (e: string, d: Record<string, unknown>) => void) => void } }; hlsLog: string[] };
+      w.hlsLog = [];
+      const at = () => (document.getElementById('video') as HTMLVideoElement).currentTime.toFixed(3);
+      const pick = (d: Record<string, unknown>) => {
+        const f = d.frag as { type?: string; sn?: unknown; start?: number; end?: number } | undefined;
+        return JSON.stringify({ details: d.details, fatal: d.fatal, reason: d.reason, type: d.type, level: d.level, id: d.id, startOffset: d.startOffset, endOffset: d.endOffset, frag: f && [f.type, f.sn, f.start?.toFixed(3), f.end?.toFixed(3)] });
+      };
+      for (const e of ['hlsError', 'hlsLevelSwitching', 'hlsLevelSwitched', 'hlsAudioTrackSwitching', 'hlsAudioTrackSwitched', 'hlsBufferFlushing', 'hlsFragBuffered']) {
+        w.hcdDemo.hls.on(e, (_e, d) => w.hlsLog.push(`${at()} ${e} ${pick(d)}`));
+      }
+    });
     const wanted = await page.evaluate(() => {
       const hls = (window as unknown as { hcdDemo: { hls: HlsView } }).hcdDemo.hls;
       const now = hls.levels[hls.currentLevel].attrs.AUDIO;
@@ -142,7 +155,9 @@ describe.skipIf(!!missing)('demo page end to end', () => {
         const ranges = (r: TimeRanges) => Array.from({ length: r.length }, (_, k) => [r.start(k), r.end(k)].map((t) => t.toFixed(2)).join('-'));
         return { time: v.currentTime, duration: v.duration, paused: v.paused, ended: v.ended, readyState: v.readyState, buffered: ranges(v.buffered) };
       });
-      throw new Error(`playback did not advance 0.3 s after the audio-group switch: ${JSON.stringify(at)}`);
+      const log = await page.evaluate(() => (window as unknown as { hlsLog: string[] }).hlsLog);
+      const skips = await page.evaluate(() => (window as unknown as { hcdDemo: { gapSkips: unknown[] } }).hcdDemo.gapSkips);
+      throw new Error(`playback did not advance 0.3 s after the audio-group switch: ${JSON.stringify(at)}; gap guard moves: ${JSON.stringify(skips)}; hls.js: ${log.join(' | ')}`);
     });
     const group = await page.evaluate(() => (window as unknown as { hcdDemo: { hls: HlsView } }).hcdDemo.hls.audioTracks[0].groupId);
     expect(group).toBe(wanted);

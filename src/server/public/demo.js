@@ -3,6 +3,7 @@
 // browser's own bilinear scaling of the same frame, clipped to the left of the divider.
 // Plain ES module, no build step: the server sends this file as it is.
 /* global document, window, location, fetch, URLSearchParams, requestAnimationFrame, cancelAnimationFrame, setInterval, clearInterval, createImageBitmap */
+import { startGapGuard } from './gap.js';
 
 const $ = (id) => document.getElementById(id);
 const els = {
@@ -405,6 +406,7 @@ function showReport(out) {
 function teardown() {
   if (!session) return;
   session.stopDraw?.();
+  session.stopGap?.();
   clearInterval(session.statsTimer);
   try { session.up?.destroy(); } catch { /* a broken plugin must not block switching */ }
   session.hls?.destroy();
@@ -445,6 +447,10 @@ function loadOutput(out) {
   const hls = new Hls({ enableWorker: true });
   session = { hls, scale: 1 };
   const s = session;
+  // the rendition buttons switch at once, which can leave the playhead before a hole hls.js
+  // does not cross (see gap.js)
+  s.gapSkips = [];
+  s.stopGap = startGapGuard(video, { onSkip: (from, to) => s.gapSkips.push({ from, to }) });
 
   let up = null;
   if (HcdUpscaler) {
