@@ -59,7 +59,7 @@ function filesUnder(dir: string): string[] {
 }
 
 /** Ended in time, with success or one line. */
-function expectCleanEnd(r: CliResult & { killed: boolean; ms: number }, what: string): void {
+function expectCleanEnd(r: CliResult & { killed: boolean }, what: string): void {
   expect(r.killed, `${what}: still running after ${LIMIT_MS} ms`).toBe(false);
   if (r.code !== 0) oneLineFailure(r);
   expect(r.stderr, what).not.toMatch(/\n\s+at /); // no stack trace, even on success
